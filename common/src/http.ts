@@ -1,0 +1,195 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Registry } from 'prom-client';
+import { errorBody } from './errors';
+import type { ServiceMetrics } from './metrics';
+
+/** Options of {@link createGraphQLHttpHandler}. */
+export interface GraphQLHttpOptions<TContext extends BaseContext> {
+  /** A started Apollo Server. */
+  apollo: ApolloServer<TContext>;
+  /** Builds the per-request context (loaders, principal…). May throw a GraphQLError. */
+  context: (req: IncomingMessage) => Promise<TContext>;
+  metrics: ServiceMetrics;
+  /** `/ready` answers 200 only while this returns true. Default: always ready. */
+  ready?: () => boolean | Promise<boolean>;
+  /** Path of the GraphQL endpoint. Default `/graphql`. */
+  path?: string;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** Extra routes (exact path → handler), checked before the GraphQL path. */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BodyTooLarge());
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function serveMetrics(registry: Registry, res: ServerResponse): Promise<void> {
+  send(res, 200, await registry.metrics(), registry.contentType);
+}
+
+/**
+ * A `node:http` request listener serving GraphQL through Apollo Server plus
+ * `/health`, `/ready` and `/metrics`. Malformed or oversized bodies get a
+ * GraphQL-shaped 4xx error; nothing a client sends can produce a 5xx here.
+ */
+export function createGraphQLHttpHandler<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>) {
+  const path = options.path ?? '/graphql';
+  const limit = options.bodyLimit ?? 1024 * 1024;
+  const { httpRequests } = options.metrics;
+
+  async function graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<number> {
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: string;
+      try {
+        raw = await readBody(req, limit);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${limit} bytes`));
+          return 413;
+        }
+        throw error;
+      }
+      const type = req.headers['content-type'] ?? '';
+      if (type.includes('json')) {
+        try {
+          body = raw === '' ? undefined : JSON.parse(raw);
+        } catch (error) {
+          send(res, 400, errorBody('BAD_REQUEST', `Malformed JSON body: ${(error as Error).message}`));
+          return 400;
+        }
+      } else {
+        body = raw;
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+      context: () => options.context(req),
+    });
+    const status = response.status ?? 200;
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    if (response.body.kind === 'complete') {
+      res.statusCode = status;
+      res.setHeader('content-length', Buffer.byteLength(response.body.string));
+      res.end(response.body.string);
+    } else {
+      res.writeHead(status);
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+    return status;
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const [pathname, query = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
+    let route = pathname;
+    let status = 500;
+    try {
+      if (pathname === '/health') {
+        send(res, 200, '{"status":"ok"}');
+        status = 200;
+      } else if (pathname === '/ready') {
+        const ready = options.ready ? await options.ready() : true;
+        status = ready ? 200 : 503;
+        send(res, status, JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+      } else if (pathname === '/metrics') {
+        await serveMetrics(options.metrics.registry, res);
+        status = 200;
+      } else if (options.routes?.[pathname]) {
+        await options.routes[pathname](req, res);
+        status = res.statusCode;
+      } else if (pathname === path) {
+        status = await graphql(req, res, query ? `?${query}` : '');
+      } else {
+        route = 'other';
+        status = 404;
+        send(res, 404, errorBody('NOT_FOUND', `No route for ${pathname}`));
+      }
+    } catch (error) {
+      status = 500;
+      if (!res.headersSent) send(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Internal server error'));
+      else res.destroy(error as Error);
+    } finally {
+      httpRequests.inc({ route, method: req.method ?? 'GET', status: String(status) });
+    }
+  };
+}
+
+/** A listening HTTP server with an idempotent, draining `close()`. */
+export interface Listening {
+  server: http.Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `port` (0 = a free port) on `host`. `close()` stops accepting,
+ * lets in-flight requests finish for up to `drainMs`, then cuts the rest.
+ */
+export async function listen(
+  handler: http.RequestListener,
+  { port = 0, host = '127.0.0.1', drainMs = 5000, path = '' }: { port?: number; host?: string; drainMs?: number; path?: string } = {},
+): Promise<Listening> {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port: actual,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}${path}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { ConfigError, intVar, optionalVar, stringVar } from '@commerce/common';
+import { shardMapFromEnv, type ShardMap } from './shard-map';
+
+/** Configuration of one subgraph process, parsed once from the environment. */
+export interface SubgraphConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly shardMap: ShardMap;
+  /** Redis for shared read-your-writes positions; in-process when absent. */
+  readonly redisUrl?: string;
+  readonly poolSize: number;
+  readonly readYourWritesTtlMs: number;
+  readonly replicaCheckIntervalMs: number;
+  readonly statementTimeoutMs: number;
+  readonly production: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: ShardMap): SubgraphConfig {
+  const map = shardMap ?? shardMapFromEnv(env);
+  if (!map) throw new ConfigError('no database configured: set SHARD_MAP (JSON or a file path) or DATABASE_SHARDS');
+  return Object.freeze({
+    port: intVar(env, 'PORT', defaultPort, { min: 0, max: 65535 }),
+    host: stringVar(env, 'HOST', '127.0.0.1'),
+    shardMap: map,
+    redisUrl: optionalVar(env, 'REDIS_URL'),
+    poolSize: intVar(env, 'DB_POOL_SIZE', 10, { min: 1, max: 1000 }),
+    readYourWritesTtlMs: intVar(env, 'READ_YOUR_WRITES_TTL_MS', 60_000, { min: 1000 }),
+    replicaCheckIntervalMs: intVar(env, 'REPLICA_CHECK_INTERVAL_MS', 500, { min: 50 }),
+    statementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, { min: 100 }),
+    production: env.NODE_ENV === 'production',
+  });
+}

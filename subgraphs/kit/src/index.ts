@@ -1,0 +1,18 @@
+export * from './ids';
+export * from './shard-map';
+export * from './connection';
+export * from './money';
+export { batchByShard, rowsById, rowsByParent } from './loaders';
+export { principalFromHeaders, requireUser, USER_HEADER, SESSION_HEADER } from './principal';
+export type { Principal } from './principal';
+export { ShardedDb } from './db/sharded-db';
+export type { Queryable, ShardedDbOptions } from './db/sharded-db';
+export { createMemoryLsnStore, createRedisLsnStore } from './db/lsn-store';
+export type { LsnStore } from './db/lsn-store';
+export { migrateDatabase, migrateShards, MIGRATIONS_DIR } from './migrate';
+export { seedShards, isEmpty, generateSeed, SEED_SIZES } from './seed';
+export { loadSubgraphConfig } from './config';
+export type { SubgraphConfig } from './config';
+export { startSubgraph } from './subgraph';
+export type { SubgraphContext, SubgraphDefinition, RunningSubgraph } from './subgraph';
+export { runSubgraphMain } from './main';

@@ -1,0 +1,26 @@
+import { createLogger } from '@commerce/common';
+import { loadSubgraphConfig } from './config';
+import { startSubgraph, type SubgraphDefinition } from './subgraph';
+
+/** Entry point of a standalone subgraph process: config from the environment, graceful stop on signals. */
+export async function runSubgraphMain<L>(definition: SubgraphDefinition<L>, defaultPort: number): Promise<void> {
+  const logger = createLogger(definition.name);
+  try {
+    const running = await startSubgraph(definition, loadSubgraphConfig(process.env, defaultPort), logger);
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      running.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  } catch (error) {
+    logger.fatal({ err: error }, `${definition.name} failed to start`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { Redis } from 'ioredis';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import { createGraphQLHttpHandler, createLogger, createServiceMetrics, listen, type Logger, type ServiceMetrics } from '@commerce/common';
+import type { SubgraphConfig } from './config';
+import { createMemoryLsnStore, createRedisLsnStore, type LsnStore } from './db/lsn-store';
+import { ShardedDb } from './db/sharded-db';
+import { principalFromHeaders, type Principal } from './principal';
+
+/** What every resolver receives. */
+export interface SubgraphContext<L> {
+  principal: Principal;
+  db: ShardedDb;
+  loaders: L;
+  logger: Logger;
+}
+
+/** A subgraph: its SDL, resolvers and per-request loader factory. */
+export interface SubgraphDefinition<L> {
+  name: string;
+  /** Path of the SDL file (the source of truth in `schema/`). */
+  sdlPath: string;
+  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  /** Builds fresh DataLoaders for one request (never shared across requests). */
+  createLoaders(db: ShardedDb, principal: Principal): L;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  db: ShardedDb;
+  metrics: ServiceMetrics;
+  stop(): Promise<void>;
+}
+
+/** Keeps codes we raise on purpose; anything else is masked so driver messages never reach clients. */
+function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    const code = formatted.extensions?.code;
+    if (code && code !== 'INTERNAL_SERVER_ERROR') {
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'resolver failed');
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+/** Builds the subgraph's Apollo Server and HTTP handler and listens on the configured port. */
+export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config: SubgraphConfig, logger: Logger = createLogger(definition.name)): Promise<RunningSubgraph> {
+  const metrics = createServiceMetrics(definition.name);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error.message }, 'redis error (read-your-writes falls back to the primary)'));
+  const lsnStore: LsnStore = redis ? createRedisLsnStore(redis, config.readYourWritesTtlMs) : createMemoryLsnStore(config.readYourWritesTtlMs);
+  const db = new ShardedDb({
+    shardMap: config.shardMap,
+    subgraph: definition.name,
+    registry: metrics.registry,
+    lsnStore,
+    logger,
+    poolSize: config.poolSize,
+    replicaCheckIntervalMs: config.replicaCheckIntervalMs,
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
+  await db.start();
+
+  const schema = buildSubgraphSchema({ typeDefs: parse(readFileSync(definition.sdlPath, 'utf8')), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const apollo = new ApolloServer<SubgraphContext<L>>({
+    schema,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(logger),
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    logger,
+  });
+  await apollo.start();
+
+  const handler = createGraphQLHttpHandler<SubgraphContext<L>>({
+    apollo,
+    metrics,
+    async context(req: IncomingMessage) {
+      const principal = principalFromHeaders(req.headers);
+      return { principal, db, loaders: definition.createLoaders(db, principal), logger };
+    },
+  });
+  const server = await listen(handler, { port: config.port, host: config.host, path: '/graphql' });
+  logger.info({ url: server.url, shards: config.shardMap.shards.length }, `${definition.name} subgraph listening`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    db,
+    metrics,
+    stop() {
+      stopping ??= (async () => {
+        await server.close();
+        await apollo.stop();
+        await db.close();
+        await lsnStore.close();
+        redis?.disconnect();
+      })();
+      return stopping;
+    },
+  };
+}
