@@ -16,3 +16,5 @@ export type { SubgraphConfig } from './config';
 export { startSubgraph } from './subgraph';
 export type { SubgraphContext, SubgraphDefinition, RunningSubgraph } from './subgraph';
 export { runSubgraphMain } from './main';
+export { bootstrapShards, prepareEmbeddedPrimaries } from './bootstrap';
+export { selects } from './lookahead';

@@ -1,5 +1,6 @@
 import { notFound } from '@commerce/common';
-import { decodeId, encodeId, money, pageArgs, requireUser, toConnection, type SubgraphContext } from '@commerce/kit';
+import type { GraphQLResolveInfo } from 'graphql';
+import { decodeId, encodeId, money, pageArgs, requireUser, selects, toConnection, type SubgraphContext } from '@commerce/kit';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { ORDER_COLUMNS, type ItemRow, type OrderRow, type OrdersLoaders } from './loaders';
 import { placeOrder, type PlaceOrderInput } from './place-order';
@@ -57,10 +58,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   User: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id, key: decodeId('User', ref.id) }),
-    async orders(user: { id: string; key?: bigint }, args: { first?: number; after?: string }, ctx: Context) {
+    async orders(user: { id: string; key?: bigint }, args: { first?: number; after?: string }, ctx: Context, info: GraphQLResolveInfo) {
       const key = user.key ?? decodeId('User', user.id);
       const page = pageArgs(args, ORDERS_PAGE_SIZE);
-      const rows = await ctx.loaders.ordersByUser.load({ userId: key.toString(), first: page.first, after: page.after });
+      const withItems = selects(info, ['edges', 'node', 'items']);
+      const rows = await ctx.loaders.ordersByUser.load({ userId: key.toString(), first: page.first, after: page.after, withItems });
       return toConnection(rows, page.first, (r) => r.id, toOrder);
     },
   },
