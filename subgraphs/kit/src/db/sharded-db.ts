@@ -130,7 +130,7 @@ export class ShardedDb {
         throw error;
       }
       if (principal) {
-        const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+        const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
         await this.options.lsnStore.record(principal, shard, parseLsn(rows[0]!.lsn)).catch((error: Error) =>
           this.options.logger.warn({ shard, err: error.message }, 'could not record read-your-writes position; reads may be stale'),
         );

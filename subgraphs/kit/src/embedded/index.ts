@@ -1,0 +1,2 @@
+export { startEmbeddedCluster, resetEmbeddedData, type EmbeddedCluster, type EmbeddedClusterOptions } from './cluster';
+export type { PgNode } from './node';
