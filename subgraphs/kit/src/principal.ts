@@ -35,7 +35,12 @@ export function principalFromHeaders(headers: IncomingHttpHeaders): Principal {
   } catch (error) {
     throw new CommerceError('UNAUTHENTICATED', `The ${USER_HEADER} header is not a valid user ID: ${(error as Error).message}`);
   }
-  return { userId: user, userKey, consistencyKey: `user:${userKey}` };
+  return { userId: user, userKey, consistencyKey: userConsistencyKey(userKey) };
+}
+
+/** The read-your-writes key of a signed-in user. */
+export function userConsistencyKey(userKey: bigint | string): string {
+  return `user:${userKey}`;
 }
 
 /** The signed-in user or an UNAUTHENTICATED error naming what is missing. */

@@ -1,5 +1,5 @@
 import { CommerceError, badUserInput, notFound } from '@commerce/common';
-import { bucketForKey, decodeId, encodeId, pageArgs, toConnection, type SubgraphContext } from '@commerce/kit';
+import { bucketForKey, decodeId, encodeId, pageArgs, toConnection, userConsistencyKey, type SubgraphContext } from '@commerce/kit';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { USER_COLUMNS, type UserRow, type UsersLoaders } from './loaders';
 
@@ -44,7 +44,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const bucket = bucketForKey(email.toLowerCase());
       const shard = ctx.db.shardOfBucket(bucket);
       try {
-        const row = await ctx.db.transaction(shard, ctx.principal.consistencyKey, async (tx) => {
+        // The new user reads its own account next: record the write for it too.
+        const principals = (created: UserRow) => [ctx.principal.consistencyKey, userConsistencyKey(created.id)];
+        const row = await ctx.db.transaction(shard, principals, async (tx) => {
           const { rows } = await tx.query<UserRow>(`INSERT INTO users (id, email, name) VALUES (next_id($1), $2, $3) RETURNING ${USER_COLUMNS}`, [bucket, email, name]);
           return rows[0]!;
         });

@@ -112,9 +112,11 @@ export class ShardedDb {
 
   /**
    * A transaction on the shard's primary. After commit, the shard's WAL
-   * position is recorded for `principal` so its next reads see the write.
+   * position is recorded for the principal(s) so their next reads see the
+   * write: `principals` is a consistency key, or a function of the result
+   * (e.g. a new user becomes a principal of its own sign-up).
    */
-  async transaction<T>(shard: number, principal: string | undefined, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(shard: number, principals: string | undefined | ((result: T) => (string | undefined)[]), fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const node = this.shards[shard]!.primary;
     const client = await node.pool.connect();
     const tx: Queryable = { query: (text, params) => this.run(client, node, text, params ?? []) };
@@ -129,9 +131,11 @@ export class ShardedDb {
         await tx.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw error;
       }
-      if (principal) {
+      const keys = (typeof principals === 'function' ? principals(result) : [principals]).filter((k): k is string => k !== undefined);
+      if (keys.length) {
         const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-        await this.options.lsnStore.record(principal, shard, parseLsn(rows[0]!.lsn)).catch((error: Error) =>
+        const lsn = parseLsn(rows[0]!.lsn);
+        await Promise.all(keys.map((key) => this.options.lsnStore.record(key, shard, lsn))).catch((error: Error) =>
           this.options.logger.warn({ shard, err: error.message }, 'could not record read-your-writes position; reads may be stale'),
         );
       }
