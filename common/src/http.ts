@@ -37,8 +37,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // Discard the rest instead of destroying the socket, so the client can read the 413.
         reject(new BodyTooLarge());
-        req.destroy();
+        req.removeAllListeners('data');
+        req.resume();
         return;
       }
       chunks.push(chunk);
@@ -75,6 +77,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         raw = await readBody(req, limit);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
+          res.setHeader('connection', 'close');
           send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${limit} bytes`));
           return 413;
         }

@@ -1,0 +1,66 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { ERROR_CODES } from '@commerce/common';
+
+/** Options of {@link createFormatError}. */
+export interface FormatErrorOptions {
+  /** Mask unknown errors and strip debugging details. */
+  production: boolean;
+}
+
+/** Apollo Server's own request-level codes, safe to show as they are. */
+const APOLLO_REQUEST_CODES = ['OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED'];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set([...Object.keys(ERROR_CODES), ...APOLLO_REQUEST_CODES]);
+
+/** Extensions that may hold stack traces or raw upstream bodies. */
+const DEBUG_EXTENSIONS = ['stacktrace', 'exception', 'response'];
+
+const INTERNAL: GraphQLFormattedError = Object.freeze({
+  message: 'Internal server error',
+  extensions: Object.freeze({ code: 'INTERNAL_SERVER_ERROR' }),
+});
+
+/** True for codes that describe the request or an upstream, not a gateway bug: their messages are shown as they are. */
+export function isKnownCode(code: unknown): code is string {
+  return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && KNOWN_CODES.has(code);
+}
+
+function withoutDebugDetails(extensions: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(extensions)) if (!DEBUG_EXTENSIONS.includes(key)) kept[key] = value;
+  return kept;
+}
+
+function format(error: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
+  const extensions = error.extensions ?? {};
+  const code = typeof extensions.code === 'string' ? extensions.code : undefined;
+  const known = isKnownCode(code);
+  if (!production) {
+    if (known) return error;
+    return { ...error, extensions: { ...extensions, code: 'INTERNAL_SERVER_ERROR', ...(code && code !== 'INTERNAL_SERVER_ERROR' ? { originalCode: code } : {}) } };
+  }
+  if (known) return { ...error, extensions: withoutDebugDetails(extensions) };
+  const masked: { -readonly [K in keyof GraphQLFormattedError]: GraphQLFormattedError[K] } = {
+    message: INTERNAL.message,
+    extensions: typeof extensions.serviceName === 'string' ? { code: 'INTERNAL_SERVER_ERROR', serviceName: extensions.serviceName } : INTERNAL.extensions,
+  };
+  if (error.locations) masked.locations = error.locations;
+  if (error.path) masked.path = error.path;
+  return masked;
+}
+
+/**
+ * Apollo Server's `formatError`: keeps errors whose code is in our registry,
+ * turns every other error into INTERNAL_SERVER_ERROR (with a generic message
+ * and no details in production, so no driver text or stack reaches a client),
+ * and never throws.
+ */
+export function createFormatError({ production }: FormatErrorOptions) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    try {
+      return format(formatted, production);
+    } catch {
+      return INTERNAL;
+    }
+  };
+}

@@ -1,0 +1,37 @@
+import { pathToFileURL } from 'node:url';
+import { createLogger } from '@commerce/common';
+import { loadGatewayConfig } from './config';
+import { startGateway } from './server';
+
+export { loadGatewayConfig } from './config';
+export type { GatewayConfig, SupergraphSource } from './config';
+export { createGateway, startGateway } from './server';
+export type { Gateway, GatewayOptions, RunningGateway } from './server';
+export type { GatewayMetrics } from './metrics';
+
+/** Runs the gateway from `process.env` until SIGINT or SIGTERM. */
+async function main(): Promise<void> {
+  const logger = createLogger('gateway');
+  const config = loadGatewayConfig(process.env);
+  const running = await startGateway(config, { logger });
+  logger.info({ url: running.url, production: config.production }, 'gateway listening');
+  const shutdown = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'stopping gateway');
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'gateway did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    createLogger('gateway').fatal({ err: error }, 'gateway failed to start');
+    process.exit(1);
+  });
+}

@@ -1,0 +1,56 @@
+import { Counter, Gauge } from 'prom-client';
+import { createServiceMetrics, type ServiceMetrics } from '@commerce/common';
+
+/** Outcome of one subgraph fetch, the `result` label of `gateway_subgraph_requests_total`. */
+export type SubgraphResult = 'ok' | 'graphql_error' | 'http_error' | 'invalid_response' | 'timeout' | 'unavailable';
+
+/** The gateway's Prometheus series, on its own registry (served at `/metrics`). */
+export interface GatewayMetrics extends ServiceMetrics {
+  /** One per HTTP exchange with a subgraph. */
+  subgraphRequests: Counter<'subgraph' | 'result'>;
+  /** Supergraph changes seen after the first load; `result` is success or failure. */
+  supergraphReloads: Counter<'result'>;
+  /** 1 if the latest supergraph load or reload succeeded, else 0. */
+  supergraphLastReloadSuccess: Gauge;
+  /** Always 1, labelled with the sha256 of the supergraph being served. */
+  supergraphInfo: Gauge<'hash'>;
+  /** GraphQL operations by type (query, mutation, unknown…) and result (ok, error). */
+  operations: Counter<'type' | 'result'>;
+}
+
+export function createGatewayMetrics(): GatewayMetrics {
+  const base = createServiceMetrics('gateway');
+  const registers = [base.registry];
+  return {
+    ...base,
+    subgraphRequests: new Counter({
+      name: 'gateway_subgraph_requests_total',
+      help: 'HTTP requests from the gateway to subgraphs, by subgraph and result',
+      labelNames: ['subgraph', 'result'] as const,
+      registers,
+    }),
+    supergraphReloads: new Counter({
+      name: 'gateway_supergraph_reloads_total',
+      help: 'Supergraph reloads after the first load, by result (success, failure)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    supergraphLastReloadSuccess: new Gauge({
+      name: 'gateway_supergraph_last_reload_success',
+      help: '1 if the latest supergraph load succeeded, 0 if it failed and the previous one is still served',
+      registers,
+    }),
+    supergraphInfo: new Gauge({
+      name: 'gateway_supergraph_info',
+      help: 'The supergraph being served (sha256 of its SDL in the hash label); always 1',
+      labelNames: ['hash'] as const,
+      registers,
+    }),
+    operations: new Counter({
+      name: 'gateway_operations_total',
+      help: 'GraphQL operations, by operation type and result (ok, error)',
+      labelNames: ['type', 'result'] as const,
+      registers,
+    }),
+  };
+}

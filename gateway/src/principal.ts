@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { CommerceError } from '@commerce/common';
+
+/**
+ * The caller identity, and the one place that reads it from a client request.
+ * For now it is the development header `x-user-id`, taken as is (subgraphs
+ * validate IDs); a later issue replaces this module with JWT verification.
+ */
+export interface Principal {
+  /** Who the caller claims to be; undefined for anonymous calls. */
+  readonly userId: string | undefined;
+  /** Anonymous session, used by subgraphs for read-your-writes; undefined when absent. */
+  readonly sessionId: string | undefined;
+  /** Correlates logs across the gateway and subgraphs. */
+  readonly requestId: string;
+}
+
+export const USER_ID_HEADER = 'x-user-id';
+export const REQUEST_ID_HEADER = 'x-request-id';
+export const SESSION_ID_HEADER = 'x-session-id';
+
+/** Longest accepted `x-user-id`; longer values are refused with BAD_REQUEST. */
+export const MAX_USER_ID_LENGTH = 256;
+
+/** A client's request id is reused only if it is short and plain. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
+}
+
+/** Reads the principal of a client request; throws BAD_REQUEST (400) for an oversized `x-user-id`. */
+export function principalFromRequest(req: IncomingMessage): Principal {
+  const userId = header(req, USER_ID_HEADER);
+  if (userId !== undefined && userId.length > MAX_USER_ID_LENGTH) {
+    throw new CommerceError('BAD_REQUEST', `The ${USER_ID_HEADER} header is longer than ${MAX_USER_ID_LENGTH} characters`);
+  }
+  const clientRequestId = header(req, REQUEST_ID_HEADER);
+  const requestId = clientRequestId !== undefined && SAFE_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID();
+  const session = header(req, SESSION_ID_HEADER);
+  const sessionId = session !== undefined && SAFE_REQUEST_ID.test(session) ? session : undefined;
+  return Object.freeze({ userId, sessionId, requestId });
+}
+
+/** The headers that carry the principal to a subgraph. */
+export function principalHeaders(principal: Principal): Record<string, string> {
+  const headers: Record<string, string> = { [REQUEST_ID_HEADER]: principal.requestId };
+  if (principal.userId !== undefined) headers[USER_ID_HEADER] = principal.userId;
+  if (principal.sessionId !== undefined) headers[SESSION_ID_HEADER] = principal.sessionId;
+  return headers;
+}

@@ -1,0 +1,187 @@
+import type { RequestListener } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { createGraphQLHttpHandler, createLogger, listen, type Logger } from '@commerce/common';
+import type { GatewayConfig } from './config';
+import { createContext, type GatewayContext } from './context';
+import { SubgraphDataSource } from './datasource';
+import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
+import { createFormatError } from './formatError';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { createErrorLoggingPlugin } from './plugins/errorLogging';
+import { createOperationMetricsPlugin } from './plugins/operationMetrics';
+import { createRequestIdPlugin } from './plugins/requestId';
+import { createSupergraphManager } from './supergraph';
+import { createSupergraphSource } from './supergraphSource';
+
+/** Options of {@link createGateway} and {@link startGateway}. */
+export interface GatewayOptions {
+  /** Default: a pino logger named `gateway` at `LOG_LEVEL`. */
+  logger?: Logger;
+}
+
+/** A gateway that is built but does not listen: mount `handler` on any node:http server. */
+export interface Gateway {
+  /** Serves `/graphql`, `/health`, `/ready` (503 until the first supergraph loaded) and `/metrics`. */
+  readonly handler: RequestListener;
+  readonly metrics: GatewayMetrics;
+  /** Loads the supergraph and starts Apollo; rejects if the supergraph cannot be loaded. Idempotent. */
+  start(): Promise<void>;
+  /** Stops Apollo (and the supergraph watcher), then closes subgraph connections. Idempotent. */
+  stop(): Promise<void>;
+  /** True once started and until stopped. */
+  ready(): boolean;
+}
+
+/** A listening gateway. */
+export interface RunningGateway {
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
+  readonly url: string;
+  readonly port: number;
+  /** Drains HTTP, then stops Apollo, then closes subgraph connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type Lifecycle =
+  | { phase: 'initialized' }
+  | { phase: 'starting'; done: Promise<void> }
+  | { phase: 'started' }
+  | { phase: 'stopping'; done: Promise<void> }
+  | { phase: 'stopped' };
+
+export function createGateway(config: GatewayConfig, { logger = createLogger('gateway') }: GatewayOptions = {}): Gateway {
+  // @apollo/gateway otherwise reports usage metrics to Apollo and probes cloud
+  // metadata endpoints at construction; a self-hosted gateway must not phone
+  // home. The variable is the only switch it reads; an explicit value wins.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const metrics = createGatewayMetrics();
+  const agent = createSubgraphAgent({ connections: config.subgraphMaxConnections });
+  const apolloLogger = logger.child({ component: 'apollo' });
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: createSupergraphManager({
+      source: createSupergraphSource(config.supergraph),
+      subgraphUrls: config.subgraphUrls,
+      metrics,
+      logger,
+    }),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name] ?? url ?? '',
+        fetcher: createSubgraphFetcher({ serviceName: name, dispatcher: agent, timeoutMs: config.subgraphTimeoutMs }),
+        requests: metrics.subgraphRequests,
+        logger,
+      }),
+    logger: apolloLogger,
+    __exposeQueryPlanExperimental: false,
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    nodeEnv: config.production ? 'production' : 'development',
+    logger: apolloLogger,
+    csrfPrevention: true,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: !config.production,
+    hideSchemaDetailsFromClientErrors: config.production,
+    formatError: createFormatError({ production: config.production }),
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      createOperationMetricsPlugin({ operations: metrics.operations }),
+      createRequestIdPlugin(),
+      createErrorLoggingPlugin({ logger }),
+    ],
+  });
+
+  let state: Lifecycle = { phase: 'initialized' };
+
+  async function doStart(): Promise<void> {
+    try {
+      await apollo.start();
+      state = { phase: 'started' };
+    } catch (error) {
+      state = { phase: 'stopped' };
+      await agent.close();
+      throw error;
+    }
+  }
+
+  async function doStop(wasStarted: boolean): Promise<void> {
+    try {
+      if (wasStarted) await apollo.stop();
+    } finally {
+      await agent.close();
+      state = { phase: 'stopped' };
+    }
+  }
+
+  const ready = (): boolean => state.phase === 'started';
+
+  function start(): Promise<void> {
+    switch (state.phase) {
+      case 'initialized': {
+        const done = doStart();
+        state = { phase: 'starting', done };
+        return done;
+      }
+      case 'starting':
+        return state.done;
+      case 'started':
+        return Promise.resolve();
+      case 'stopping':
+      case 'stopped':
+        return Promise.reject(new Error('The gateway was stopped; create a new one to start again'));
+    }
+  }
+
+  async function stop(): Promise<void> {
+    switch (state.phase) {
+      case 'initialized':
+      case 'started': {
+        const done = doStop(state.phase === 'started');
+        state = { phase: 'stopping', done };
+        return done;
+      }
+      case 'starting':
+        await state.done.catch(() => undefined);
+        return stop();
+      case 'stopping':
+        return state.done;
+      case 'stopped':
+        return;
+    }
+  }
+
+  return {
+    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes }),
+    metrics,
+    ready,
+    start,
+    stop,
+  };
+}
+
+/** Creates and starts a gateway and listens on `config.host`:`config.port` (0 picks a free port). */
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const gateway = createGateway(config, options);
+  await gateway.start();
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(gateway.handler, { port: config.port, host: config.host, path: '/graphql' });
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    url: listening.url,
+    port: listening.port,
+    stop() {
+      stopping ??= listening.close().then(() => gateway.stop());
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '@commerce/common';
+import { loadGatewayConfig } from '@commerce/gateway';
+
+test('applies the documented defaults and freezes the result', () => {
+  const config = loadGatewayConfig({});
+  assert.deepEqual(config, {
+    port: 4000,
+    host: '127.0.0.1',
+    supergraph: { kind: 'file', path: resolve('schema/supergraph.graphql') },
+    subgraphUrls: {},
+    subgraphTimeoutMs: 10_000,
+    subgraphMaxConnections: 64,
+    production: false,
+    introspection: true,
+    bodyLimitBytes: 1024 * 1024,
+  });
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.supergraph));
+  assert.ok(Object.isFrozen(config.subgraphUrls));
+});
+
+test('turns introspection off in production unless GATEWAY_INTROSPECTION=true', () => {
+  assert.equal(loadGatewayConfig({ NODE_ENV: 'production' }).introspection, false);
+  assert.equal(loadGatewayConfig({ NODE_ENV: 'production', GATEWAY_INTROSPECTION: 'true' }).introspection, true);
+  assert.equal(loadGatewayConfig({ NODE_ENV: 'production' }).production, true);
+});
+
+test('parses SUBGRAPH_URLS overrides and a supergraph URL', () => {
+  const config = loadGatewayConfig({
+    SUBGRAPH_URLS: ' users=http://127.0.0.1:4001/graphql, orders=https://orders.internal/graphql ,',
+    SUPERGRAPH_PATH: 'https://registry.internal/supergraph.graphql',
+    SUPERGRAPH_POLL_INTERVAL_MS: '5000',
+  });
+  assert.deepEqual(config.subgraphUrls, { users: 'http://127.0.0.1:4001/graphql', orders: 'https://orders.internal/graphql' });
+  assert.deepEqual(config.supergraph, { kind: 'url', url: 'https://registry.internal/supergraph.graphql', pollIntervalMs: 5000 });
+});
+
+const invalid: [Record<string, string>, RegExp][] = [
+  [{ PORT: 'abc' }, /PORT.*"abc"/],
+  [{ PORT: '70000' }, /PORT.*70000/],
+  [{ SUBGRAPH_TIMEOUT_MS: '0' }, /SUBGRAPH_TIMEOUT_MS.*0/],
+  [{ SUBGRAPH_MAX_CONNECTIONS: '1.5' }, /SUBGRAPH_MAX_CONNECTIONS.*"1\.5"/],
+  [{ BODY_LIMIT_BYTES: '-1' }, /BODY_LIMIT_BYTES.*-1/],
+  [{ GATEWAY_INTROSPECTION: 'maybe' }, /GATEWAY_INTROSPECTION.*"maybe"/],
+  [{ HOST: 'local host' }, /HOST.*"local host"/],
+  [{ SUBGRAPH_URLS: 'users' }, /SUBGRAPH_URLS.*"users"/],
+  [{ SUBGRAPH_URLS: 'users=not a url' }, /SUBGRAPH_URLS.*"not a url"/],
+  [{ SUBGRAPH_URLS: 'users=ftp://files/graphql' }, /SUBGRAPH_URLS.*"ftp:\/\/files\/graphql"/],
+  [{ SUBGRAPH_URLS: 'users=http://a/graphql,users=http://b/graphql' }, /SUBGRAPH_URLS.*"users" twice/],
+  [{ SUBGRAPH_URLS: 'users=http://admin:s3cret@a/graphql,bad' }, /SUBGRAPH_URLS.*"bad"/],
+];
+
+for (const [env, message] of invalid) {
+  test(`refuses ${JSON.stringify(env)} with a ConfigError naming the variable and value`, () => {
+    assert.throws(() => loadGatewayConfig(env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, message);
+      return true;
+    });
+  });
+}
+
+test('never puts a URL password in a config error', () => {
+  assert.throws(() => loadGatewayConfig({ SUBGRAPH_URLS: 'users=ftp://admin:s3cret@a/graphql' }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.doesNotMatch(error.message, /s3cret/);
+    return true;
+  });
+});

@@ -1,0 +1,148 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import { pino } from 'pino';
+import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerce/common';
+import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
+
+export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** What a test subgraph saw: one entry per HTTP request it served. */
+export interface TestSubgraph {
+  name: string;
+  url: string;
+  received: IncomingHttpHeaders[];
+  stop(): Promise<void>;
+}
+
+/** A federated subgraph over node:http on a free port; `resolvers` receive `{ headers }` as context. */
+export async function startSubgraph(
+  name: string,
+  typeDefs: string,
+  resolvers: GraphQLResolverMap<{ headers: IncomingHttpHeaders }>,
+): Promise<TestSubgraph> {
+  const apollo = new ApolloServer<{ headers: IncomingHttpHeaders }>({
+    schema: buildSubgraphSchema([{ typeDefs: parse(`${FEDERATION_LINK}\n${typeDefs}`), resolvers }]),
+    logger: silentLogger,
+    stopOnTerminationSignals: false,
+  });
+  await apollo.start();
+  const received: IncomingHttpHeaders[] = [];
+  const handler = createGraphQLHttpHandler({
+    apollo,
+    metrics: createServiceMetrics(`test-${name}`, { defaults: false }),
+    context: async (req) => {
+      received.push(req.headers);
+      return { headers: req.headers };
+    },
+  });
+  const listening = await listen(handler, { path: '/graphql', drainMs: 1000 });
+  let stopping: Promise<void> | undefined;
+  return {
+    name,
+    url: listening.url,
+    received,
+    stop() {
+      stopping ??= listening.close().then(() => apollo.stop());
+      return stopping;
+    },
+  };
+}
+
+/** Composes subgraph SDLs (without the federation link line) into supergraph SDL; throws on composition errors. */
+export function compose(subgraphs: { name: string; url: string; typeDefs: string }[]): string {
+  const result = composeServices(
+    subgraphs.map(({ name, url, typeDefs }) => ({ name, url, typeDefs: parse(`${FEDERATION_LINK}\n${typeDefs}`) })),
+  );
+  if (result.errors) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return result.supergraphSdl;
+}
+
+/** A temporary directory removed by `t.after`-style cleanup. */
+export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'gateway-test-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+let writes = 0;
+
+/** Replaces a file the way deploy tools do: write a sibling, then rename over it. */
+export async function replaceFile(path: string, content: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${writes++}.tmp`;
+  await writeFile(temp, content);
+  await rename(temp, path);
+}
+
+/** Starts a gateway on a free port with a silent logger; `env` is added to the test defaults. */
+export function startTestGateway(env: Record<string, string>): Promise<RunningGateway> {
+  return startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...env }), { logger: silentLogger });
+}
+
+export interface GraphQLResult {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  };
+}
+
+/** POSTs a GraphQL request as JSON. */
+export async function graphql(url: string, query: string, headers: Record<string, string> = {}): Promise<GraphQLResult> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
+}
+
+/** Sum of the samples of `name` on the gateway's `/metrics` whose labels include `labels`. */
+export async function metric(gatewayUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', gatewayUrl))).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const seen = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => seen[key] === value)) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  description: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`, { cause: last });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A promise with its resolve function, for resolvers that wait until a test releases them. */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
