@@ -25,11 +25,12 @@ export function readSupergraphConfig(configPath: string): SubgraphEntry[] {
   });
 }
 
-function describe(error: GraphQLError): string {
-  const code = (error.extensions?.code as string | undefined) ?? 'COMPOSITION_ERROR';
-  const where = (error.nodes ?? [])
-    .map((node) => (node.loc ? `${relative(process.cwd(), node.loc.source.name)}:${node.loc.startToken.line}:${node.loc.startToken.column}` : undefined))
-    .filter(Boolean);
+function describe(error: GraphQLError, fallbackCode = 'COMPOSITION_ERROR'): string {
+  const code = (error.extensions?.code as string | undefined) ?? fallbackCode;
+  const file = (name: string) => relative(process.cwd(), name);
+  const where = error.nodes?.length
+    ? error.nodes.map((node) => node.loc && `${file(node.loc.source.name)}:${node.loc.startToken.line}:${node.loc.startToken.column}`).filter(Boolean)
+    : (error.locations ?? []).map((l) => `${file(error.source?.name ?? '?')}:${l.line}:${l.column}`);
   return `${code}: ${error.message}${where.length ? `\n    at ${where.join('\n    at ')}` : ''}`;
 }
 
@@ -42,7 +43,7 @@ export function composeFromConfig(configPath: string): CompositionResult {
     try {
       services.push({ name: s.name, url: s.url, typeDefs: parse(new Source(readFileSync(s.file, 'utf8'), s.file)) });
     } catch (error) {
-      errors.push(error instanceof GraphQLError ? `GRAPHQL_PARSE_FAILED: ${describe(error)}` : `SUBGRAPH_SDL_UNREADABLE: ${s.name}: ${(error as Error).message}`);
+      errors.push(error instanceof GraphQLError ? describe(error, 'GRAPHQL_PARSE_FAILED') : `SUBGRAPH_SDL_UNREADABLE: ${s.name}: ${(error as Error).message}`);
     }
   }
   if (errors.length) return { ok: false, errors };
