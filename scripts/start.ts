@@ -17,6 +17,11 @@ import { startPlatform } from './lib/platform';
 
 const { values } = parseArgs({ options: { reset: { type: 'boolean', default: false } } });
 const say = (msg: string) => console.log(`[start] ${msg}`);
+// Postgres server lines are prefixed "[shardN role]"; show only the ones that matter (LOG_LEVEL=debug shows all).
+const verbose = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace';
+const progress = (msg: string) => {
+  if (verbose || !msg.startsWith('[shard') || /\b(WARNING|ERROR|FATAL|PANIC):/.test(msg)) say(msg);
+};
 
 async function firstUserId(primaryUrl: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: primaryUrl });
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
       products: intVar(env, 'PRODUCTS_PORT', 4002, { min: 0, max: 65535 }),
       orders: intVar(env, 'ORDERS_PORT', 4003, { min: 0, max: 65535 }),
     },
-    log: say,
+    log: progress,
     logger: createLogger('platform'),
   });
 

@@ -5,8 +5,9 @@ import { buildPrimaries, primariesFromTemplate, primaryDir, replicaDir, seconds,
 import { configureStandby, writeServerConf } from './datadir';
 import { assertReachable, copyDataDir } from './files';
 import { EmbeddedPgNode, PgStartError, type PgNode } from './node';
-import { freePort, isPortFree } from './ports';
-import { sleep, stopStalePostmaster } from './processes';
+import { checkShape, choosePorts, readState, stopStaleUnder, writeState } from './layout';
+import { freePort } from './ports';
+import { sleep } from './processes';
 
 export interface EmbeddedClusterOptions {
   /** Root folder: shard i's primary in <dataDir>/shard<i>/primary, replica j in <dataDir>/shard<i>/replica<j>. */
@@ -42,21 +43,12 @@ export interface EmbeddedCluster {
   stop(): Promise<void>;
 }
 
-interface ClusterState {
-  version: 1;
-  shards: number;
-  replicasPerShard: number;
-  database: string;
-  ports: number[][];
-}
-
 interface Shard {
   index: number;
   primary: EmbeddedPgNode;
   replicas: EmbeddedPgNode[];
 }
 
-const STATE_FILE = 'cluster.json';
 const STREAMING_TIMEOUT_MS = 60_000;
 
 export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
@@ -123,20 +115,16 @@ export async function resetEmbeddedData(dataDir: string, onLog: (line: string) =
 }
 
 class Cluster implements EmbeddedCluster {
-  private stopping: Promise<void> | undefined;
-
   constructor(readonly shards: Shard[]) {}
 
   urls(): Array<{ primary: string; replicas: string[] }> {
     return this.shards.map((shard) => ({ primary: shard.primary.url, replicas: shard.replicas.map((replica) => replica.url) }));
   }
 
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      await Promise.all(this.shards.flatMap((shard) => shard.replicas.map((replica) => replica.stop())));
-      await Promise.all(this.shards.map((shard) => shard.primary.stop()));
-    })();
-    return this.stopping;
+  /** Idempotent because each node's stop is; also stops nodes restarted one by one since. */
+  async stop(): Promise<void> {
+    await Promise.all(this.shards.flatMap((shard) => shard.replicas.map((replica) => replica.stop())));
+    await Promise.all(this.shards.map((shard) => shard.primary.stop()));
   }
 }
 
@@ -220,53 +208,3 @@ async function waitStreaming(replica: EmbeddedPgNode, primary: EmbeddedPgNode, c
   }
 }
 
-async function choosePorts(shards: number, replicas: number, basePort: number | undefined, previous: number[][] | undefined): Promise<number[][]> {
-  const width = replicas + 1;
-  const result: number[][] = [];
-  for (let i = 0; i < shards; i++) {
-    const row: number[] = [];
-    for (let j = 0; j < width; j++) {
-      if (basePort !== undefined) {
-        row.push(basePort + i * width + j);
-        continue;
-      }
-      const before = previous?.[i]?.[j];
-      row.push(before !== undefined && (await isPortFree(before)) ? before : await freePort());
-    }
-    result.push(row);
-  }
-  return result;
-}
-
-async function readState(dataDir: string): Promise<ClusterState | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(dataDir, STATE_FILE), 'utf8')) as ClusterState;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`unreadable ${path.join(dataDir, STATE_FILE)}: ${(error as Error).message}`);
-  }
-}
-
-async function writeState(dataDir: string, state: ClusterState): Promise<void> {
-  const file = path.join(dataDir, STATE_FILE);
-  await fs.writeFile(`${file}.tmp`, JSON.stringify(state, null, 2));
-  await fs.rename(`${file}.tmp`, file);
-}
-
-function checkShape(state: ClusterState, dataDir: string, shards: number, replicas: number, database: string): void {
-  if (state.version === 1 && state.shards === shards && state.replicasPerShard === replicas && state.database === database) return;
-  throw new Error(
-    `${dataDir} holds a cluster of ${state.shards} shards x ${state.replicasPerShard} replicas with database "${state.database}", ` +
-      `but ${shards} x ${replicas} with "${database}" was asked for: delete it (resetEmbeddedData) or use another dataDir`,
-  );
-}
-
-/** Finds data dirs (postmaster.pid) down to <root>/shard<i>/<node> and stops what still serves them. */
-async function stopStaleUnder(root: string, onLog: (line: string) => void, depth = 0): Promise<void> {
-  const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
-  if (entries.some((entry) => entry.name === 'postmaster.pid')) await stopStalePostmaster(root, onLog);
-  if (depth >= 2) return;
-  for (const entry of entries) {
-    if (entry.isDirectory()) await stopStaleUnder(path.join(root, entry.name), onLog, depth + 1);
-  }
-}

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pgBinaries, type Owner } from './binaries';
 import { confQuote, makeOwnedDir, setConfValues, writeOwned } from './files';
@@ -19,7 +17,8 @@ export async function initPrimaryDir(dir: string, options: { password: string; o
   const { initdb } = await pgBinaries();
   await fs.rm(dir, { recursive: true, force: true });
   await makeOwnedDir(dir, options.owner);
-  const pwfile = path.join(os.tmpdir(), `embedded-pg-pw-${randomBytes(6).toString('hex')}`);
+  // Beside the data dir, so that a run killed during initdb leaves it only inside the cluster's own folder.
+  const pwfile = path.join(path.dirname(dir), `.${path.basename(dir)}-pwfile`);
   await writeOwned(pwfile, `${options.password}\n`, options.owner);
   try {
     const args = ['-D', dir, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'];

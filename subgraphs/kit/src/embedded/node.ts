@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { pgBinaries, type Owner } from './binaries';
-import { setConfValues } from './files';
+import { setConfValues, writeOwned } from './files';
 import { sleep, stopStalePostmaster, trackChild } from './processes';
 
 export interface PgNode {
@@ -48,7 +49,7 @@ export class EmbeddedPgNode implements PgNode {
   readonly label: string;
   readonly dataDir: string;
   port: number;
-  database: string;
+  readonly database: string;
   private readonly spec: NodeSpec;
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
@@ -106,7 +107,9 @@ export class EmbeddedPgNode implements PgNode {
 
   async setSetting(name: string, value: string): Promise<void> {
     if (!/^[A-Za-z_][\w.]*$/.test(name)) throw new Error(`invalid setting name: ${name}`);
-    await setConfValues(path.join(this.dataDir, 'postgresql.auto.conf'), { [name]: value }, this.spec.owner);
+    const file = path.join(this.dataDir, 'postgresql.auto.conf');
+    const previous = await fs.readFile(file, 'utf8').catch(() => '');
+    await setConfValues(file, { [name]: value }, this.spec.owner);
     const pid = this.pid();
     if (pid === undefined) return;
     const loadedAt = async (): Promise<string> =>
@@ -122,7 +125,11 @@ export class EmbeddedPgNode implements PgNode {
       `select error from pg_file_settings where lower(name) = lower($1) and sourcefile like '%postgresql.auto.conf' and error is not null`,
       [name],
     );
-    if (rejected[0]) throw new Error(`[${this.label}] ${name} = '${value}' was not applied: ${rejected[0].error}`);
+    if (rejected[0]) {
+      await writeOwned(file, previous, this.spec.owner);
+      process.kill(pid, 'SIGHUP');
+      throw new Error(`[${this.label}] ${name} = '${value}' was not applied: ${rejected[0].error}`);
+    }
   }
 
   /** One query on a short-lived connection to the node's "postgres" database. */
