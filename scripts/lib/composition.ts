@@ -48,6 +48,6 @@ export function composeFromConfig(configPath: string): CompositionResult {
   }
   if (errors.length) return { ok: false, errors };
   const result = composeServices(services);
-  if (result.errors) return { ok: false, errors: result.errors.map(describe) };
+  if (result.errors) return { ok: false, errors: result.errors.map((error) => describe(error)) };
   return { ok: true, supergraphSdl: SUPERGRAPH_HEADER + result.supergraphSdl, subgraphs };
 }
