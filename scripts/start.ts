@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConfigError, createLogger, intVar, stringVar } from '@commerce/common';
+import { ConfigError, createLogger, intVar, stopOnSignals, stringVar } from '@commerce/common';
 import { encodeId, shardMapFromEnv } from '@commerce/kit';
 import { resetEmbeddedData } from '@commerce/kit/embedded';
 import { startPlatform } from './lib/platform';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   }
   say(shardMap ? `using ${shardMap.shards.length} external shard(s) from the environment` : `embedded Postgres in ${dataDir} (first run initialises and seeds: about a minute)`);
   const started = Date.now();
+  const logger = createLogger('platform');
   const platform = await startPlatform({
     shardMap,
     embedded: shardMap ? undefined : { dataDir, shards: intVar(env, 'EMBEDDED_SHARDS', 2, { min: 1, max: 16 }), replicasPerShard: intVar(env, 'EMBEDDED_REPLICAS', 1, { min: 0, max: 4 }) },
@@ -60,24 +61,10 @@ async function main(): Promise<void> {
       orders: intVar(env, 'ORDERS_PORT', 4003, { min: 0, max: 65535 }),
     },
     log: progress,
-    logger: createLogger('platform'),
+    logger,
   });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping the gateway, subgraphs and databases…`);
-    platform.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(platform.stop, logger, 'the gateway, subgraphs and databases');
 
   const userId = await firstUserId(platform.shardMap.shards[0]!.primary).catch(() => undefined);
   const { gateway, subgraphs } = platform;

@@ -7,3 +7,4 @@ export { createServiceMetrics } from './metrics';
 export type { ServiceMetrics } from './metrics';
 export { createGraphQLHttpHandler, listen, serveMetrics } from './http';
 export type { GraphQLHttpOptions, Listening } from './http';
+export { stopOnSignals } from './lifecycle';

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { createLogger } from '@commerce/common';
+import { createLogger, stopOnSignals } from '@commerce/common';
 import { loadGatewayConfig } from './config';
 import { startGateway } from './server';
 
@@ -15,18 +15,7 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig(process.env);
   const running = await startGateway(config, { logger });
   logger.info({ url: running.url, production: config.production }, 'gateway listening');
-  const shutdown = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'stopping gateway');
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'gateway did not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(running.stop, logger, 'gateway');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

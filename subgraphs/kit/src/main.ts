@@ -1,4 +1,4 @@
-import { createLogger } from '@commerce/common';
+import { createLogger, stopOnSignals } from '@commerce/common';
 import { loadSubgraphConfig } from './config';
 import { startSubgraph, type SubgraphDefinition } from './subgraph';
 
@@ -7,18 +7,7 @@ export async function runSubgraphMain<L>(definition: SubgraphDefinition<L>, defa
   const logger = createLogger(definition.name);
   try {
     const running = await startSubgraph(definition, loadSubgraphConfig(process.env, defaultPort), logger);
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      running.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    stopOnSignals(running.stop, logger, `${definition.name} subgraph`);
   } catch (error) {
     logger.fatal({ err: error }, `${definition.name} failed to start`);
     process.exit(1);

@@ -45,6 +45,7 @@ export class ShardedDb {
   private readonly shards: Shard[];
   private readonly options: ShardedDbOptions;
   private checker: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
 
   constructor(options: ShardedDbOptions) {
     this.options = options;
@@ -66,7 +67,9 @@ export class ShardedDb {
   async start(): Promise<void> {
     await this.checkReplicas();
     const interval = this.options.replicaCheckIntervalMs ?? 500;
-    this.checker = setInterval(() => void this.checkReplicas(), interval);
+    this.checker = setInterval(() => {
+      this.checking ??= this.checkReplicas().finally(() => (this.checking = undefined));
+    }, interval);
     this.checker.unref();
   }
 
@@ -147,6 +150,8 @@ export class ShardedDb {
 
   async close(): Promise<void> {
     if (this.checker) clearInterval(this.checker);
+    // A probe still connecting would otherwise outlive the pools.
+    await this.checking;
     await Promise.all(this.shards.flatMap((s) => [s.primary, ...s.replicas]).map((n) => n.pool.end().catch(() => undefined)));
   }
 
