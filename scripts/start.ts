@@ -3,7 +3,8 @@
  *
  * With no database configuration: starts embedded Postgres (2 shards, each a
  * primary + one streaming replica) in DATA_DIR, migrates, seeds on first run,
- * then the three subgraphs and the gateway. With SHARD_MAP or DATABASE_SHARDS
+ * then every subgraph of schema/supergraph.yaml that has a
+ * subgraphs/<name>/src/server.ts, and the gateway. With SHARD_MAP or DATABASE_SHARDS
  * set, uses those databases and starts no embedded ones. Ctrl-C stops all.
  */
 import { rm } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { ConfigError, createLogger, intVar, stopOnSignals, stringVar } from '@co
 import { encodeId, shardMapFromEnv } from '@commerce/kit';
 import { resetEmbeddedData } from '@commerce/kit/embedded';
 import { startPlatform } from './lib/platform';
+import { discoverSubgraphs, portVariable } from './lib/subgraphs';
 
 const { values } = parseArgs({ options: { reset: { type: 'boolean', default: false } } });
 const say = (msg: string) => console.log(`[start] ${msg}`);
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
   say(shardMap ? `using ${shardMap.shards.length} external shard(s) from the environment` : `embedded Postgres in ${dataDir} (first run initialises and seeds: about a minute)`);
   const started = Date.now();
   const logger = createLogger('platform');
+  // Every subgraph of schema/supergraph.yaml with a subgraphs/<name>/src/server.ts; USERS_PORT, REVIEWS_PORT… override their ports.
+  const discovered = await discoverSubgraphs();
   const platform = await startPlatform({
     shardMap,
     embedded: shardMap ? undefined : { dataDir, shards: intVar(env, 'EMBEDDED_SHARDS', 2, { min: 1, max: 16 }), replicasPerShard: intVar(env, 'EMBEDDED_REPLICAS', 1, { min: 0, max: 4 }) },
@@ -55,11 +59,8 @@ async function main(): Promise<void> {
     env,
     host,
     gatewayPort,
-    subgraphPorts: {
-      users: intVar(env, 'USERS_PORT', 4001, { min: 0, max: 65535 }),
-      products: intVar(env, 'PRODUCTS_PORT', 4002, { min: 0, max: 65535 }),
-      orders: intVar(env, 'ORDERS_PORT', 4003, { min: 0, max: 65535 }),
-    },
+    subgraphs: discovered,
+    subgraphPorts: Object.fromEntries(discovered.local.map((s) => [s.name, intVar(env, portVariable(s.name), s.defaultPort, { min: 0, max: 65535 })])),
     log: progress,
     logger,
   });
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`
   Gateway    ${gateway.url}   (health: /health, readiness: /ready, metrics: /metrics)
-  Subgraphs  users ${subgraphs.users.url}, products ${subgraphs.products.url}, orders ${subgraphs.orders.url}
+  Subgraphs  ${Object.entries(subgraphs).map(([name, s]) => `${name} ${s.url}`).join(', ')}
   Databases  ${platform.shardMap.shards.map((s) => `${s.name}: primary + ${s.replicas.length} replica(s)`).join('; ')}
 
   Try the deep query (users → their orders → items → product):

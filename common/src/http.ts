@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
@@ -22,9 +23,11 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 }
 
-class BodyTooLarge extends Error {}
+/** Thrown by {@link readBody} when the body exceeds its limit. */
+export class BodyTooLarge extends Error {}
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads a request body as UTF-8, refusing more than `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -50,7 +53,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
+/** Sends a complete response with its length. */
+export function send(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -106,6 +110,9 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     const status = response.status ?? 200;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     if (response.body.kind === 'complete') {
+      if (req.method === 'GET' && status === 200 && /\bpublic\b/.test(response.headers.get('cache-control') ?? '')) {
+        return sendValidated(req, res, response.body.string);
+      }
       res.statusCode = status;
       res.setHeader('content-length', Buffer.byteLength(response.body.string));
       res.end(response.body.string);
@@ -150,6 +157,26 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
       httpRequests.inc({ route, method: req.method ?? 'GET', status: String(status) });
     }
   };
+}
+
+/**
+ * A publicly cacheable GET response: tagged with an ETag of its bytes, and
+ * answered 304 Not Modified (no body) when the client already holds them.
+ */
+function sendValidated(req: IncomingMessage, res: ServerResponse, body: string): number {
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+  res.setHeader('etag', etag);
+  const held = req.headers['if-none-match']?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (held?.includes(etag) || held?.includes('*')) {
+    res.removeHeader('content-type');
+    res.writeHead(304);
+    res.end();
+    return 304;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+  return 200;
 }
 
 /** A listening HTTP server with an idempotent, draining `close()`. */

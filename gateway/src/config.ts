@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, boolVar, intVar, redactUrl, stringVar } from '@commerce/common';
+import { ConfigError, boolVar, intVar, optionalVar, redactUrl, stringVar } from '@commerce/common';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,8 +30,42 @@ export interface GatewayConfig {
   readonly production: boolean;
   /** `GATEWAY_INTROSPECTION`: default true outside production, false in production. */
   readonly introspection: boolean;
+  /** `GATEWAY_SANDBOX`: serve GraphiQL to browsers at the GraphQL path. Default true outside production, false in production. */
+  readonly sandbox: boolean;
+  /**
+   * `GATEWAY_DEBUG_EXTENSIONS`: honour the `x-debug` request header (query plan,
+   * cost and cache status in `extensions.debug`). Default true outside
+   * production; cannot be turned on in production.
+   */
+  readonly debugExtensions: boolean;
   /** `BODY_LIMIT_BYTES`: largest accepted request body. Default 1 MiB. */
   readonly bodyLimitBytes: number;
+  /** `REDIS_URL`: Redis (or `redis+cluster://h:p,h:p`) shared by gateway instances; in-process stores when unset. */
+  readonly redisUrl: string | undefined;
+  /** `REDIS_KEY_PREFIX`: prefix of every key the gateway writes. Default `commerce:`. */
+  readonly redisKeyPrefix: string;
+  /** The response cache (see README "Response cache"). */
+  readonly responseCache: ResponseCacheConfig;
+}
+
+export interface ResponseCacheConfig {
+  /** `RESPONSE_CACHE`: on or off. Default on. */
+  readonly enabled: boolean;
+  /** `RESPONSE_CACHE_MAX_TTL_SECONDS`: cap on any entry's lifetime, whatever the hints say. Default 300. */
+  readonly maxTtlSeconds: number;
+  /** `RESPONSE_CACHE_MAX_ENTRY_BYTES`: larger responses are not cached. Default 524288. */
+  readonly maxEntryBytes: number;
+  /** `RESPONSE_CACHE_MEMORY_BYTES`: size of the in-process store (without Redis). Default 64 MiB. */
+  readonly memoryBytes: number;
+  /** `CACHE_PURGE_SECRET`: bearer token of `POST /admin/cache/purge`; the endpoint is off without it. */
+  readonly purgeSecret: string | undefined;
+  /**
+   * `RESPONSE_CACHE_INVALIDATION_GRACE_MS`: for this long after an entity
+   * changes, responses containing it are served but not stored, so a read
+   * from a replica that has not replayed the change yet is never pinned in
+   * the cache. Set it above your replicas' worst lag. Default 5000.
+   */
+  readonly invalidationGraceMs: number;
 }
 
 export const GATEWAY_DEFAULTS = Object.freeze({
@@ -42,6 +76,11 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   subgraphTimeoutMs: 10_000,
   subgraphMaxConnections: 64,
   bodyLimitBytes: 1024 * 1024,
+  redisKeyPrefix: 'commerce:',
+  responseCacheMaxTtlSeconds: 300,
+  responseCacheMaxEntryBytes: 512 * 1024,
+  responseCacheMemoryBytes: 64 * 1024 * 1024,
+  responseCacheInvalidationGraceMs: 5000,
 });
 
 const SUBGRAPH_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -85,6 +124,34 @@ function supergraphSource(env: Env): SupergraphSource {
   return Object.freeze({ kind: 'file', path: resolve(raw) });
 }
 
+function redisUrl(env: Env): string | undefined {
+  const raw = optionalVar(env, 'REDIS_URL');
+  if (raw !== undefined && !/^(rediss?|redis\+cluster):\/\/./.test(raw)) {
+    throw new ConfigError(`REDIS_URL must start with redis://, rediss:// or redis+cluster://, got ${JSON.stringify(redactUrl(raw))}`);
+  }
+  return raw;
+}
+
+function responseCacheConfig(env: Env): ResponseCacheConfig {
+  const purgeSecret = optionalVar(env, 'CACHE_PURGE_SECRET');
+  if (purgeSecret !== undefined && purgeSecret.length < 16) throw new ConfigError('CACHE_PURGE_SECRET must be at least 16 characters');
+  return Object.freeze({
+    enabled: boolVar(env, 'RESPONSE_CACHE', true),
+    maxTtlSeconds: intVar(env, 'RESPONSE_CACHE_MAX_TTL_SECONDS', GATEWAY_DEFAULTS.responseCacheMaxTtlSeconds, { min: 1, max: 86_400 }),
+    maxEntryBytes: intVar(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', GATEWAY_DEFAULTS.responseCacheMaxEntryBytes, { min: 1 }),
+    memoryBytes: intVar(env, 'RESPONSE_CACHE_MEMORY_BYTES', GATEWAY_DEFAULTS.responseCacheMemoryBytes, { min: 1024 }),
+    purgeSecret,
+    invalidationGraceMs: intVar(env, 'RESPONSE_CACHE_INVALIDATION_GRACE_MS', GATEWAY_DEFAULTS.responseCacheInvalidationGraceMs, { min: 0, max: 600_000 }),
+  });
+}
+
+/** Query plans reveal the subgraph layout: a production gateway never sends them. */
+function debugExtensions(env: Env, production: boolean): boolean {
+  const enabled = boolVar(env, 'GATEWAY_DEBUG_EXTENSIONS', !production);
+  if (enabled && production) throw new ConfigError('GATEWAY_DEBUG_EXTENSIONS cannot be true when NODE_ENV=production');
+  return enabled;
+}
+
 /** Reads the gateway configuration from `env` (usually `process.env`); throws ConfigError on a bad value. */
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
@@ -99,6 +166,11 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     subgraphMaxConnections: intVar(env, 'SUBGRAPH_MAX_CONNECTIONS', GATEWAY_DEFAULTS.subgraphMaxConnections, { min: 1, max: 10_000 }),
     production,
     introspection: boolVar(env, 'GATEWAY_INTROSPECTION', !production),
+    sandbox: boolVar(env, 'GATEWAY_SANDBOX', !production),
+    debugExtensions: debugExtensions(env, production),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', GATEWAY_DEFAULTS.bodyLimitBytes, { min: 1, max: 1024 * 1024 * 1024 }),
+    redisUrl: redisUrl(env),
+    redisKeyPrefix: stringVar(env, 'REDIS_KEY_PREFIX', GATEWAY_DEFAULTS.redisKeyPrefix),
+    responseCache: responseCacheConfig(env),
   });
 }

@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
+import { createTagCollector, type CacheTagCollector } from './cache/collector';
 import { principalFromRequest, type Principal } from './principal';
 
 /** What every gateway request carries through Apollo Server to the data sources. */
 export interface GatewayContext {
   principal: Principal;
+  /** Entity tags reported by the subgraphs this request called (response cache). */
+  cacheTags: CacheTagCollector;
 }
 
 export async function createContext(req: IncomingMessage): Promise<GatewayContext> {
-  return { principal: principalFromRequest(req) };
+  return { principal: principalFromRequest(req), cacheTags: createTagCollector() };
 }

@@ -4,6 +4,7 @@ import type { GraphQLError } from 'graphql';
 import { CommerceError, ERROR_CODES, type ErrorCode, type Logger } from '@commerce/common';
 import type { GatewayContext } from './context';
 import type { SubgraphResult } from './metrics';
+import { collectTags } from './cache/collector';
 import { principalHeaders } from './principal';
 
 type Base = RemoteGraphQLDataSource<GatewayContext>;
@@ -55,8 +56,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  override didReceiveResponse({ response }: ReceivedResponse): GatewayResponse {
+  override didReceiveResponse({ response, context }: ReceivedResponse): GatewayResponse {
     this.#count(response.errors?.length ? 'graphql_error' : 'ok');
+    const tags = (context as Partial<GatewayContext>).cacheTags;
+    if (tags) collectTags(tags, response.extensions);
     return response;
   }
 

@@ -16,6 +16,12 @@ export interface GatewayMetrics extends ServiceMetrics {
   supergraphInfo: Gauge<'hash'>;
   /** GraphQL operations by type (query, mutation, unknown…) and result (ok, error). */
   operations: Counter<'type' | 'result'>;
+  /** Response cache lookups by result: hit, miss, bypass. */
+  responseCache: Counter<'result'>;
+  /** Cached responses dropped by entity-tag invalidation (`source`: mutation or purge). */
+  responseCacheInvalidations: Counter<'source'>;
+  /** Response cache store failures (Redis down…) by operation: read, write, invalidate. */
+  responseCacheErrors: Counter<'operation'>;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -44,6 +50,24 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_supergraph_info',
       help: 'The supergraph being served (sha256 of its SDL in the hash label); always 1',
       labelNames: ['hash'] as const,
+      registers,
+    }),
+    responseCache: new Counter({
+      name: 'gateway_response_cache_total',
+      help: 'Response cache lookups by result (hit, miss, bypass)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    responseCacheInvalidations: new Counter({
+      name: 'gateway_response_cache_invalidations_total',
+      help: 'Cached responses dropped because an entity they contain changed (source: mutation, purge)',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    responseCacheErrors: new Counter({
+      name: 'gateway_response_cache_errors_total',
+      help: 'Response cache store failures (requests are then served uncached), by operation',
+      labelNames: ['operation'] as const,
       registers,
     }),
     operations: new Counter({

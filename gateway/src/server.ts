@@ -2,16 +2,19 @@ import type { RequestListener } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { createGraphQLHttpHandler, createLogger, listen, type Logger } from '@commerce/common';
+import { createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
+import { createResponseCache } from './cache';
 import type { GatewayConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './formatError';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { createDebugExtensions } from './plugins/debugExtensions';
 import { createErrorLoggingPlugin } from './plugins/errorLogging';
 import { createOperationMetricsPlugin } from './plugins/operationMetrics';
 import { createRequestIdPlugin } from './plugins/requestId';
+import { createSandbox } from './sandbox';
 import { createSupergraphManager } from './supergraph';
 import { createSupergraphSource } from './supergraphSource';
 
@@ -58,6 +61,11 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   const metrics = createGatewayMetrics();
   const agent = createSubgraphAgent({ connections: config.subgraphMaxConnections });
   const apolloLogger = logger.child({ component: 'apollo' });
+  const debug = config.debugExtensions ? createDebugExtensions() : undefined;
+  const sandbox = config.sandbox ? createSandbox({ debugHeader: debug?.header ?? null }) : undefined;
+  // One Redis connection for everything the gateway shares between instances.
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'gateway') : undefined;
+  const responseCache = createResponseCache(config, redis, metrics, logger);
 
   const gateway = new ApolloGateway({
     supergraphSdl: createSupergraphManager({
@@ -76,6 +84,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       }),
     logger: apolloLogger,
     __exposeQueryPlanExperimental: false,
+    ...(debug ? { experimental_didResolveQueryPlan: debug.didResolveQueryPlan } : {}),
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -89,10 +98,13 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     formatError: createFormatError({ production: config.production }),
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginLandingPageDisabled(),
+      sandbox ? sandbox.plugin : ApolloServerPluginLandingPageDisabled(),
       createOperationMetricsPlugin({ operations: metrics.operations }),
       createRequestIdPlugin(),
       createErrorLoggingPlugin({ logger }),
+      ...responseCache.plugins,
+      // Last by convention; it reads other plugins' results when the response is serialized anyway.
+      ...(debug ? [debug.plugin] : []),
     ],
   });
 
@@ -105,6 +117,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     } catch (error) {
       state = { phase: 'stopped' };
       await agent.close();
+      redis?.disconnect();
       throw error;
     }
   }
@@ -114,6 +127,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       if (wasStarted) await apollo.stop();
     } finally {
       await agent.close();
+      redis?.disconnect();
       state = { phase: 'stopped' };
     }
   }
@@ -156,7 +170,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes }),
+    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes } }),
     metrics,
     ready,
     start,

@@ -5,12 +5,10 @@ import { createLogger, type Logger } from '@commerce/common';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
 import { MIGRATIONS_DIR, bootstrapShards, buildShardMap, loadSubgraphConfig, prepareEmbeddedPrimaries, startSubgraph, type RunningSubgraph, type ShardMap } from '@commerce/kit';
 import { startEmbeddedCluster, type EmbeddedCluster } from '@commerce/kit/embedded';
-import { ordersSubgraph } from '@commerce/orders';
-import { productsSubgraph } from '@commerce/products';
-import { usersSubgraph } from '@commerce/users';
+import { discoverSubgraphs, type DiscoveredSubgraphs } from './subgraphs';
 
-export const SUBGRAPHS = { users: usersSubgraph, products: productsSubgraph, orders: ordersSubgraph } as const;
-export type SubgraphName = keyof typeof SUBGRAPHS;
+/** A subgraph's name as in `schema/supergraph.yaml`. */
+export type SubgraphName = string;
 
 export interface EmbeddedDatabaseOptions {
   dataDir: string;
@@ -33,7 +31,10 @@ export interface PlatformOptions {
   env?: Record<string, string | undefined>;
   host?: string;
   gatewayPort?: number;
+  /** Ports of the subgraphs started here; 0 (any free port) for those not named. */
   subgraphPorts?: Partial<Record<SubgraphName, number>>;
+  /** The subgraphs to run. Default: {@link discoverSubgraphs} (schema/supergraph.yaml + subgraphs/<name>/src/server.ts). */
+  subgraphs?: DiscoveredSubgraphs;
   log?: (msg: string) => void;
   logger?: Logger;
 }
@@ -61,7 +62,8 @@ function mapOfCluster(cluster: EmbeddedCluster): ShardMap {
 
 /**
  * Starts the whole platform in this process: databases (embedded or
- * external), the three subgraphs, and the gateway routed to them.
+ * external), every subgraph this repository implements, and the gateway
+ * routed to them (subgraphs served elsewhere keep their routing_url).
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const log = options.log ?? (() => undefined);
@@ -95,16 +97,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       await bootstrapShards(shardMap, { seed: options.seed ?? true, log });
     }
 
-    const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
-    for (const name of Object.keys(SUBGRAPHS) as SubgraphName[]) {
+    const discovered = options.subgraphs ?? (await discoverSubgraphs());
+    for (const { name, url } of discovered.external) log(`subgraph ${name} is not in this repository; the gateway routes it to ${url}`);
+    const subgraphs: Record<SubgraphName, RunningSubgraph> = {};
+    for (const { name, definition } of discovered.local) {
       const port = options.subgraphPorts?.[name] ?? 0;
       const config = loadSubgraphConfig({ ...env, PORT: String(port), HOST: host }, port, shardMap);
       const logger = options.logger?.child({ service: name }) ?? createLogger(name);
-      subgraphs[name] = await startSubgraph(SUBGRAPHS[name] as (typeof SUBGRAPHS)['users'], config, logger);
-      stack.push(() => subgraphs[name].stop());
+      const running = await startSubgraph(definition, config, logger);
+      subgraphs[name] = running;
+      stack.push(() => running.stop());
     }
 
-    const subgraphUrls = (Object.keys(subgraphs) as SubgraphName[]).map((name) => `${name}=${subgraphs[name].url}`).join(',');
+    const subgraphUrls = Object.entries(subgraphs).map(([name, running]) => `${name}=${running.url}`).join(',');
     const gateway = await startGateway(
       loadGatewayConfig({ ...env, PORT: String(options.gatewayPort ?? 0), HOST: host, SUBGRAPH_URLS: subgraphUrls }),
       options.logger ? { logger: options.logger.child({ service: 'gateway' }) } : {},

@@ -56,18 +56,23 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
       await stop();
       await rm(dataDir, { recursive: true, force: true });
     },
-    async gql(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
-      const response = await fetch(platform.gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
+    gql(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+      return postGraphQL(platform.gateway.url, query, variables, headers);
     },
     metric(name: string, filter: Record<string, string> = {}, services: SubgraphName[] = ['users', 'products', 'orders']) {
       return total(services.map((s) => platform.subgraphs[s].url), name, filter);
     },
   });
+}
+
+/** POSTs a GraphQL request to any endpoint. */
+export async function postGraphQL(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */

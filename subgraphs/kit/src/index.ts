@@ -18,3 +18,4 @@ export type { SubgraphContext, SubgraphDefinition, RunningSubgraph } from './sub
 export { runSubgraphMain } from './main';
 export { bootstrapShards, prepareEmbeddedPrimaries } from './bootstrap';
 export { selects } from './lookahead';
+export type { CacheTags } from './cache-tags';

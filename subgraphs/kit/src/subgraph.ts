@@ -4,12 +4,12 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { Redis } from 'ioredis';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { createGraphQLHttpHandler, createLogger, createServiceMetrics, listen, type Logger, type ServiceMetrics } from '@commerce/common';
+import { createGraphQLHttpHandler, createLogger, createRedis, createServiceMetrics, listen, type Logger, type ServiceMetrics } from '@commerce/common';
 import type { SubgraphConfig } from './config';
 import { createMemoryLsnStore, createRedisLsnStore, type LsnStore } from './db/lsn-store';
 import { ShardedDb } from './db/sharded-db';
+import { createCacheTags, createCacheTagsPlugin, type CacheTags } from './cache-tags';
 import { principalFromHeaders, type Principal } from './principal';
 
 /** What every resolver receives. */
@@ -18,6 +18,8 @@ export interface SubgraphContext<L> {
   db: ShardedDb;
   loaders: L;
   logger: Logger;
+  /** Entities resolved and changed by this request, reported to the gateway's response cache. */
+  cacheTags: CacheTags;
 }
 
 /** A subgraph: its SDL, resolvers and per-request loader factory. */
@@ -55,8 +57,7 @@ function formatError(logger: Logger) {
 /** Builds the subgraph's Apollo Server and HTTP handler and listens on the configured port. */
 export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config: SubgraphConfig, logger: Logger = createLogger(definition.name)): Promise<RunningSubgraph> {
   const metrics = createServiceMetrics(definition.name);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : undefined;
-  redis?.on('error', (error) => logger.warn({ err: error.message }, 'redis error (read-your-writes falls back to the primary)'));
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'read-your-writes positions') : undefined;
   const lsnStore: LsnStore = redis ? createRedisLsnStore(redis, config.readYourWritesTtlMs) : createMemoryLsnStore(config.readYourWritesTtlMs);
   const db = new ShardedDb({
     shardMap: config.shardMap,
@@ -76,7 +77,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), createCacheTagsPlugin<SubgraphContext<L>>(schema)],
     logger,
   });
   await apollo.start();
@@ -86,7 +87,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     metrics,
     async context(req: IncomingMessage) {
       const principal = principalFromHeaders(req.headers);
-      return { principal, db, loaders: definition.createLoaders(db, principal), logger };
+      return { principal, db, loaders: definition.createLoaders(db, principal), logger, cacheTags: createCacheTags() };
     },
   });
   const server = await listen(handler, { port: config.port, host: config.host, path: '/graphql' });

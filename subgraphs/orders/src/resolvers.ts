@@ -22,11 +22,14 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   Mutation: {
     async placeOrder(_: unknown, args: { input: PlaceOrderInput }, ctx: Context) {
-      const { userKey } = requireUser(ctx.principal);
-      return toOrder(await placeOrder(ctx.db, ctx.principal, userKey, args.input));
+      const { userId, userKey } = requireUser(ctx.principal);
+      const order = toOrder(await placeOrder(ctx.db, ctx.principal, userKey, args.input));
+      // The user's order lists changed.
+      ctx.cacheTags.changed('User', userId);
+      return order;
     },
     async cancelOrder(_: unknown, args: { id: string }, ctx: Context) {
-      const { userKey } = requireUser(ctx.principal);
+      const { userId, userKey } = requireUser(ctx.principal);
       const id = decodeId('Order', args.id);
       const row = await ctx.db.transaction(ctx.db.shardOf(id), ctx.principal.consistencyKey, async (tx) => {
         const { rows } = await tx.query<OrderRow>(
@@ -38,6 +41,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
       });
       // Someone else's order is reported exactly like a missing one.
       if (!row) throw notFound(`No order with id ${JSON.stringify(args.id)} for the signed-in user`, { argumentName: 'id' });
+      ctx.cacheTags.changed('Order', args.id);
+      ctx.cacheTags.changed('User', userId);
       return toOrder(row);
     },
   },

@@ -67,6 +67,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
         return rows[0];
       });
       if (!row) throw notFound(`No product with id ${JSON.stringify(args.id)}`, { argumentName: 'id' });
+      ctx.cacheTags.changed('Product', args.id);
       return toProduct(row);
     },
   },

@@ -152,7 +152,11 @@ export class ShardedDb {
     if (this.checker) clearInterval(this.checker);
     // A probe still connecting would otherwise outlive the pools.
     await this.checking;
-    await Promise.all(this.shards.flatMap((s) => [s.primary, ...s.replicas]).map((n) => n.pool.end().catch(() => undefined)));
+    const pools = this.shards.flatMap((s) => [s.primary, ...s.replicas]).map((n) => n.pool);
+    // pool.end() resolves before its sockets finish closing; a server stopping
+    // right after may still fail them, which is expected now, not a fault.
+    for (const pool of pools) pool.removeAllListeners('error').on('error', () => undefined);
+    await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
   }
 
   private async run<R extends pg.QueryResultRow>(runner: pg.Pool | pg.PoolClient, node: DbNode, text: string, params: unknown[]): Promise<pg.QueryResult<R>> {

@@ -1,0 +1,186 @@
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type { Registry } from 'prom-client';
+import { CommerceError, type Logger } from '@commerce/common';
+import type { GatewayContext } from '../context';
+import { createMemoryBudgetStore, type BucketState, type BudgetStore } from '../cost/bucket';
+import type { CostConfig } from '../cost/config';
+import { createCostEstimator, type CostEstimator } from '../cost/estimator';
+import { policyHeader, rateLimitHeader, secondsUntil } from '../cost/headers';
+import { createCostMetrics } from '../cost/metrics';
+import { CostAnalysisError, type CostPlan } from '../cost/plan';
+import { createRedisBudgetStore } from '../cost/redisBucket';
+import { connectLimiterRedis } from '../limits/redis';
+import { clientIdentity } from '../principal';
+
+/** Request header asking for the cost report (`x-cost-estimated`/`x-cost-actual` headers and `extensions.cost`). */
+export const COST_REPORT_HEADER = 'x-cost-report';
+
+/** Options of {@link createCostLimitPlugin}. */
+export interface CostLimitPluginOptions {
+  /** Mode, maximum, list size and budgets (`loadCostConfig`). With mode `off` the plugin does nothing. */
+  config: CostConfig;
+  /** `REDIS_URL`: budgets shared by every gateway instance using it. Default: in process. */
+  redisUrl?: string;
+  /** `REDIS_KEY_PREFIX`. Default `commerce:`. */
+  keyPrefix?: string;
+  /** The gateway's Prometheus registry, for the series of {@link createCostMetrics}. */
+  registry: Registry;
+  logger: Logger;
+  /** A budget store to use instead of Redis or memory (tests). Default none. */
+  store?: BudgetStore;
+}
+
+/** What one operation was charged. */
+interface Charge {
+  estimator: CostEstimator;
+  plan: CostPlan;
+  variables: Readonly<Record<string, unknown>>;
+  estimated: number;
+  /** Points taken from the bucket (0 when the store failed). */
+  taken: number;
+}
+
+const wantsReport = (value: string | undefined): boolean => value !== undefined && value !== '' && value !== '0' && value !== 'false';
+
+/**
+ * Query cost analysis and per-client cost budgets. Before any subgraph is
+ * called (didResolveOperation) it estimates the operation from the
+ * supergraph's `@cost`/`@listSize`, refuses it over `COST_MAX`
+ * (COST_ESTIMATED_TOO_EXPENSIVE), and takes the estimate from the client's
+ * token bucket (RATE_LIMITED, HTTP 429, `Retry-After`, when short). After
+ * execution it measures the actual cost from the response and refunds the
+ * difference. Every response carries `RateLimit-Policy` and `RateLimit`. In
+ * `measure` mode nothing is refused. Budget store failures let traffic through.
+ */
+export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloServerPlugin<GatewayContext> {
+  const { config, logger } = options;
+  const enforce = config.mode === 'enforce';
+  const metrics = createCostMetrics(options.registry);
+  let store: BudgetStore | undefined;
+  let estimator: CostEstimator | undefined;
+
+  async function createStore(): Promise<BudgetStore> {
+    if (options.store) return options.store;
+    if (!options.redisUrl) return createMemoryBudgetStore();
+    const redis = await connectLimiterRedis(options.redisUrl, logger, 'cost budgets');
+    return createRedisBudgetStore({ redis, keyPrefix: options.keyPrefix ?? 'commerce:' });
+  }
+
+  async function guarded(operation: () => Promise<BucketState>): Promise<BucketState | undefined> {
+    try {
+      return await operation();
+    } catch (error) {
+      metrics.budgetErrors.inc();
+      logger.warn({ err: error }, 'cost budget store failed; letting the operation through uncharged');
+      return undefined;
+    }
+  }
+
+  return {
+    async serverWillStart() {
+      if (config.mode === 'off') return;
+      const budgets = (store = await createStore());
+      return {
+        schemaDidLoadOrUpdate({ apiSchema, coreSupergraphSdl }) {
+          try {
+            estimator = createCostEstimator({ schema: apiSchema, supergraphSdl: coreSupergraphSdl, defaultListSize: config.defaultListSize });
+          } catch (error) {
+            logger.error({ err: error }, 'cannot read cost directives from the new supergraph; keeping the previous cost model');
+          }
+        },
+        async serverWillStop() {
+          await budgets.close();
+        },
+      };
+    },
+
+    async requestDidStart({ contextValue }) {
+      const budgets = store;
+      if (config.mode === 'off' || !budgets) return;
+      const client = clientIdentity(contextValue.principal);
+      const policy = config.overrides.get(client) ?? config.budget;
+      let charge: Charge | undefined;
+      let bucket: BucketState | undefined;
+      let storeFailed = false;
+      let refused: number | undefined;
+      let deciding: Promise<void> | undefined;
+
+      async function decide({ document, operation, request }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
+        const current = estimator;
+        if (!current || !operation) return;
+        const variables = current.variables(operation, request.variables);
+        // Invalid variables: execution refuses them before calling any subgraph.
+        if (!variables) return;
+        let plan: CostPlan;
+        let estimated: number;
+        try {
+          plan = current.plan(document, operation);
+          estimated = current.estimate(plan, variables);
+        } catch (error) {
+          if (!(error instanceof CostAnalysisError)) throw error;
+          metrics.exceeded.inc({ reason: 'too_expensive', mode: config.mode });
+          if (!enforce) return;
+          if (error.reason === 'slicing') throw new CommerceError('BAD_USER_INPUT', error.message);
+          throw new CommerceError('COST_ESTIMATED_TOO_EXPENSIVE', error.message, { extensions: { cost: { estimated: null, max: config.maxCost } } });
+        }
+        metrics.cost.observe({ kind: 'estimated' }, estimated);
+        if (estimated > config.maxCost) {
+          metrics.exceeded.inc({ reason: 'too_expensive', mode: config.mode });
+          if (enforce) {
+            throw new CommerceError('COST_ESTIMATED_TOO_EXPENSIVE', `The operation's estimated cost ${estimated} exceeds the maximum of ${config.maxCost} (COST_MAX)`, {
+              extensions: { cost: { estimated, max: config.maxCost } },
+            });
+          }
+        }
+        bucket = await guarded(() => budgets!.take(client, estimated, policy));
+        storeFailed = bucket === undefined;
+        charge = { estimator: current, plan, variables, estimated, taken: bucket?.allowed ? estimated : 0 };
+        if (!bucket || bucket.allowed) return;
+        metrics.exceeded.inc({ reason: 'budget', mode: config.mode });
+        if (!enforce) return;
+        refused = estimated;
+        const retryAfter = secondsUntil(estimated, bucket.tokens, policy);
+        throw new CommerceError('RATE_LIMITED', `Cost budget exceeded: the operation costs ${estimated} points and ${Math.floor(bucket.tokens)} are left; retry in ${retryAfter} s`, {
+          extensions: {
+            rateLimit: { policy: 'cost', remaining: Math.floor(bucket.tokens), reset: secondsUntil(policy.capacity, bucket.tokens, policy), retryAfter },
+            cost: { estimated },
+          },
+        });
+      }
+
+      async function settle({ response, request }: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
+        // didResolveOperation may still be charging if another plugin refused the operation first.
+        await deciding?.catch(() => undefined);
+        const body = response.body;
+        let actual: number | undefined;
+        if (charge && refused === undefined && body.kind === 'single') {
+          actual = charge.estimator.actual(charge.plan, charge.variables, body.singleResult.data);
+          metrics.cost.observe({ kind: 'actual' }, actual);
+          const refund = Math.min(charge.taken, charge.estimated - actual);
+          if (refund > 0) bucket = await guarded(() => budgets!.refund(client, refund, policy));
+        }
+        // Every response tells the client its budget, even one that charged nothing.
+        if (!bucket && !storeFailed) bucket = await guarded(() => budgets!.take(client, 0, policy));
+        const headers = response.http.headers;
+        headers.set('ratelimit-policy', policyHeader(policy));
+        if (bucket) headers.set('ratelimit', rateLimitHeader(bucket.tokens, policy));
+        if (refused !== undefined && bucket) headers.set('retry-after', String(secondsUntil(refused, bucket.tokens, policy)));
+        if (!wantsReport(request.http?.headers.get(COST_REPORT_HEADER))) return;
+        if (charge) headers.set('x-cost-estimated', String(charge.estimated));
+        if (actual !== undefined) headers.set('x-cost-actual', String(actual));
+        if (body.kind === 'single') {
+          const cost = { estimated: charge?.estimated ?? null, actual: actual ?? null, max: config.maxCost, mode: config.mode };
+          body.singleResult.extensions = { ...body.singleResult.extensions, cost };
+        }
+      }
+
+      return {
+        didResolveOperation(requestContext) {
+          deciding = decide(requestContext);
+          return deciding;
+        },
+        willSendResponse: settle,
+      };
+    },
+  };
+}

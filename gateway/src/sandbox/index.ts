@@ -1,0 +1,86 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { createAssetRoutes, type AssetDefinition, type RouteHandler } from './assets';
+import { SANDBOX_SCRIPT, SANDBOX_STYLE } from './client';
+import { renderSandboxPage } from './page';
+
+/** Where the sandbox's files are served. */
+export const SANDBOX_ASSET_PREFIX = '/sandbox';
+
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+
+/** In load order: React first, GraphiQL (needs React globals), the explorer (needs GraphiQL's), ours last. */
+const SCRIPTS: readonly AssetDefinition[] = [
+  { name: 'react.production.min.js', contentType: JS, source: { package: 'react', file: 'umd/react.production.min.js' } },
+  { name: 'react-dom.production.min.js', contentType: JS, source: { package: 'react-dom', file: 'umd/react-dom.production.min.js' } },
+  { name: 'graphiql.min.js', contentType: JS, source: { package: 'graphiql', file: 'graphiql.min.js' } },
+  { name: 'plugin-explorer.umd.js', contentType: JS, source: { package: '@graphiql/plugin-explorer', file: 'dist/index.umd.js' } },
+  { name: 'sandbox.js', contentType: JS, source: { text: SANDBOX_SCRIPT } },
+];
+
+const STYLES: readonly AssetDefinition[] = [
+  { name: 'graphiql.min.css', contentType: CSS, source: { package: 'graphiql', file: 'graphiql.min.css' } },
+  { name: 'plugin-explorer.css', contentType: CSS, source: { package: '@graphiql/plugin-explorer', file: 'dist/style.css' } },
+  { name: 'sandbox.css', contentType: CSS, source: { text: SANDBOX_STYLE } },
+];
+
+function defaultQuery(debugHeader: string | null): string {
+  const debug = debugHeader
+    ? `# The Debug panel (sidebar) shows the query plan, cost and
+# cache status of the last response: the ${debugHeader} header
+# under Headers asks the gateway for them.
+`
+    : '';
+  return `# GraphQL sandbox, served by this gateway (works offline).
+#
+# Write a query, or build one with the Explorer (sidebar),
+# then run it with Ctrl-Enter or the run button.
+${debug}
+query {
+  __typename
+}
+`;
+}
+
+/** Options of {@link createSandbox}. */
+export interface SandboxOptions {
+  /**
+   * The debug request header the page sets by default and whose extensions
+   * its Debug panel shows; `null` when the gateway has debug extensions off.
+   */
+  debugHeader: string | null;
+}
+
+/** The sandbox: a landing-page plugin for Apollo Server and the routes of its files. */
+export interface Sandbox {
+  /** Answers a browser GET of the GraphQL path (Accept: text/html) with GraphiQL. */
+  readonly plugin: ApolloServerPlugin<BaseContext>;
+  /** `/sandbox/<file>` handlers, for the HTTP adapter's `routes`. */
+  readonly routes: Readonly<Record<string, RouteHandler>>;
+}
+
+/**
+ * GraphiQL 3 with the explorer plugin and a Debug panel, every file served by
+ * the gateway from installed packages (the UMD bundles need no build step):
+ * no CDN, no request to any other host. Throws at once if a package is missing.
+ */
+export function createSandbox({ debugHeader }: SandboxOptions): Sandbox {
+  const routes = createAssetRoutes(SANDBOX_ASSET_PREFIX, [...SCRIPTS, ...STYLES]);
+  const html = renderSandboxPage(
+    SANDBOX_ASSET_PREFIX,
+    { styles: STYLES.map((asset) => asset.name), scripts: SCRIPTS.map((asset) => asset.name) },
+    { debugHeader, defaultQuery: defaultQuery(debugHeader) },
+  );
+  return {
+    routes,
+    plugin: {
+      async serverWillStart() {
+        return {
+          async renderLandingPage() {
+            return { html };
+          },
+        };
+      },
+    },
+  };
+}
