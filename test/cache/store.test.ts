@@ -5,7 +5,7 @@ import { createRedis, type RedisClient } from '@commerce/common';
 import { createMemoryStore } from '../../gateway/src/cache/memory-store';
 import { createRedisStore } from '../../gateway/src/cache/redis-store';
 import type { ResponseCacheStore } from '../../gateway/src/cache/store';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '../helpers/redis';
 
 /** One contract, run against every store implementation. */
 function storeContract(name: string, make: () => ResponseCacheStore) {
@@ -74,4 +74,19 @@ describe('redis-backed', () => {
     await redis?.stop();
   });
   storeContract('redis', () => createRedisStore(client, { prefix: 'test:', maxTtlSeconds: 60 }));
+});
+
+describe('redis-cluster-backed', () => {
+  let cluster: TestRedisCluster;
+  let client: RedisClient;
+  before(async () => {
+    cluster = await startRedisCluster();
+    client = createRedis(cluster.url, pino({ level: 'silent' }), 'test');
+    await new Promise((resolve) => client.once('ready', resolve));
+  });
+  after(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+  storeContract('redis cluster (keys spread over 3 masters)', () => createRedisStore(client, { prefix: 'test:', maxTtlSeconds: 60 }));
 });

@@ -1,4 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
@@ -45,11 +49,11 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(extraArgs: string[] = [], cwd?: string): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], { stdio: 'ignore', cwd });
     child.once('error', (error) => {
       throw new Error(`cannot start redis-server (is it installed? .ci/run installs it): ${error.message}`);
     });
@@ -69,4 +73,38 @@ export async function startRedis(): Promise<TestRedis> {
   };
   await start();
   return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+}
+
+/** A real 3-master Redis Cluster on free loopback ports (redis-cli --cluster create). */
+export interface TestRedisCluster {
+  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3` */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedisCluster(): Promise<TestRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
+  const nodes: TestRedis[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`], dir));
+    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);
+      if (stdout.includes('cluster_state:ok')) break;
+      if (Date.now() > deadline) throw new Error(`redis cluster not ok within 15 s: ${stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
