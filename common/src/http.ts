@@ -19,8 +19,54 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   path?: string;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Sees (and may replace or refuse) the GraphQL parameters of every request
+   * before Apollo Server does: persisted documents resolve ids to queries here.
+   */
+  prepare?: (params: GraphQLParams, req: IncomingMessage) => PrepareResult | Promise<PrepareResult>;
   /** Extra routes (exact path → handler), checked before the GraphQL path. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
+}
+
+/** GraphQL request parameters as a client sent them (POST JSON body or GET query string). */
+export interface GraphQLParams {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+  /** The GraphQL-over-HTTP persisted documents proposal's document identifier. */
+  documentId?: unknown;
+}
+
+/** What {@link GraphQLHttpOptions.prepare} decides: go on with these parameters, or answer now. */
+export type PrepareResult = { params: GraphQLParams } | { reject: { status: number; body: string; headers?: Record<string, string> } };
+
+const JSON_PARAMS = ['variables', 'extensions'] as const;
+
+function paramsFromSearch(search: string): GraphQLParams {
+  const query = new URLSearchParams(search);
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of query) params[key] = value;
+  for (const key of JSON_PARAMS) {
+    const raw = params[key];
+    if (typeof raw === 'string') {
+      try {
+        params[key] = JSON.parse(raw);
+      } catch {
+        // Left as text: Apollo Server reports the malformed parameter.
+      }
+    }
+  }
+  return params;
+}
+
+function searchFromParams(params: GraphQLParams): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null) continue;
+    search.set(key, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return `?${search}`;
 }
 
 /** Thrown by {@link readBody} when the body exceeds its limit. */
@@ -97,6 +143,22 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         }
       } else {
         body = raw;
+      }
+    }
+    if (options.prepare) {
+      const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+      const params: GraphQLParams | undefined = req.method === 'GET' ? paramsFromSearch(search) : isObject ? (body as GraphQLParams) : undefined;
+      if (params) {
+        const decided = await options.prepare(params, req);
+        if ('reject' in decided) {
+          for (const [key, value] of Object.entries(decided.reject.headers ?? {})) res.setHeader(key, value);
+          send(res, decided.reject.status, decided.reject.body);
+          return decided.reject.status;
+        }
+        if (decided.params !== params) {
+          if (req.method === 'GET') search = searchFromParams(decided.params);
+          else body = decided.params;
+        }
       }
     }
     const headers = new HeaderMap();

@@ -6,7 +6,7 @@ export type { Logger } from './logger';
 export { createServiceMetrics } from './metrics';
 export type { ServiceMetrics } from './metrics';
 export { createGraphQLHttpHandler, listen, serveMetrics, readBody, send, BodyTooLarge } from './http';
-export type { GraphQLHttpOptions, Listening } from './http';
+export type { GraphQLHttpOptions, GraphQLParams, Listening, PrepareResult } from './http';
 export { stopOnSignals } from './lifecycle';
 export { createRedis } from './redis';
 export type { RedisClient } from './redis';

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, boolVar, intVar, optionalVar, redactUrl, stringVar } from '@commerce/common';
+import { loadCostConfig, type CostConfig } from './cost/config';
+import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 
 type Env = Record<string, string | undefined>;
 
@@ -46,6 +48,27 @@ export interface GatewayConfig {
   readonly redisKeyPrefix: string;
   /** The response cache (see README "Response cache"). */
   readonly responseCache: ResponseCacheConfig;
+  /** APQ and trusted documents (see README "Persisted queries"). */
+  readonly persisted: PersistedConfig;
+  /** `GATEWAY_FIELD_SUGGESTIONS`: "Did you mean…" in validation errors. Default true outside production, false in production. */
+  readonly fieldSuggestions: boolean;
+  /** Query-cost analysis and per-client budgets (`COST_*`, see cost/config.ts). */
+  readonly cost: CostConfig;
+  /** Operation shape limits (`MAX_QUERY_DEPTH`, `MAX_ALIASES`, `MAX_ROOT_FIELDS`, `MAX_DIRECTIVES`, `MAX_TOKENS`). */
+  readonly operationLimits: OperationLimits;
+  /** `FIELD_RATE_LIMITS`: calls per window of particular root fields. */
+  readonly fieldRateLimits: readonly FieldRateLimit[];
+}
+
+export interface PersistedConfig {
+  /** `PERSISTED_QUERIES`: Automatic Persisted Queries on or off. Default on. */
+  readonly apq: boolean;
+  /** `APQ_TTL_SECONDS`: how long a registered query is kept (Redis or in process). Default 86400. */
+  readonly apqTtlSeconds: number;
+  /** `TRUSTED_DOCUMENTS`: `off`, `allow` (log and count unknown operations) or `enforce` (manifest operations only). Default off. */
+  readonly mode: 'off' | 'allow' | 'enforce';
+  /** `TRUSTED_DOCUMENTS_PATH`: the Apollo persisted-query manifest, reloaded on change. Default `schema/persisted-queries.json`. */
+  readonly manifestPath: string;
 }
 
 export interface ResponseCacheConfig {
@@ -152,6 +175,17 @@ function debugExtensions(env: Env, production: boolean): boolean {
   return enabled;
 }
 
+function persistedConfig(env: Env): PersistedConfig {
+  const mode = stringVar(env, 'TRUSTED_DOCUMENTS', 'off');
+  if (mode !== 'off' && mode !== 'allow' && mode !== 'enforce') throw new ConfigError(`TRUSTED_DOCUMENTS must be off, allow or enforce, got ${JSON.stringify(mode)}`);
+  return Object.freeze({
+    apq: boolVar(env, 'PERSISTED_QUERIES', true),
+    apqTtlSeconds: intVar(env, 'APQ_TTL_SECONDS', 86_400, { min: 1 }),
+    mode,
+    manifestPath: resolve(stringVar(env, 'TRUSTED_DOCUMENTS_PATH', 'schema/persisted-queries.json')),
+  });
+}
+
 /** Reads the gateway configuration from `env` (usually `process.env`); throws ConfigError on a bad value. */
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
@@ -172,5 +206,10 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     redisUrl: redisUrl(env),
     redisKeyPrefix: stringVar(env, 'REDIS_KEY_PREFIX', GATEWAY_DEFAULTS.redisKeyPrefix),
     responseCache: responseCacheConfig(env),
+    persisted: persistedConfig(env),
+    fieldSuggestions: boolVar(env, 'GATEWAY_FIELD_SUGGESTIONS', !production),
+    cost: loadCostConfig(env),
+    operationLimits: loadOperationLimits(env),
+    fieldRateLimits: loadFieldRateLimits(env),
   });
 }

@@ -7,6 +7,11 @@ export interface GatewayContext {
   principal: Principal;
   /** Entity tags reported by the subgraphs this request called (response cache). */
   cacheTags: CacheTagCollector;
+  /**
+   * True for the gateway's own plan warm-up requests: data sources answer
+   * without calling subgraphs, and plugins that meter clients skip them.
+   */
+  warmup?: boolean;
 }
 
 export async function createContext(req: IncomingMessage): Promise<GatewayContext> {

@@ -46,6 +46,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.#options = options;
   }
 
+  /** Plan warm-up requests never reach a subgraph. */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
+    if ((options.context as Partial<GatewayContext>).warmup) return { data: null };
+    return super.process(options);
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http?.headers;
     if (!headers) return;

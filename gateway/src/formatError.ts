@@ -25,6 +25,12 @@ export function isKnownCode(code: unknown): code is string {
   return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && KNOWN_CODES.has(code);
 }
 
+/** Codes that describe the request (4xx in the registry, or Apollo's request-level codes), not a failure of ours. */
+function isClientError(code: string): boolean {
+  const status = (ERROR_CODES as Record<string, number>)[code];
+  return status === undefined || status < 500;
+}
+
 function withoutDebugDetails(extensions: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(extensions)) if (!DEBUG_EXTENSIONS.includes(key)) kept[key] = value;
@@ -36,6 +42,8 @@ function format(error: GraphQLFormattedError, production: boolean): GraphQLForma
   const code = typeof extensions.code === 'string' ? extensions.code : undefined;
   const known = isKnownCode(code);
   if (!production) {
+    // A stack trace of the gateway says nothing about the client's own mistake.
+    if (known && isClientError(code)) return { ...error, extensions: withoutDebugDetails(extensions) };
     if (known) return error;
     return { ...error, extensions: { ...extensions, code: 'INTERNAL_SERVER_ERROR', ...(code && code !== 'INTERNAL_SERVER_ERROR' ? { originalCode: code } : {}) } };
   }

@@ -16,6 +16,14 @@ export interface GatewayMetrics extends ServiceMetrics {
   supergraphInfo: Gauge<'hash'>;
   /** GraphQL operations by type (query, mutation, unknown…) and result (ok, error). */
   operations: Counter<'type' | 'result'>;
+  /** Query plan cache lookups by result (hit, miss): a miss means the request paid for planning. */
+  planCache: Counter<'result'>;
+  /** Requests checked against the trusted-document manifest: known, unknown (allowed), rejected. */
+  trustedDocuments: Counter<'result'>;
+  /** Manifest operations that do not validate against the current supergraph. */
+  trustedDocumentsInvalid: Gauge;
+  /** Seconds the last plan warm-up of the manifest operations took. */
+  planWarmupSeconds: Gauge;
   /** Response cache lookups by result: hit, miss, bypass. */
   responseCache: Counter<'result'>;
   /** Cached responses dropped by entity-tag invalidation (`source`: mutation or purge). */
@@ -50,6 +58,28 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_supergraph_info',
       help: 'The supergraph being served (sha256 of its SDL in the hash label); always 1',
       labelNames: ['hash'] as const,
+      registers,
+    }),
+    planCache: new Counter({
+      name: 'gateway_query_plan_cache_total',
+      help: 'Query plan cache lookups by result (hit, miss); a miss means the request paid for planning',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    trustedDocuments: new Counter({
+      name: 'gateway_trusted_documents_total',
+      help: 'Requests checked against the trusted-document manifest, by result (known, unknown, rejected)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    trustedDocumentsInvalid: new Gauge({
+      name: 'gateway_trusted_documents_invalid',
+      help: 'Manifest operations that do not validate against the current supergraph',
+      registers,
+    }),
+    planWarmupSeconds: new Gauge({
+      name: 'gateway_plan_warmup_seconds',
+      help: 'Duration of the last query-plan warm-up of the manifest operations',
       registers,
     }),
     responseCache: new Counter({

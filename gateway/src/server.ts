@@ -1,17 +1,23 @@
 import type { RequestListener } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
 import { createResponseCache } from './cache';
+import { createPersistedDocuments } from './persisted';
+import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './formatError';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { createCostLimitPlugin } from './plugins/costLimit';
 import { createDebugExtensions } from './plugins/debugExtensions';
 import { createErrorLoggingPlugin } from './plugins/errorLogging';
+import { createFieldRateLimitPlugin } from './plugins/fieldRateLimit';
+import { createOperationLimitsPlugin } from './plugins/operationLimits';
 import { createOperationMetricsPlugin } from './plugins/operationMetrics';
 import { createRequestIdPlugin } from './plugins/requestId';
 import { createSandbox } from './sandbox';
@@ -66,6 +72,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   // One Redis connection for everything the gateway shares between instances.
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'gateway') : undefined;
   const responseCache = createResponseCache(config, redis, metrics, logger);
+  const persisted = createPersistedDocuments(config, redis, metrics, logger);
 
   const gateway = new ApolloGateway({
     supergraphSdl: createSupergraphManager({
@@ -83,6 +90,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
         logger,
       }),
     logger: apolloLogger,
+    queryPlannerConfig: { cache: createPlanCache(metrics.planCache) },
     __exposeQueryPlanExperimental: false,
     ...(debug ? { experimental_didResolveQueryPlan: debug.didResolveQueryPlan } : {}),
   });
@@ -94,14 +102,19 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     csrfPrevention: true,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
-    hideSchemaDetailsFromClientErrors: config.production,
+    hideSchemaDetailsFromClientErrors: !config.fieldSuggestions,
     formatError: createFormatError({ production: config.production }),
     stopOnTerminationSignals: false,
+    persistedQueries: persisted.apollo,
     plugins: [
       sandbox ? sandbox.plugin : ApolloServerPluginLandingPageDisabled(),
       createOperationMetricsPlugin({ operations: metrics.operations }),
       createRequestIdPlugin(),
       createErrorLoggingPlugin({ logger }),
+      // Shape limits, then field rate limits, then cost: all refuse before planning.
+      createOperationLimitsPlugin({ limits: config.operationLimits }),
+      createFieldRateLimitPlugin({ limits: config.fieldRateLimits, redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger }),
+      createCostLimitPlugin({ config: config.cost, redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger }),
       ...responseCache.plugins,
       // Last by convention; it reads other plugins' results when the response is serialized anyway.
       ...(debug ? [debug.plugin] : []),
@@ -112,10 +125,19 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
 
   async function doStart(): Promise<void> {
     try {
+      let apiSchema: GraphQLSchema | undefined;
+      // After a supergraph change (plans cleared), plan the trusted documents again once Apollo Server has switched too.
+      gateway.onSchemaLoadOrUpdate((update) => {
+        apiSchema = update.apiSchema;
+        setImmediate(() => state.phase === 'started' && void persisted.warmUp(apollo, update.apiSchema).catch(() => undefined));
+      });
       await apollo.start();
+      // Ready only once every trusted document is planned, so no first request pays for planning.
+      if (apiSchema) await persisted.warmUp(apollo, apiSchema);
       state = { phase: 'started' };
     } catch (error) {
       state = { phase: 'stopped' };
+      persisted.close();
       await agent.close();
       redis?.disconnect();
       throw error;
@@ -126,6 +148,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     try {
       if (wasStarted) await apollo.stop();
     } finally {
+      persisted.close();
       await agent.close();
       redis?.disconnect();
       state = { phase: 'stopped' };
@@ -170,7 +193,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes } }),
+    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes }, prepare: persisted.prepare }),
     metrics,
     ready,
     start,

@@ -44,3 +44,12 @@ test('never throws, whatever it is given', () => {
     assert.deepEqual(format(hostile), { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   }
 });
+
+test('outside production, drops stack traces from errors that describe the request, keeps them for failures', () => {
+  const clientError = { message: 'first must be between 0 and 100', extensions: { code: 'BAD_USER_INPUT', stacktrace: ['CommerceError: …'] } };
+  assert.deepEqual(development(clientError), { message: clientError.message, extensions: { code: 'BAD_USER_INPUT' } });
+  const notFound = { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', stacktrace: ['PersistedQueryNotFoundError'] } };
+  assert.deepEqual(development(notFound), { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
+  const timeout = { message: 'Subgraph "users" timed out', extensions: { code: 'GATEWAY_TIMEOUT', stacktrace: ['at fetch'] } };
+  assert.deepEqual(development(timeout), timeout);
+});

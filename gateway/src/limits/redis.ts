@@ -1,17 +1,16 @@
-import { createRedis, type Logger, type RedisClient } from '@commerce/common';
+import type { RedisClient } from '@commerce/common';
 
-/** How long a starting gateway waits for Redis before going on without it (it keeps reconnecting). */
+/** How long a starting gateway waits for Redis before going on without it (the client keeps reconnecting). */
 const READY_TIMEOUT_MS = 2_000;
 
 /**
- * A Redis client for a limiter, connected before the first request when
- * Redis answers within {@link READY_TIMEOUT_MS}. Limiters let traffic
- * through while Redis is away (see createRedis), so not waiting would only
- * leave the first requests unaccounted.
+ * Waits (at most {@link READY_TIMEOUT_MS}) until the shared Redis client is
+ * connected. Limiters let traffic through while Redis is away (the client
+ * fails fast, see createRedis), so starting to serve before it is ready would
+ * only leave the first requests unaccounted.
  */
-export async function connectLimiterRedis(url: string, logger: Logger, purpose: string): Promise<RedisClient> {
-  const redis = createRedis(url, logger, purpose);
-  if (redis.status === 'ready') return redis;
+export async function redisReady(redis: RedisClient): Promise<void> {
+  if (redis.status === 'ready') return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(done, READY_TIMEOUT_MS);
     function done(): void {
@@ -21,5 +20,4 @@ export async function connectLimiterRedis(url: string, logger: Logger, purpose: 
     }
     redis.once('ready', done);
   });
-  return redis;
 }

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { Registry } from 'prom-client';
-import { CommerceError, type Logger } from '@commerce/common';
+import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../context';
 import { createMemoryBudgetStore, type BucketState, type BudgetStore } from '../cost/bucket';
 import type { CostConfig } from '../cost/config';
@@ -9,7 +9,7 @@ import { policyHeader, rateLimitHeader, secondsUntil } from '../cost/headers';
 import { createCostMetrics } from '../cost/metrics';
 import { CostAnalysisError, type CostPlan } from '../cost/plan';
 import { createRedisBudgetStore } from '../cost/redisBucket';
-import { connectLimiterRedis } from '../limits/redis';
+import { redisReady } from '../limits/redis';
 import { clientIdentity } from '../principal';
 
 /** Request header asking for the cost report (`x-cost-estimated`/`x-cost-actual` headers and `extensions.cost`). */
@@ -19,8 +19,8 @@ export const COST_REPORT_HEADER = 'x-cost-report';
 export interface CostLimitPluginOptions {
   /** Mode, maximum, list size and budgets (`loadCostConfig`). With mode `off` the plugin does nothing. */
   config: CostConfig;
-  /** `REDIS_URL`: budgets shared by every gateway instance using it. Default: in process. */
-  redisUrl?: string;
+  /** The gateway's shared Redis (`REDIS_URL`): budgets shared by every instance using it; not closed here. Default: in process. */
+  redis?: RedisClient;
   /** `REDIS_KEY_PREFIX`. Default `commerce:`. */
   keyPrefix?: string;
   /** The gateway's Prometheus registry, for the series of {@link createCostMetrics}. */
@@ -61,9 +61,9 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
 
   async function createStore(): Promise<BudgetStore> {
     if (options.store) return options.store;
-    if (!options.redisUrl) return createMemoryBudgetStore();
-    const redis = await connectLimiterRedis(options.redisUrl, logger, 'cost budgets');
-    return createRedisBudgetStore({ redis, keyPrefix: options.keyPrefix ?? 'commerce:' });
+    if (!options.redis) return createMemoryBudgetStore();
+    await redisReady(options.redis);
+    return createRedisBudgetStore({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'commerce:' });
   }
 
   async function guarded(operation: () => Promise<BucketState>): Promise<BucketState | undefined> {

@@ -1,0 +1,25 @@
+import type { BudgetPolicy } from './config';
+
+/**
+ * Budget headers of the IETF draft "RateLimit header fields for HTTP"
+ * (draft-ietf-httpapi-ratelimit-headers), for a token bucket of cost points:
+ *
+ *     RateLimit-Policy: "cost";q=<capacity>;w=<seconds to refill from empty>
+ *     RateLimit: "cost";r=<points left>;t=<seconds until full again>
+ *
+ * plus `Retry-After: <seconds until the refused operation would fit>` on 429.
+ */
+export const POLICY_NAME = 'cost';
+
+/** Seconds until the bucket holds `needed` points again (0 if it already does). */
+export function secondsUntil(needed: number, tokens: number, policy: BudgetPolicy): number {
+  return Math.max(0, Math.ceil((Math.min(needed, policy.capacity) - tokens) / policy.refillPerSecond));
+}
+
+export function policyHeader(policy: BudgetPolicy): string {
+  return `"${POLICY_NAME}";q=${policy.capacity};w=${Math.ceil(policy.capacity / policy.refillPerSecond)}`;
+}
+
+export function rateLimitHeader(tokens: number, policy: BudgetPolicy): string {
+  return `"${POLICY_NAME}";r=${Math.floor(tokens)};t=${secondsUntil(policy.capacity, tokens, policy)}`;
+}

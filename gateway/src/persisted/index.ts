@@ -1,0 +1,98 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { GraphQLParams, Logger, PrepareResult, RedisClient } from '@commerce/common';
+import type { GatewayConfig } from '../config';
+import type { GatewayContext } from '../context';
+import type { GatewayMetrics } from '../metrics';
+import { createApqCache } from './apq-store';
+import { EMPTY_MANIFEST, loadManifest, type Manifest } from './manifest';
+import { resolveTrustedDocument } from './trusted-documents';
+import { warmUpPlans, type InvalidOperation } from './warmup';
+
+/** APQ and trusted documents, as configured. */
+export interface PersistedDocuments {
+  /** Apollo Server's `persistedQueries` option. */
+  readonly apollo: false | { cache: KeyValueCache<string>; ttl: number };
+  /** The HTTP layer's `prepare` hook (trusted documents), when a manifest is in use. */
+  readonly prepare: ((params: GraphQLParams) => PrepareResult) | undefined;
+  /** Loads the manifest (once) and plans every operation in it against `schema` (the API schema); resolves when done. */
+  warmUp(apollo: ApolloServer<GatewayContext>, schema: GraphQLSchema): Promise<InvalidOperation[]>;
+  /** Stops watching the manifest file. */
+  close(): void;
+}
+
+/** The operation's name for logs: as sent, or read from the document's first definition. */
+function operationNameOf(params: GraphQLParams): string | undefined {
+  if (typeof params.operationName === 'string') return params.operationName;
+  return typeof params.query === 'string' ? /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query)?.[1] : undefined;
+}
+
+export function createPersistedDocuments(config: GatewayConfig, redis: RedisClient | undefined, metrics: GatewayMetrics, logger: Logger): PersistedDocuments {
+  const { mode, manifestPath, apq, apqTtlSeconds } = config.persisted;
+  let manifest: Manifest = EMPTY_MANIFEST;
+  let loaded = false;
+  let watcher: FSWatcher | undefined;
+  let warming: Promise<InvalidOperation[]> | undefined;
+
+  async function load(): Promise<void> {
+    try {
+      manifest = await loadManifest(manifestPath);
+      logger.info({ path: manifestPath, operations: manifest.operations.length, mode }, 'trusted documents loaded');
+    } catch (error) {
+      if (mode === 'enforce' && !loaded) throw error;
+      logger.error({ err: (error as Error).message }, 'trusted documents not (re)loaded; keeping the previous manifest');
+    }
+    loaded = true;
+  }
+
+  let schema: GraphQLSchema | undefined;
+
+  function plan(apollo: ApolloServer<GatewayContext>): Promise<InvalidOperation[]> {
+    // One warm-up at a time; a change during one is planned right after it.
+    const run = (warming ?? Promise.resolve([])).then(() => warmUpPlans(apollo, schema!, manifest, metrics, logger));
+    warming = run.catch(() => []);
+    return run;
+  }
+
+  function startWatching(apollo: ApolloServer<GatewayContext>): void {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      watcher = watch(dirname(manifestPath), (_event, file) => {
+        if (file !== basename(manifestPath)) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => void load().then(() => plan(apollo)).catch(() => undefined), 100);
+      });
+      watcher.on('error', (error) => logger.warn({ err: error.message }, 'trusted documents: watching the manifest failed'));
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'trusted documents: cannot watch the manifest; changes need a restart');
+    }
+  }
+
+  return {
+    apollo: apq ? { cache: createApqCache(redis, config.redisKeyPrefix, apqTtlSeconds, logger), ttl: apqTtlSeconds } : false,
+    prepare:
+      mode === 'off'
+        ? undefined
+        : (params) => {
+            const { result, decision } = resolveTrustedDocument(params, manifest, mode);
+            metrics.trustedDocuments.inc({ result });
+            if (result === 'unknown') logger.warn({ operationName: operationNameOf(params) }, 'operation not in the trusted documents (allowed: TRUSTED_DOCUMENTS=allow)');
+            return decision;
+          },
+    async warmUp(apollo, current) {
+      schema = current;
+      if (mode === 'off') return [];
+      if (!loaded) {
+        await load();
+        startWatching(apollo);
+      }
+      return plan(apollo);
+    },
+    close() {
+      watcher?.close();
+    },
+  };
+}

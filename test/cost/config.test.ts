@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '@commerce/common';
+import { loadGatewayConfig } from '@commerce/gateway';
+import { hashApiKey } from '../../gateway/src/principal';
+
+const load = (env: Record<string, string>) => loadGatewayConfig({ NODE_ENV: 'test', ...env });
+
+describe('cost and limit configuration', () => {
+  it('has defaults that let the deep query of the README through', () => {
+    const config = load({});
+    assert.equal(config.cost.mode, 'measure');
+    assert.equal(config.cost.maxCost, 20_000);
+    assert.deepEqual(config.cost.budget, { capacity: 100_000, refillPerSecond: 2_000 });
+    assert.equal(config.cost.defaultListSize, 10);
+    assert.deepEqual(config.operationLimits, { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 50, maxTokens: 2000 });
+    assert.deepEqual(
+      config.fieldRateLimits.map((l) => [l.typeName, l.fieldName, l.max, l.windowMs, l.identity]),
+      [
+        ['Mutation', 'placeOrder', 30, 60_000, 'principal'],
+        ['Mutation', 'createUser', 10, 60_000, 'ip'],
+      ],
+    );
+    assert.equal(config.fieldSuggestions, true);
+    assert.equal(load({ NODE_ENV: 'production' }).fieldSuggestions, false);
+  });
+
+  it('parses budget overrides, hashing API keys', () => {
+    const { overrides } = load({ COST_BUDGET_OVERRIDES: 'apikey:s3cret=key=500000/10000, user:usr_42=200000/0.5, ip:10.0.0.1=1000/1' }).cost;
+    assert.deepEqual(overrides.get(`apikey:${hashApiKey('s3cret=key')}`), { capacity: 500_000, refillPerSecond: 10_000 });
+    assert.deepEqual(overrides.get('user:usr_42'), { capacity: 200_000, refillPerSecond: 0.5 });
+    assert.deepEqual(overrides.get('ip:10.0.0.1'), { capacity: 1000, refillPerSecond: 1 });
+  });
+
+  it('parses field limits, or none', () => {
+    const [limit] = load({ FIELD_RATE_LIMITS: 'Mutation.placeOrder=5/30s@ip' }).fieldRateLimits;
+    assert.deepEqual(limit, { typeName: 'Mutation', fieldName: 'placeOrder', max: 5, window: '30s', windowMs: 30_000, identity: 'ip' });
+    assert.deepEqual(load({ FIELD_RATE_LIMITS: 'none' }).fieldRateLimits, []);
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ COST_MODE: 'strict' }, /COST_MODE must be one of off, measure, enforce, got "strict"/],
+    [{ COST_MAX: 'lots' }, /COST_MAX must be an integer, got "lots"/],
+    [{ COST_BUDGET_REFILL_PER_SECOND: '-1' }, /COST_BUDGET_REFILL_PER_SECOND must be a number > 0, got "-1"/],
+    [{ COST_MODE: 'enforce', COST_MAX: '500', COST_BUDGET_CAPACITY: '100' }, /COST_BUDGET_CAPACITY capacity 100 is below COST_MAX 500/],
+    [{ COST_MODE: 'enforce', COST_MAX: '500', COST_BUDGET_CAPACITY: '1000', COST_BUDGET_OVERRIDES: 'apikey:hidden=100/1' }, /COST_BUDGET_OVERRIDES \(apikey:\*\*\*\) capacity 100/],
+    [{ COST_BUDGET_OVERRIDES: 'apikey:hidden' }, /got "apikey:\*\*\*"/],
+    [{ COST_BUDGET_OVERRIDES: 'user:a=1/1,user:a=2/2' }, /names "user:a=2\/2" twice/],
+    [{ FIELD_RATE_LIMITS: 'placeOrder=5/1m' }, /FIELD_RATE_LIMITS entries must look like Mutation.placeOrder=30\/1m@principal/],
+    [{ FIELD_RATE_LIMITS: 'Mutation.placeOrder=0/1m@ip' }, /needs a max and a window above 0/],
+    [{ MAX_QUERY_DEPTH: '-1' }, /MAX_QUERY_DEPTH must be >= 0, got -1/],
+    [{ GATEWAY_FIELD_SUGGESTIONS: 'maybe' }, /GATEWAY_FIELD_SUGGESTIONS must be true or false/],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)}`, () => {
+      assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('hidden'));
+    });
+  }
+});
