@@ -13,6 +13,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   /** Builds the per-request context (loaders, principal…). May throw a GraphQLError. */
   context: (req: IncomingMessage) => Promise<TContext>;
   metrics: ServiceMetrics;
+  /** Produces the `/metrics` text instead of the service registry (e.g. aggregated over cluster workers). */
+  metricsText?: () => Promise<string>;
   /** `/ready` answers 200 only while this returns true. Default: always ready. */
   ready?: () => boolean | Promise<boolean>;
   /** Path of the GraphQL endpoint. Default `/graphql`. */
@@ -199,7 +201,8 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         status = ready ? 200 : 503;
         send(res, status, JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
       } else if (pathname === '/metrics') {
-        await serveMetrics(options.metrics.registry, res);
+        if (options.metricsText) send(res, 200, await options.metricsText(), options.metrics.registry.contentType);
+        else await serveMetrics(options.metrics.registry, res);
         status = 200;
       } else if (options.routes?.[pathname]) {
         await options.routes[pathname](req, res);

@@ -16,6 +16,8 @@ export interface GatewayConfig {
   readonly port: number;
   /** `HOST`: interface to listen on. Default `127.0.0.1`. */
   readonly host: string;
+  /** `GATEWAY_WORKERS`: gateway processes sharing the port (node:cluster). Default 1; in Kubernetes keep 1 and scale pods. */
+  readonly workers: number;
   /**
    * `SUPERGRAPH_PATH`: a file (resolved from the working directory, watched
    * and hot-reloaded) or an http(s) URL (polled every
@@ -193,6 +195,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   if (/\s/.test(host)) throw new ConfigError(`HOST must be a host name or address, got ${JSON.stringify(host)}`);
   return Object.freeze({
     port: intVar(env, 'PORT', GATEWAY_DEFAULTS.port, { min: 0, max: 65_535 }),
+    workers: intVar(env, 'GATEWAY_WORKERS', 1, { min: 1, max: 64 }),
     host,
     supergraph: supergraphSource(env),
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),

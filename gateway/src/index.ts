@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
+import { runClusterPrimary } from './cluster';
 import { createLogger, stopOnSignals } from '@commerce/common';
 import { loadGatewayConfig } from './config';
 import { startGateway } from './server';
@@ -9,10 +11,15 @@ export { createGateway, startGateway } from './server';
 export type { Gateway, GatewayOptions, RunningGateway } from './server';
 export type { GatewayMetrics } from './metrics';
 
-/** Runs the gateway from `process.env` until SIGINT or SIGTERM. */
+/** Runs the gateway from `process.env` until SIGINT or SIGTERM; with GATEWAY_WORKERS > 1, as a node:cluster of workers. */
 async function main(): Promise<void> {
   const logger = createLogger('gateway');
   const config = loadGatewayConfig(process.env);
+  if (config.workers > 1 && cluster.isPrimary) {
+    logger.info({ workers: config.workers, port: config.port }, 'starting gateway workers');
+    runClusterPrimary(config.workers, logger);
+    return;
+  }
   const running = await startGateway(config, { logger });
   logger.info({ url: running.url, production: config.production }, 'gateway listening');
   stopOnSignals(running.stop, logger, 'gateway');

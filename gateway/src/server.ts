@@ -5,6 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
 import { createResponseCache } from './cache';
+import { clusterMetricsText } from './cluster';
 import { createPersistedDocuments } from './persisted';
 import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
@@ -193,7 +194,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes }, prepare: persisted.prepare }),
+    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes }, prepare: persisted.prepare, metricsText: clusterMetricsText(metrics.registry) }),
     metrics,
     ready,
     start,

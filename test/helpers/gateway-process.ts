@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Platform } from '../../scripts/lib/platform';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -27,8 +26,8 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** The gateway as its own OS process (`tsx gateway/src/index.ts`), routed to a running platform's subgraphs. */
-export async function startGatewayProcess(platform: Platform, env: Record<string, string> = {}): Promise<GatewayProcess> {
+/** The gateway as its own OS process (`tsx gateway/src/index.ts`), routed to running subgraphs (e.g. a test platform's). */
+export async function startGatewayProcess(platform: { subgraphs: Record<string, { url: string }> }, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const subgraphUrls = Object.entries(platform.subgraphs).map(([name, s]) => `${name}=${s.url}`).join(',');
   const child = spawn(`${root}node_modules/.bin/tsx`, ['gateway/src/index.ts'], {
