@@ -26,6 +26,13 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
    * before Apollo Server does: persisted documents resolve ids to queries here.
    */
   prepare?: (params: GraphQLParams, req: IncomingMessage) => PrepareResult | Promise<PrepareResult>;
+  /**
+   * May answer a GraphQL request before anything else runs (an in-memory
+   * response cache keyed by the request's exact bytes); returns true if it did.
+   */
+  shortcut?: (req: IncomingMessage, res: ServerResponse, raw: RawGraphQLRequest) => boolean;
+  /** Sees every complete GraphQL response, with the context Apollo Server ran it with. */
+  onResponse?: (req: IncomingMessage, raw: RawGraphQLRequest, context: TContext | undefined, response: CompleteResponse) => void;
   /** Extra routes (exact path → handler), checked before the GraphQL path. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 }
@@ -69,6 +76,19 @@ function searchFromParams(params: GraphQLParams): string {
     search.set(key, typeof value === 'string' ? value : JSON.stringify(value));
   }
   return `?${search}`;
+}
+
+/** A GraphQL request as received: its query string and, for POST, its body text. */
+export interface RawGraphQLRequest {
+  search: string;
+  body: string | undefined;
+}
+
+/** A complete GraphQL response as sent. */
+export interface CompleteResponse {
+  status: number;
+  headers: HeaderMap;
+  body: string;
 }
 
 /** Thrown by {@link readBody} when the body exceeds its limit. */
@@ -123,8 +143,8 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
 
   async function graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<number> {
     let body: unknown;
+    let raw: string | undefined;
     if (req.method === 'POST') {
-      let raw: string;
       try {
         raw = await readBody(req, limit);
       } catch (error) {
@@ -147,6 +167,8 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         body = raw;
       }
     }
+    const received: RawGraphQLRequest = { search, body: raw };
+    if (options.shortcut?.(req, res, received)) return res.statusCode;
     if (options.prepare) {
       const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
       const params: GraphQLParams | undefined = req.method === 'GET' ? paramsFromSearch(search) : isObject ? (body as GraphQLParams) : undefined;
@@ -167,13 +189,15 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    let context: TContext | undefined;
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-      context: () => options.context(req),
+      context: async () => (context = await options.context(req)),
     });
     const status = response.status ?? 200;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     if (response.body.kind === 'complete') {
+      options.onResponse?.(req, received, context, { status, headers: response.headers, body: response.body.string });
       if (req.method === 'GET' && status === 200 && /\bpublic\b/.test(response.headers.get('cache-control') ?? '')) {
         return sendValidated(req, res, response.body.string);
       }
@@ -228,7 +252,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
  * A publicly cacheable GET response: tagged with an ETag of its bytes, and
  * answered 304 Not Modified (no body) when the client already holds them.
  */
-function sendValidated(req: IncomingMessage, res: ServerResponse, body: string): number {
+export function sendValidated(req: IncomingMessage, res: ServerResponse, body: string): number {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
   res.setHeader('etag', etag);
   const held = req.headers['if-none-match']?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));

@@ -82,6 +82,8 @@ export interface ResponseCacheConfig {
   readonly maxEntryBytes: number;
   /** `RESPONSE_CACHE_MEMORY_BYTES`: size of the in-process store (without Redis). Default 64 MiB. */
   readonly memoryBytes: number;
+  /** `RESPONSE_CACHE_HOT_PATH_BYTES`: in-memory hot path for exact repeats (0 = off). Default 64 MiB. */
+  readonly hotPathBytes: number;
   /** `CACHE_PURGE_SECRET`: bearer token of `POST /admin/cache/purge`; the endpoint is off without it. */
   readonly purgeSecret: string | undefined;
   /**
@@ -165,6 +167,7 @@ function responseCacheConfig(env: Env): ResponseCacheConfig {
     maxTtlSeconds: intVar(env, 'RESPONSE_CACHE_MAX_TTL_SECONDS', GATEWAY_DEFAULTS.responseCacheMaxTtlSeconds, { min: 1, max: 86_400 }),
     maxEntryBytes: intVar(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', GATEWAY_DEFAULTS.responseCacheMaxEntryBytes, { min: 1 }),
     memoryBytes: intVar(env, 'RESPONSE_CACHE_MEMORY_BYTES', GATEWAY_DEFAULTS.responseCacheMemoryBytes, { min: 1024 }),
+    hotPathBytes: intVar(env, 'RESPONSE_CACHE_HOT_PATH_BYTES', GATEWAY_DEFAULTS.responseCacheMemoryBytes, { min: 0 }),
     purgeSecret,
     invalidationGraceMs: intVar(env, 'RESPONSE_CACHE_INVALIDATION_GRACE_MS', GATEWAY_DEFAULTS.responseCacheInvalidationGraceMs, { min: 0, max: 600_000 }),
   });

@@ -14,7 +14,7 @@ import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './formatError';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
-import { createCostLimitPlugin } from './plugins/costLimit';
+import { COST_REPORT_HEADER, createCostLimitPlugin } from './plugins/costLimit';
 import { createDebugExtensions } from './plugins/debugExtensions';
 import { createErrorLoggingPlugin } from './plugins/errorLogging';
 import { createFieldRateLimitPlugin } from './plugins/fieldRateLimit';
@@ -68,12 +68,13 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   const metrics = createGatewayMetrics();
   const agent = createSubgraphAgent({ connections: config.subgraphMaxConnections });
   const apolloLogger = logger.child({ component: 'apollo' });
-  const debug = config.debugExtensions ? createDebugExtensions() : undefined;
-  const sandbox = config.sandbox ? createSandbox({ debugHeader: debug?.header ?? null }) : undefined;
+  // The cost plugin reports estimated/actual cost only when asked with its header.
+  const debug = config.debugExtensions ? createDebugExtensions({ companionHeaders: { [COST_REPORT_HEADER]: '1' } }) : undefined;
+  const sandbox = config.sandbox ? createSandbox({ debugHeaders: debug?.requestHeaders ?? null }) : undefined;
   // One Redis connection for everything the gateway shares between instances.
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'gateway') : undefined;
   const responseCache = createResponseCache(config, redis, metrics, logger);
-  const persisted = createPersistedDocuments(config, redis, metrics, logger);
+  const persisted = createPersistedDocuments(config, redis, metrics, logger, () => responseCache.clearHotPath());
 
   const gateway = new ApolloGateway({
     supergraphSdl: createSupergraphManager({
@@ -130,6 +131,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       // After a supergraph change (plans cleared), plan the trusted documents again once Apollo Server has switched too.
       gateway.onSchemaLoadOrUpdate((update) => {
         apiSchema = update.apiSchema;
+        responseCache.clearHotPath();
         setImmediate(() => state.phase === 'started' && void persisted.warmUp(apollo, update.apiSchema).catch(() => undefined));
       });
       await apollo.start();
@@ -150,6 +152,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       if (wasStarted) await apollo.stop();
     } finally {
       persisted.close();
+      responseCache.close();
       await agent.close();
       redis?.disconnect();
       state = { phase: 'stopped' };
@@ -194,7 +197,12 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes }, prepare: persisted.prepare, metricsText: clusterMetricsText(metrics.registry) }),
+    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes },
+      prepare: persisted.prepare,
+      metricsText: clusterMetricsText(metrics.registry),
+      shortcut: responseCache.shortcut,
+      onResponse: responseCache.onResponse,
+    }),
     metrics,
     ready,
     start,

@@ -6,20 +6,43 @@ import { loadGatewayConfig } from '@commerce/gateway';
 
 test('applies the documented defaults and freezes the result', () => {
   const config = loadGatewayConfig({});
-  assert.deepEqual(config, {
-    port: 4000,
-    host: '127.0.0.1',
-    supergraph: { kind: 'file', path: resolve('schema/supergraph.graphql') },
-    subgraphUrls: {},
-    subgraphTimeoutMs: 10_000,
-    subgraphMaxConnections: 64,
-    production: false,
-    introspection: true,
-    bodyLimitBytes: 1024 * 1024,
+  const { port, host, workers, supergraph, subgraphUrls, subgraphTimeoutMs, subgraphMaxConnections, production, introspection, bodyLimitBytes, redisUrl, redisKeyPrefix, responseCache, persisted } = config;
+  assert.deepEqual(
+    { port, host, workers, supergraph, subgraphUrls, subgraphTimeoutMs, subgraphMaxConnections, production, introspection, bodyLimitBytes, redisUrl, redisKeyPrefix },
+    {
+      port: 4000,
+      host: '127.0.0.1',
+      workers: 1,
+      supergraph: { kind: 'file', path: resolve('schema/supergraph.graphql') },
+      subgraphUrls: {},
+      subgraphTimeoutMs: 10_000,
+      subgraphMaxConnections: 64,
+      production: false,
+      introspection: true,
+      bodyLimitBytes: 1024 * 1024,
+      redisUrl: undefined,
+      redisKeyPrefix: 'commerce:',
+    },
+  );
+  assert.deepEqual(responseCache, {
+    enabled: true,
+    maxTtlSeconds: 300,
+    maxEntryBytes: 512 * 1024,
+    memoryBytes: 64 * 1024 * 1024,
+    hotPathBytes: 64 * 1024 * 1024,
+    purgeSecret: undefined,
+    invalidationGraceMs: 5000,
   });
-  assert.ok(Object.isFrozen(config));
-  assert.ok(Object.isFrozen(config.supergraph));
-  assert.ok(Object.isFrozen(config.subgraphUrls));
+  assert.deepEqual(persisted, { apq: true, apqTtlSeconds: 86_400, mode: 'off', manifestPath: resolve('schema/persisted-queries.json') });
+  for (const part of [config, config.supergraph, config.subgraphUrls, config.responseCache, config.persisted]) assert.ok(Object.isFrozen(part));
+});
+
+test('refuses bad cache and persisted-query settings, naming them', () => {
+  assert.throws(() => loadGatewayConfig({ REDIS_URL: 'http://localhost:6379' }), /REDIS_URL must start with redis:\/\//);
+  assert.throws(() => loadGatewayConfig({ TRUSTED_DOCUMENTS: 'strict' }), /TRUSTED_DOCUMENTS must be off, allow or enforce, got "strict"/);
+  assert.throws(() => loadGatewayConfig({ CACHE_PURGE_SECRET: 'short' }), /CACHE_PURGE_SECRET must be at least 16 characters/);
+  assert.throws(() => loadGatewayConfig({ GATEWAY_WORKERS: '0' }), /GATEWAY_WORKERS must be >= 1, got 0/);
+  assert.throws(() => loadGatewayConfig({ RESPONSE_CACHE: 'maybe' }), /RESPONSE_CACHE must be true or false, got "maybe"/);
 });
 
 test('turns introspection off in production unless GATEWAY_INTROSPECTION=true', () => {

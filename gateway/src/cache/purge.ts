@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLarge, errorBody, readBody, send, type Logger } from '@commerce/common';
 import type { GatewayMetrics } from '../metrics';
+import type { HotPath } from './hot-path';
 import type { ResponseCacheStore } from './store';
 
 /** Path of the admin purge endpoint. */
@@ -13,6 +14,7 @@ export interface PurgeRouteOptions {
   secret: string | undefined;
   metrics: Pick<GatewayMetrics, 'responseCacheInvalidations'>;
   logger: Logger;
+  hotPath?: Pick<HotPath, 'invalidate'>;
 }
 
 interface PurgeRequest {
@@ -49,7 +51,7 @@ function parse(raw: string): PurgeRequest | string {
  * and a JSON body naming entity tags, entity types, or everything.
  * Answers `{"purged": <entries dropped>}`.
  */
-export function createPurgeRoute({ store, secret, metrics, logger }: PurgeRouteOptions) {
+export function createPurgeRoute({ store, secret, metrics, logger, hotPath }: PurgeRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!secret) return send(res, 404, errorBody('NOT_FOUND', 'The cache purge endpoint is disabled: set CACHE_PURGE_SECRET to enable it'));
     if (req.method !== 'POST') return send(res, 405, errorBody('BAD_REQUEST', 'Use POST'));
@@ -65,6 +67,9 @@ export function createPurgeRoute({ store, secret, metrics, logger }: PurgeRouteO
     if (typeof request === 'string') return send(res, 400, errorBody('BAD_REQUEST', request));
     let purged = 0;
     try {
+      if (request.all) await hotPath?.invalidate({ all: true });
+      if (request.tags?.length) await hotPath?.invalidate({ tags: request.tags });
+      if (request.types?.length) await hotPath?.invalidate({ types: request.types });
       if (request.all) purged += await store.clear();
       if (request.tags?.length) purged += await store.invalidate(request.tags);
       if (request.types?.length) purged += await store.invalidateTypes(request.types);

@@ -30,7 +30,14 @@ function operationNameOf(params: GraphQLParams): string | undefined {
   return typeof params.query === 'string' ? /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query)?.[1] : undefined;
 }
 
-export function createPersistedDocuments(config: GatewayConfig, redis: RedisClient | undefined, metrics: GatewayMetrics, logger: Logger): PersistedDocuments {
+export function createPersistedDocuments(
+  config: GatewayConfig,
+  redis: RedisClient | undefined,
+  metrics: GatewayMetrics,
+  logger: Logger,
+  /** Called after a changed manifest was loaded (e.g. to forget responses to operations no longer allowed). */
+  onManifestChange: () => void = () => undefined,
+): PersistedDocuments {
   const { mode, manifestPath, apq, apqTtlSeconds } = config.persisted;
   let manifest: Manifest = EMPTY_MANIFEST;
   let loaded = false;
@@ -63,7 +70,7 @@ export function createPersistedDocuments(config: GatewayConfig, redis: RedisClie
       watcher = watch(dirname(manifestPath), (_event, file) => {
         if (file !== basename(manifestPath)) return;
         clearTimeout(timer);
-        timer = setTimeout(() => void load().then(() => plan(apollo)).catch(() => undefined), 100);
+        timer = setTimeout(() => void load().then(() => (onManifestChange(), plan(apollo))).catch(() => undefined), 100);
       });
       watcher.on('error', (error) => logger.warn({ err: error.message }, 'trusted documents: watching the manifest failed'));
     } catch (error) {

@@ -19,6 +19,7 @@ export function warmupContext(): GatewayContext {
   return {
     principal: Object.freeze({ userId: undefined, sessionId: undefined, requestId: 'plan-warmup', apiKeyHash: undefined, clientIp: undefined }),
     cacheTags: createTagCollector(),
+    outcome: {},
     warmup: true,
   };
 }

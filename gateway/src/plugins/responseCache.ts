@@ -5,6 +5,7 @@ import type { GatewayContext } from '../context';
 import { cacheKey, type CacheScope } from '../cache/key';
 import type { ResponseCacheStore } from '../cache/store';
 import type { GatewayMetrics } from '../metrics';
+import type { CacheEntryInfo, HotPath } from '../cache/hot-path';
 
 /** Options of {@link createResponseCachePlugin}. */
 export interface ResponseCachePluginOptions {
@@ -12,17 +13,16 @@ export interface ResponseCachePluginOptions {
   config: ResponseCacheConfig;
   metrics: Pick<GatewayMetrics, 'responseCache' | 'responseCacheInvalidations' | 'responseCacheErrors'>;
   logger: Logger;
+  /** The in-memory hot path, told about every invalidation. */
+  hotPath?: Pick<HotPath, 'invalidate'>;
 }
 
 /** The response header telling what the cache did. */
 export const CACHE_STATUS_HEADER = 'x-cache';
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
-interface StoredEntry {
+interface StoredEntry extends CacheEntryInfo {
   data: unknown;
-  maxAge: number;
-  scope: 'PUBLIC' | 'PRIVATE';
-  storedAt: number;
 }
 
 /** The principal a PRIVATE entry belongs to, if the request has one. */
@@ -39,7 +39,7 @@ function principalOf(context: GatewayContext): string | undefined {
  * When the store fails, requests are served uncached (BYPASS) and mutations'
  * invalidations are retried before anything is read from the cache again.
  */
-export function createResponseCachePlugin({ store, config, metrics, logger }: ResponseCachePluginOptions): ApolloServerPlugin<GatewayContext> {
+export function createResponseCachePlugin({ store, config, metrics, logger, hotPath }: ResponseCachePluginOptions): ApolloServerPlugin<GatewayContext> {
   // Invalidations that could not reach the store: until they do, the cache may hold stale entries, so it is not read.
   const pending = new Set<string>();
   let flushing: Promise<void> | undefined;
@@ -63,6 +63,7 @@ export function createResponseCachePlugin({ store, config, metrics, logger }: Re
 
   async function invalidate(tags: string[]): Promise<void> {
     if (tags.length === 0) return;
+    await hotPath?.invalidate({ tags });
     try {
       metrics.responseCacheInvalidations.inc({ source: 'mutation' }, await store.invalidate(tags));
     } catch (error) {
@@ -80,11 +81,15 @@ export function createResponseCachePlugin({ store, config, metrics, logger }: Re
     const key = policy.scope === 'PRIVATE' ? keys.private : keys.public;
     if (key === undefined) return; // private data and nobody to key it by
     const maxAge = Math.min(policy.maxAge, config.maxTtlSeconds);
-    const entry: StoredEntry = { data: response.body.singleResult.data, maxAge, scope: policy.scope, storedAt: Date.now() };
+    const tags = [...contextValue.cacheTags.resolved];
+    const entry: StoredEntry = { data: response.body.singleResult.data, maxAge, scope: policy.scope, storedAt: Date.now(), tags };
     const value = JSON.stringify(entry);
     if (value.length > config.maxEntryBytes) return;
     try {
-      await store.set(key, value, maxAge, [...contextValue.cacheTags.resolved], startedAt - config.invalidationGraceMs);
+      if (await store.set(key, value, maxAge, tags, startedAt - config.invalidationGraceMs)) {
+        const { data: _data, ...info } = entry;
+        contextValue.outcome.cacheEntry = info;
+      }
     } catch (error) {
       metrics.responseCacheErrors.inc({ operation: 'write' });
       logger.warn({ err: (error as Error).message }, 'response cache: write failed');
@@ -129,6 +134,7 @@ export function createResponseCachePlugin({ store, config, metrics, logger }: Re
           const entry = JSON.parse(found) as StoredEntry;
           const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
           status = 'HIT';
+          requestContext.contextValue.outcome.cacheEntry = { maxAge: entry.maxAge, scope: entry.scope, storedAt: entry.storedAt, tags: entry.tags ?? [] };
           // Downstream caches may keep it only for what is left of its life.
           requestContext.overallCachePolicy.replace({ maxAge: Math.max(0, entry.maxAge - age), scope: entry.scope });
           return { http: { status: undefined, headers: new HeaderMap([['age', String(age)]]) }, body: { kind: 'single', singleResult: { data: entry.data as Record<string, unknown> } } };
