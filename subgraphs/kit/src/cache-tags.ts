@@ -1,4 +1,4 @@
-import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import { isObjectType, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 
 /**
@@ -44,9 +44,11 @@ export function createCacheTagsPlugin<TContext extends BaseContext & { cacheTags
           const { resolved } = contextValue.cacheTags;
           return {
             willResolveField({ source, info }) {
-              const type = getNamedType(info.parentType).name;
+              // Runs for every field: cheapest test first.
+              const type = info.parentType.name;
+              if (!entities.has(type)) return;
               const id = (source as { id?: unknown } | null)?.id;
-              if (typeof id === 'string' && entities.has(type)) resolved.add(`${type}:${id}`);
+              if (typeof id === 'string') resolved.add(`${type}:${id}`);
             },
           };
         },
