@@ -14,6 +14,7 @@ import pg from 'pg';
 import { ConfigError, createLogger, intVar, stopOnSignals, stringVar } from '@commerce/common';
 import { encodeId, shardMapFromEnv } from '@commerce/kit';
 import { resetEmbeddedData } from '@commerce/kit/embedded';
+import { loadGatewayConfig } from '@commerce/gateway';
 import { startPlatform } from './lib/platform';
 import { discoverSubgraphs, portVariable } from './lib/subgraphs';
 
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   const { gateway, subgraphs } = platform;
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`
-  Gateway    ${gateway.url}   (health: /health, readiness: /ready, metrics: /metrics)
+  Gateway    ${gateway.url}   (health: /health, readiness: /ready, metrics: /metrics)${
+    loadGatewayConfig(env).sandbox ? `\n  Sandbox    open ${gateway.url} in a browser (GraphiQL, served offline by the gateway)` : ''
+  }
   Subgraphs  ${Object.entries(subgraphs).map(([name, s]) => `${name} ${s.url}`).join(', ')}
   Databases  ${platform.shardMap.shards.map((s) => `${s.name}: primary + ${s.replicas.length} replica(s)`).join('; ')}
 

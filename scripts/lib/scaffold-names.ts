@@ -12,6 +12,8 @@ export interface ScaffoldNames {
   readonly pascal: string;
   /** The entity type: `GiftCard`. */
   readonly entity: string;
+  /** The entity in prose, with its article: `a gift card`, `an order`. */
+  readonly label: string;
   /** camelCase of the entity: `giftCard` (the by-ID query field). */
   readonly entityCamel: string;
   /** UPPER_SNAKE of the entity: `GIFT_CARD` (the columns constant). */
@@ -31,6 +33,8 @@ export interface ParentNames {
   readonly entity: string;
   /** `product` (the field on the new entity, and the input's `productId`). */
   readonly field: string;
+  /** In prose, with its article: `a product`, `an order`. */
+  readonly label: string;
   /** `product_id`. */
   readonly column: string;
   /** The parent's table, for the existence check: `products`. */
@@ -58,6 +62,11 @@ export const camelCase = (text: string): string => {
 };
 /** `GiftCard` → `gift_card`. */
 export const snakeCase = (pascal: string): string => pascal.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+/** `GiftCard` → `a gift card`, `Order` → `an order`. */
+export const prose = (pascal: string): string => {
+  const words = snakeCase(pascal).replace(/_/g, ' ');
+  return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`;
+};
 
 /** English singular of the last word, good enough for names: reviews → review, categories → category. */
 export function singular(name: string): string {
@@ -98,13 +107,14 @@ export function deriveNames(name: string, options: NameOptions = {}): ScaffoldNa
     if (!table) throw new Error(`--extends must be one of ${Object.keys(EXTENDABLE_ENTITIES).join(', ')}, got "${options.parent}"`);
     if (options.parent === entity) throw new Error(`the entity ${entity} cannot extend itself`);
     const field = options.parent.charAt(0).toLowerCase() + options.parent.slice(1);
-    parent = { entity: options.parent, field, column: `${snakeCase(options.parent)}_id`, table };
+    parent = { entity: options.parent, field, label: prose(options.parent), column: `${snakeCase(options.parent)}_id`, table };
   }
   return {
     name,
     camel,
     pascal: pascalCase(name),
     entity,
+    label: prose(entity),
     entityCamel,
     entityConstant: snakeCase(entity).toUpperCase(),
     listField: camel === entityCamel ? `${entityCamel}List` : camel,

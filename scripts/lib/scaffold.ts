@@ -46,7 +46,8 @@ export interface ScaffoldOptions extends NameOptions {
 }
 
 const ENTITY_PREFIXES_LINE = /export const ENTITY_PREFIXES = \{([^}]*)\} as const;/;
-const FALLBACK_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])';
+/** `@listSize` needs federation 2.9 or later. */
+const MIN_FEDERATION = '2.9';
 
 function paths(root: string, name: string) {
   return {
@@ -146,7 +147,8 @@ export function planSubgraph(name: string, options: ScaffoldOptions = {}): Scaff
   const routingUrl = `http://127.0.0.1:${port}/graphql`;
   const migration = nextMigration(p.migrations, names.table);
   // Follow the federation version the other subgraphs link.
-  const link = readFileSync(entries[0]!.file, 'utf8').split('\n').find((line) => line.startsWith('extend schema @link(')) ?? FALLBACK_LINK;
+  const linked = /specs\.apollo\.dev\/federation\/v(\d+)\.(\d+)/.exec(readFileSync(entries[0]!.file, 'utf8'));
+  const federation = linked && (Number(linked[1]) > 2 || Number(linked[2]) >= 9) ? `${linked[1]}.${linked[2]}` : MIN_FEDERATION;
 
   const yamlDocument = YAML.parseDocument(readFileSync(p.yaml, 'utf8'));
   yamlDocument.setIn(['subgraphs', name], yamlDocument.createNode({ routing_url: routingUrl, schema: { file: `./${name}.graphql` } }));
@@ -159,7 +161,7 @@ export function planSubgraph(name: string, options: ScaffoldOptions = {}): Scaff
   const file = (path: string, content: string, what: string): FileChange => ({ path, kind: 'create', content, what });
   const src = join(p.folder, 'src');
   const changes: FileChange[] = [
-    file(p.sdl, sdlTemplate(names, link), 'its SDL, the source of truth of its schema'),
+    file(p.sdl, sdlTemplate(names, federation), 'its SDL, the source of truth of its schema'),
     file(join(p.folder, 'package.json'), packageJsonTemplate(names), `the workspace package @commerce/${name}`),
     file(join(src, 'server.ts'), serverTemplate(names, port), 'its definition: SDL + resolvers + loaders (never listens)'),
     file(join(src, 'loaders.ts'), loadersTemplate(names), 'per-request DataLoaders: one statement per shard per batch'),

@@ -92,7 +92,9 @@ test('the sandbox runs a typed query in real Chromium, shows its query plan, and
   assert.match(plan, /Fetch\(service: "users"\)/);
   assert.match(plan, /Fetch\(service: "orders"\)/);
   await waitForText(page, '[data-testid="debug-cache"]', (text) => text.includes('"status"'), 'the cache status in the Debug panel');
-  await waitForText(page, '[data-testid="debug-cost"]', (text) => text.includes('"estimated"'), 'the cost in the Debug panel');
+  await waitForText(page, '[data-testid="debug-cost"]', (text) => /"estimated": \d+/.test(text), 'the estimated cost in the Debug panel');
+  // Pretty query for the screenshot.
+  await page.getByRole('button', { name: /Prettify query/ }).click();
 
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'sandbox.png') });

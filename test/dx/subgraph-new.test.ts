@@ -6,22 +6,23 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import YAML from 'yaml';
+import type * as KitModule from '@commerce/kit';
 import { migrateDatabase, type SubgraphDefinition } from '@commerce/kit';
 import { composeFromConfig } from '../../scripts/lib/composition';
 import { metric, replaceFile } from '../gateway/helpers';
 import { startTestPlatform, waitFor } from '../helpers/platform';
+import { cleanupStack } from './cleanup';
 import { startLoad, type LoadReport } from './load';
 import { REPO, copyWorkspace, type WorkspaceCopy } from './workspace';
 
-type Kit = typeof import('@commerce/kit');
 
 /** Runs a repository script in the copy the way npm does (tsx), without npm's wrapper. */
 const script = (workspace: WorkspaceCopy, file: string, ...args: string[]) => workspace.run(process.execPath, ['--import', 'tsx', file, ...args]);
 
 /** Scaffolds `reviews` (extending Product) in a fresh copy of the repository. */
-async function scaffoldReviews(t: { after(fn: () => Promise<void>): void }): Promise<WorkspaceCopy> {
+async function scaffoldReviews(defer: (fn: () => Promise<unknown>) => void): Promise<WorkspaceCopy> {
   const workspace = await copyWorkspace();
-  t.after(() => workspace.remove());
+  defer(() => workspace.remove());
   const scaffold = await script(workspace, 'scripts/subgraph-new.ts', 'reviews', '--extends', 'Product');
   assert.equal(scaffold.code, 0, scaffold.stderr + scaffold.stdout);
   assert.match(scaffold.stdout, /Linked the workspace: node_modules\/@commerce\/reviews -> subgraphs\/reviews\./);
@@ -34,28 +35,29 @@ async function scaffoldReviews(t: { after(fn: () => Promise<void>): void }): Pro
 }
 
 test('a subgraph made by subgraph:new joins the running gateway on a reload, and a load loop sees zero failed requests', async (t) => {
+  const defer = cleanupStack(t);
   // The gateway watches a supergraph file of its own, composed from today's SDLs.
   const dir = await mkdtemp(join(tmpdir(), 'dx-reload-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(() => rm(dir, { recursive: true, force: true }));
   const supergraphPath = join(dir, 'supergraph.graphql');
   const today = composeFromConfig(join(REPO, 'schema', 'supergraph.yaml'));
   assert.ok(today.ok, today.ok ? '' : today.errors.join('\n'));
   await replaceFile(supergraphPath, today.supergraphSdl);
-  // Uncached, so that every request of the load goes through planning and the subgraphs.
-  const platform = await startTestPlatform({ SUPERGRAPH_PATH: supergraphPath, RESPONSE_CACHE: 'false' });
-  t.after(() => platform.stop());
+  // Uncached, so that every request of the load goes through planning and the subgraphs; cost measured, never refused.
+  const platform = await startTestPlatform({ SUPERGRAPH_PATH: supergraphPath, RESPONSE_CACHE: 'false', COST_MODE: 'measure' });
+  defer(() => platform.stop());
   const gatewayUrl = platform.gateway.url;
 
   // 1. Scaffold, in a copy of the repository (this checkout is never touched).
-  const workspace = await scaffoldReviews(t);
+  const workspace = await scaffoldReviews(defer);
 
   // 2. Its table on the platform's shards (the copy's migrations hold the new one),
   //    then the subgraph itself, from the copy, over the same databases.
   for (const shard of platform.shardMap.shards) await migrateDatabase(shard.primary, join(workspace.root, 'subgraphs', 'kit', 'migrations'));
-  const kit = (await import(pathToFileURL(join(workspace.root, 'subgraphs', 'kit', 'src', 'index.ts')).href)) as Kit;
+  const kit = (await import(pathToFileURL(join(workspace.root, 'subgraphs', 'kit', 'src', 'index.ts')).href)) as typeof KitModule;
   const server = (await import(pathToFileURL(join(workspace.root, 'subgraphs', 'reviews', 'src', 'server.ts')).href)) as { reviewsSubgraph: SubgraphDefinition<unknown> };
   const reviews = await kit.startSubgraph(server.reviewsSubgraph, kit.loadSubgraphConfig({ HOST: '127.0.0.1', REPLICA_CHECK_INTERVAL_MS: '100' }, 0, platform.shardMap), pino({ level: 'silent' }));
-  t.after(() => reviews.stop());
+  defer(() => reviews.stop());
 
   // 3. npm run compose, in the copy, with the routing URL where it listens.
   const yamlPath = join(workspace.root, 'schema', 'supergraph.yaml');
@@ -71,7 +73,7 @@ test('a subgraph made by subgraph:new joins the running gateway on a reload, and
   const load = startLoad({ url: gatewayUrl, query: '{ products(first: 3) { edges { node { id name price { formatted } } } } }' });
   let report: LoadReport | undefined;
   const stopLoad = async (): Promise<LoadReport> => (report ??= await load.stop());
-  t.after(async () => void (await stopLoad()));
+  defer(stopLoad);
   await waitFor(() => load.completed() >= 50, 30_000, 'the load loop to get going');
 
   // 5a. A broken supergraph is refused, counted and logged; the old one keeps serving.
@@ -110,12 +112,13 @@ test('a subgraph made by subgraph:new joins the running gateway on a reload, and
 });
 
 test("the scaffolded subgraph's own test passes without edits once composed", async (t) => {
-  const workspace = await scaffoldReviews(t);
+  const defer = cleanupStack(t);
+  const workspace = await scaffoldReviews(defer);
   const compose = await script(workspace, 'scripts/compose.ts');
   assert.equal(compose.code, 0, compose.stderr + compose.stdout);
   // Its own template: the new migration changes the template key, and the shared one must stay as it is.
   const templates = await mkdtemp(join(tmpdir(), 'dx-template-'));
-  t.after(() => rm(templates, { recursive: true, force: true }));
+  defer(() => rm(templates, { recursive: true, force: true }));
   // Postgres runs as its own OS user and must reach the template.
   await chmod(templates, 0o755);
   const run = await workspace.run(process.execPath, ['--import', 'tsx', '--test', 'test/subgraphs/reviews.test.ts'], { TEST_PG_TEMPLATE_DIR: join(templates, 'template') });

@@ -82,7 +82,8 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
   }
 
   function fingerprint(req: IncomingMessage, raw: RawGraphQLRequest): string | undefined {
-    if (req.headers['x-debug'] !== undefined) return undefined;
+    // Requests asking for per-request reports (debug extensions, cost) always take the full path.
+    if (req.headers['x-debug'] !== undefined || req.headers['x-cost-report'] !== undefined) return undefined;
     const hash = createHash('sha256').update(req.method ?? '').update('\0').update(raw.search).update('\0').update(raw.body ?? '');
     for (const name of VARYING_HEADERS) hash.update('\0').update(String(req.headers[name] ?? ''));
     return hash.digest('base64url');

@@ -45,6 +45,12 @@ export interface DebugExtensionsOptions {
   /** Request header that opts in. Default {@link DEBUG_HEADER}. */
   header?: string;
   /**
+   * Headers other plugins need to report what `extensions.debug` shows (the
+   * cost plugin reports only when asked); clients such as the sandbox send
+   * them along with the debug header. Default none.
+   */
+  companionHeaders?: Readonly<Record<string, string>>;
+  /**
    * Hook for query cost: the estimated and actual cost of the request.
    * Default {@link costFromExtensions}: the `extensions.cost` a cost plugin put
    * in the response (`estimated`/`actual`, or `estimatedCost`/`actualCost`).
@@ -62,6 +68,8 @@ export interface DebugExtensionsOptions {
 export interface DebugExtensions {
   /** The request header that opts in. */
   readonly header: string;
+  /** What a client sends to see everything: the debug header asking for every topic, plus the companion headers. */
+  readonly requestHeaders: Readonly<Record<string, string>>;
   /** Give to ApolloGateway as `experimental_didResolveQueryPlan`: keeps the plan of requests that ask for it. */
   readonly didResolveQueryPlan: Experimental_DidResolveQueryPlanCallback;
   readonly plugin: ApolloServerPlugin<GatewayContext>;
@@ -101,6 +109,7 @@ export function cacheStatusFromHeaders(requestContext: ResponseContext): string 
  */
 export function createDebugExtensions({
   header = DEBUG_HEADER,
+  companionHeaders = {},
   readCost = costFromExtensions,
   readCacheStatus = cacheStatusFromHeaders,
 }: DebugExtensionsOptions = {}): DebugExtensions {
@@ -109,6 +118,7 @@ export function createDebugExtensions({
 
   return {
     header,
+    requestHeaders: Object.freeze({ [header]: DEBUG_TOPICS.join(','), ...companionHeaders }),
     didResolveQueryPlan({ queryPlan, requestContext }) {
       if (parseDebugHeader(requestContext.request.http?.headers.get(header)).has('plan')) plans.set(requestContext.context, queryPlan);
     },

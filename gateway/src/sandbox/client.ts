@@ -82,7 +82,7 @@ export const SANDBOX_SCRIPT = String.raw`(() => {
     GraphiQLPluginExplorer.explorerPlugin(),
     { title: 'Debug', icon: DebugIcon, content: DebugPanel },
   ];
-  const headers = config.debugHeader ? JSON.stringify({ [config.debugHeader]: 'plan,cost,cache' }, null, 2) : undefined;
+  const headers = config.debugHeaders ? JSON.stringify(config.debugHeaders, null, 2) : undefined;
 
   ReactDOM.createRoot(document.getElementById('sandbox')).render(
     h(GraphiQL, {

@@ -45,10 +45,11 @@ query {
 /** Options of {@link createSandbox}. */
 export interface SandboxOptions {
   /**
-   * The debug request header the page sets by default and whose extensions
-   * its Debug panel shows; `null` when the gateway has debug extensions off.
+   * Headers the page pre-fills so that responses carry debug extensions
+   * (the first one is the debug header), shown by its Debug panel; `null`
+   * when the gateway has debug extensions off.
    */
-  debugHeader: string | null;
+  debugHeaders: Readonly<Record<string, string>> | null;
 }
 
 /** The sandbox: a landing-page plugin for Apollo Server and the routes of its files. */
@@ -64,12 +65,13 @@ export interface Sandbox {
  * the gateway from installed packages (the UMD bundles need no build step):
  * no CDN, no request to any other host. Throws at once if a package is missing.
  */
-export function createSandbox({ debugHeader }: SandboxOptions): Sandbox {
+export function createSandbox({ debugHeaders }: SandboxOptions): Sandbox {
+  const debugHeader = debugHeaders ? (Object.keys(debugHeaders)[0] ?? null) : null;
   const routes = createAssetRoutes(SANDBOX_ASSET_PREFIX, [...SCRIPTS, ...STYLES]);
   const html = renderSandboxPage(
     SANDBOX_ASSET_PREFIX,
     { styles: STYLES.map((asset) => asset.name), scripts: SCRIPTS.map((asset) => asset.name) },
-    { debugHeader, defaultQuery: defaultQuery(debugHeader) },
+    { debugHeader, debugHeaders, defaultQuery: defaultQuery(debugHeader) },
   );
   return {
     routes,

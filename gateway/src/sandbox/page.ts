@@ -2,6 +2,8 @@
 export interface SandboxPageConfig {
   /** The debug request header, or null when this gateway has debug extensions off. */
   debugHeader: string | null;
+  /** Headers pre-filled in the headers editor (the debug header and its companions), or null. */
+  debugHeaders: Readonly<Record<string, string>> | null;
   /** The editor's content on a first visit. */
   defaultQuery: string;
 }
