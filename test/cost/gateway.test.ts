@@ -19,6 +19,16 @@ describe('cost limits at the gateway', () => {
     assert.equal((await post(gateway.url, '{ items(first: 100) { id } }')).status, 200, 'at the maximum is allowed');
   });
 
+  it('refuses a field whose @listSize requires a slicing argument it did not get, as BAD_USER_INPUT', async (t) => {
+    const { supergraphPath } = await startCostSubgraphs(t, [SHOP]);
+    const gateway = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, COST_MODE: 'enforce', COST_MAX: '100', COST_BUDGET_CAPACITY: '1000' });
+    const { status, body } = await post(gateway.url, '{ page { id } }');
+    assert.equal(status, 400);
+    assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(body.errors?.[0]?.message ?? '', /Query\.page needs exactly one of its slicing arguments \(first\), got 0/);
+    assert.equal((await post(gateway.url, '{ page(first: 3) { id } }')).status, 200);
+  });
+
   it('answers 429 with Retry-After and RateLimit headers once a client has spent its budget; other clients are unaffected', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [SHOP]);
     const gateway = await startCostGateway(t, {

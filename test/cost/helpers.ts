@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -106,7 +103,7 @@ export function params(header: string | null): Record<string, number> {
   return out;
 }
 
-/** `items` returns as many as asked (up to 100); `few` never more than 2; `costly` weighs 500. */
+/** `items` returns as many as asked (up to 100); `few` never more than 2; `costly` weighs 500; `page` requires `first`. */
 export const SHOP: SubgraphSpec = {
   name: 'shop',
   typeDefs: /* GraphQL */ `
@@ -115,6 +112,7 @@ export const SHOP: SubgraphSpec = {
       items(first: Int = 10): [Item!]! @listSize(slicingArguments: ["first"])
       few(first: Int = 10): [Item!]! @listSize(slicingArguments: ["first"])
       costly: Item @cost(weight: 500)
+      page(first: Int): [Item!]! @listSize(slicingArguments: ["first"])
     }
   `,
   resolvers: {
@@ -122,53 +120,7 @@ export const SHOP: SubgraphSpec = {
       items: (_: unknown, { first }: { first: number }) => Array.from({ length: Math.min(first, 100) }, (_, i) => ({ id: `i${i}`, name: `Item ${i}` })),
       few: (_: unknown, { first }: { first: number }) => Array.from({ length: Math.min(first, 2) }, (_, i) => ({ id: `f${i}`, name: `Few ${i}` })),
       costly: () => ({ id: 'c', name: 'Costly' }),
+      page: () => [],
     },
   },
 };
-
-export interface GatewayProcess {
-  readonly url: string;
-  /** SIGTERM, then waits for the exit. Idempotent. */
-  stop(): Promise<void>;
-}
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs `gateway/src/index.ts` in a process of its own (env added to this one's); resolves once it logs that it listens. */
-export async function spawnGateway(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/index.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the gateway process did not listen within ${timeoutMs} ms`)), timeoutMs);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the gateway process exited with ${code} before listening`));
-      });
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        let entry: { msg?: string; url?: string };
-        try {
-          entry = JSON.parse(line) as typeof entry;
-        } catch {
-          return;
-        }
-        if (entry.msg === 'gateway listening' && entry.url) {
-          clearTimeout(timer);
-          resolve(entry.url);
-        }
-      });
-    });
-    return { url, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startGatewayProcess } from '../helpers/gateway-process';
 import { startRedis } from '../helpers/redis';
-import { SHOP, post, spawnGateway, startCostSubgraphs } from './helpers';
+import { SHOP, post, startCostSubgraphs } from './helpers';
 
 describe('a cost budget shared through Redis', () => {
   it('is one budget for a client across two gateway processes', async (t) => {
     const redis = await startRedis();
     t.after(() => redis.stop());
-    const { supergraphPath } = await startCostSubgraphs(t, [SHOP]);
+    const { supergraphPath, subgraphs } = await startCostSubgraphs(t, [SHOP]);
     // 50 points, refilled at one point per 1000 s: the test sees no refill.
     const env = {
       SUPERGRAPH_PATH: supergraphPath,
@@ -19,7 +20,7 @@ describe('a cost budget shared through Redis', () => {
     };
     const gateways = await Promise.all(
       [0, 1].map(async () => {
-        const gateway = await spawnGateway({ FIELD_RATE_LIMITS: 'none', ...env });
+        const gateway = await startGatewayProcess({ subgraphs: { shop: subgraphs[0]! } }, { NODE_ENV: 'test', FIELD_RATE_LIMITS: 'none', ...env });
         t.after(() => gateway.stop());
         return gateway.url;
       }),

@@ -4,7 +4,10 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export interface CostMetrics {
   /** `gateway_operation_cost{kind}`: estimated (before execution) and actual (from the response) cost per operation. */
   cost: Histogram<'kind'>;
-  /** `gateway_cost_limit_exceeded_total{reason,mode}`: over COST_MAX (`too_expensive`) or out of budget (`budget`); rejected only in enforce mode. */
+  /**
+   * `gateway_cost_limit_exceeded_total{reason,mode}`: over COST_MAX or too large to analyse (`too_expensive`),
+   * a `@listSize` slicing contract broken (`slicing`), out of budget (`budget`); refused only in enforce mode.
+   */
   exceeded: Counter<'reason' | 'mode'>;
   /** `gateway_cost_budget_errors_total`: budget store failures (the operation is then let through uncharged). */
   budgetErrors: Counter;
@@ -22,7 +25,7 @@ export function createCostMetrics(registry: Registry): CostMetrics {
     }),
     exceeded: new Counter({
       name: 'gateway_cost_limit_exceeded_total',
-      help: 'Operations over COST_MAX (reason too_expensive) or over their client budget (reason budget), by COST_MODE',
+      help: 'Operations over COST_MAX (reason too_expensive), breaking a @listSize slicing contract (slicing) or over their client budget (budget), by COST_MODE',
       labelNames: ['reason', 'mode'] as const,
       registers,
     }),

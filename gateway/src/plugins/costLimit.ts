@@ -95,8 +95,9 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
     },
 
     async requestDidStart({ contextValue }) {
-      const budgets = store;
-      if (config.mode === 'off' || !budgets) return;
+      // The gateway's own plan warm-up is nobody's request: nothing to charge.
+      if (config.mode === 'off' || !store || contextValue.warmup) return;
+      const budgets: BudgetStore = store;
       const client = clientIdentity(contextValue.principal);
       const policy = config.overrides.get(client) ?? config.budget;
       let charge: Charge | undefined;
@@ -117,8 +118,12 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
           plan = current.plan(document, operation);
           estimated = current.estimate(plan, variables);
         } catch (error) {
-          if (!(error instanceof CostAnalysisError)) throw error;
-          metrics.exceeded.inc({ reason: 'too_expensive', mode: config.mode });
+          if (!(error instanceof CostAnalysisError)) {
+            // A fault of the cost model must not take traffic down with it.
+            logger.error({ err: error, operationName: operation.name?.value }, 'cost analysis failed; letting the operation through uncharged');
+            return;
+          }
+          metrics.exceeded.inc({ reason: error.reason === 'slicing' ? 'slicing' : 'too_expensive', mode: config.mode });
           if (!enforce) return;
           if (error.reason === 'slicing') throw new CommerceError('BAD_USER_INPUT', error.message);
           throw new CommerceError('COST_ESTIMATED_TOO_EXPENSIVE', error.message, { extensions: { cost: { estimated: null, max: config.maxCost } } });
@@ -132,7 +137,7 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
             });
           }
         }
-        bucket = await guarded(() => budgets!.take(client, estimated, policy));
+        bucket = await guarded(() => budgets.take(client, estimated, policy));
         storeFailed = bucket === undefined;
         charge = { estimator: current, plan, variables, estimated, taken: bucket?.allowed ? estimated : 0 };
         if (!bucket || bucket.allowed) return;
@@ -157,10 +162,10 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
           actual = charge.estimator.actual(charge.plan, charge.variables, body.singleResult.data);
           metrics.cost.observe({ kind: 'actual' }, actual);
           const refund = Math.min(charge.taken, charge.estimated - actual);
-          if (refund > 0) bucket = await guarded(() => budgets!.refund(client, refund, policy));
+          if (refund > 0) bucket = await guarded(() => budgets.refund(client, refund, policy));
         }
         // Every response tells the client its budget, even one that charged nothing.
-        if (!bucket && !storeFailed) bucket = await guarded(() => budgets!.take(client, 0, policy));
+        if (!bucket && !storeFailed) bucket = await guarded(() => budgets.take(client, 0, policy));
         const headers = response.http.headers;
         headers.set('ratelimit-policy', policyHeader(policy));
         if (bucket) headers.set('ratelimit', rateLimitHeader(bucket.tokens, policy));

@@ -86,7 +86,7 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
 
     async requestDidStart({ contextValue }) {
       const current = limiter;
-      if (!current) return;
+      if (!current || contextValue.warmup) return;
       let retryAfter: number | undefined;
       return {
         async didResolveOperation({ operation, document, schema, request }) {
