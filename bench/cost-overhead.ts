@@ -9,12 +9,17 @@
  * take + actual + refund). autocannon (its own process, loopback only) loads
  * one gateway at a time, in ABBA order per round, for a bounded time.
  * The response cache is off on both, so each request really executes.
+ *
+ * Besides requests/s it reports the CPU time each gateway process spent per
+ * request (Linux /proc): on a machine shared with other work, throughput
+ * swings with the neighbours, CPU per request much less.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startTestPlatform } from '../test/helpers/platform';
 import { startRedis } from '../test/helpers/redis';
-import { spawnGateway, type GatewayProcess } from '../test/cost/helpers';
+import { startGatewayProcess, type GatewayProcess } from '../test/helpers/gateway-process';
 
 const { values } = parseArgs({
   options: {
@@ -35,14 +40,37 @@ const DEEP_QUERY = `{ users(first: ${users}) { edges { node { id name
 
 interface Round {
   requestsPerSecond: number;
+  /** Gateway process CPU per completed request, ms; NaN where /proc is missing. */
+  cpuMsPerRequest: number;
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
 }
 
-/** One autocannon run against `url`; autocannon runs in its own process. */
-function load(url: string, seconds: number): Promise<Round> {
+const CLOCK_TICKS = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : NaN;
+
+/** CPU ticks (user + system) of a process and its children (the gateway runs under the tsx launcher). */
+function cpuTicks(pid: number): number {
+  if (Number.isNaN(CLOCK_TICKS)) return NaN;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  let ticks = 0;
+  for (const id of [pid, ...children]) {
+    const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+/** One autocannon run against `gateway`; autocannon runs in its own process. */
+async function load(gateway: GatewayProcess, seconds: number): Promise<Round> {
+  const before = cpuTicks(gateway.pid);
+  const result = await autocannon(gateway.url, seconds);
+  const cpuMsPerRequest = ((cpuTicks(gateway.pid) - before) * 1000) / CLOCK_TICKS / Math.max(result.total, 1);
+  return { ...result, cpuMsPerRequest };
+}
+
+function autocannon(url: string, seconds: number): Promise<Omit<Round, 'cpuMsPerRequest'> & { total: number }> {
   const args = ['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ query: DEEP_QUERY }), '-j', url];
   return new Promise((resolve, reject) => {
     const child = spawn('node_modules/.bin/autocannon', args, { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -51,8 +79,15 @@ function load(url: string, seconds: number): Promise<Round> {
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
-      const result = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
-      resolve({ requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors });
+      const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+      resolve({
+        requestsPerSecond: result.requests.average,
+        total: result.requests.total,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      });
     });
   });
 }
@@ -64,13 +99,10 @@ async function main(): Promise<void> {
   const platform = await startTestPlatform({ COST_MODE: 'off' });
   const gateways: GatewayProcess[] = [];
   try {
-    const subgraphUrls = Object.entries(platform.subgraphs)
-      .map(([name, s]) => `${name}=${s.url}`)
-      .join(',');
-    const common = { SUBGRAPH_URLS: subgraphUrls, REDIS_URL: redis.url, RESPONSE_CACHE: 'false', FIELD_RATE_LIMITS: 'none', LOG_LEVEL: 'warn' };
-    const off = await spawnGateway({ ...common, COST_MODE: 'off' });
+    const common = { REDIS_URL: redis.url, RESPONSE_CACHE: 'false', FIELD_RATE_LIMITS: 'none' };
+    const off = await startGatewayProcess(platform, { ...common, COST_MODE: 'off' });
     gateways.push(off);
-    const on = await spawnGateway({ ...common, COST_MODE: 'enforce', COST_BUDGET_CAPACITY: '1000000000', COST_BUDGET_REFILL_PER_SECOND: '1000000000' });
+    const on = await startGatewayProcess(platform, { ...common, COST_MODE: 'enforce', COST_BUDGET_CAPACITY: '1000000000', COST_BUDGET_REFILL_PER_SECOND: '1000000000' });
     gateways.push(on);
 
     // Sanity: both answer the deep query, and the limiter is really on for one of them.
@@ -80,24 +112,28 @@ async function main(): Promise<void> {
       if (response.status !== 200 || body.errors) throw new Error(`limiter ${name}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
       console.log(`limiter ${name}: RateLimit ${response.headers.get('ratelimit') ?? '(none)'}`);
     }
-    await load(off.url, 3);
-    await load(on.url, 3);
+    await load(off, 3);
+    await load(on, 3);
 
     const results = { off: [] as Round[], on: [] as Round[] };
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
       for (const which of [...order, ...[...order].reverse()]) {
-        const result = await load(which === 'on' ? on.url : off.url, duration / 2);
+        const result = await load(which === 'on' ? on : off, duration / 2);
         results[which].push(result);
-        console.log(`round ${round + 1} limiter ${which.padEnd(3)} ${result.requestsPerSecond.toFixed(1)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  non2xx ${result.non2xx}  errors ${result.errors}`);
+        console.log(
+          `round ${round + 1} limiter ${which.padEnd(3)} ${result.requestsPerSecond.toFixed(1)} req/s  gateway CPU ${result.cpuMsPerRequest.toFixed(2)} ms/req  p50 ${result.p50} ms  p99 ${result.p99} ms  non2xx ${result.non2xx}  errors ${result.errors}`,
+        );
       }
     }
     const offRps = mean(results.off.map((r) => r.requestsPerSecond));
     const onRps = mean(results.on.map((r) => r.requestsPerSecond));
+    const offCpu = mean(results.off.map((r) => r.cpuMsPerRequest));
+    const onCpu = mean(results.on.map((r) => r.cpuMsPerRequest));
     console.log(`\ndeep query (users first ${users}), ${connections} connections, ${rounds} rounds of 2 × ${duration / 2} s per mode`);
-    console.log(`limiter off: ${offRps.toFixed(1)} req/s`);
-    console.log(`limiter on:  ${onRps.toFixed(1)} req/s`);
-    console.log(`overhead:    ${(((offRps - onRps) / offRps) * 100).toFixed(1)} %`);
+    console.log(`limiter off: ${offRps.toFixed(1)} req/s, gateway CPU ${offCpu.toFixed(2)} ms/req`);
+    console.log(`limiter on:  ${onRps.toFixed(1)} req/s, gateway CPU ${onCpu.toFixed(2)} ms/req`);
+    console.log(`overhead:    ${(((offRps - onRps) / offRps) * 100).toFixed(1)} % fewer req/s, ${(((onCpu - offCpu) / offCpu) * 100).toFixed(1)} % more gateway CPU per request`);
   } finally {
     for (const gateway of gateways) await gateway.stop();
     await platform.stop();

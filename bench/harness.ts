@@ -1,0 +1,412 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus as osCpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions } from './options';
+import { TARGETS, type TargetDefinition, type WorkloadId } from './targets';
+import { compare, parseJson, post, type Comparison } from './lib/check';
+import { startedProcesses, stopAllChildren } from './lib/children';
+import { cpuCount, pinSelf, planPinning, type Pinning } from './lib/cpus';
+import { startInstance, type Instance } from './lib/instance';
+import { runLoad, type LoadResult, type LoadSpec } from './lib/load';
+import type { BenchmarkReport, Row, WorkloadReport } from './lib/report';
+import { COMMERCE_QUERY, startCommerceWorkload } from './workload/commerce';
+import { startStandardSubgraphs } from './workload/standard/server';
+import { STANDARD_QUERY } from './workload/standard/subgraphs';
+import { composeStandardSupergraph } from './workload/standard/supergraph';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LOAD_GENERATOR = 'autocannon 8 (its own process)';
+/** Distinct principals handed to the load generator for cache misses; it cycles through them. */
+const MISS_PRINCIPALS = 100_000;
+
+type Log = (line: string) => void;
+
+/** Stoppers of what the current run started (children, subgraphs, databases), last first. */
+const cleanups: Array<() => Promise<void>> = [];
+
+/** Stops everything the benchmark started; for signal handlers. Safe to call twice. */
+export async function stopEverything(): Promise<void> {
+  for (const stop of cleanups.splice(0).reverse()) await stop().catch(() => undefined);
+  await stopAllChildren();
+}
+
+/** A target being measured: its instance, check and runs. */
+interface Subject {
+  readonly instance: Instance;
+  readonly headers: () => Record<string, string>;
+  /** Principals for cache misses; `offset` moves past those already sent, so no run reuses a principal. */
+  readonly rotate: LoadSpec['rotate'];
+  check: Comparison;
+  fetchesPerOperation: number | null;
+  statementsPerOperation: number | null;
+  readonly rounds: LoadResult[];
+}
+
+/** What a workload gives the shared measuring code. */
+interface WorkloadContext {
+  readonly id: WorkloadId;
+  readonly body: string;
+  readonly reference: { text: string; json: unknown };
+  /** Work the subgraphs did so far (subgraph requests or SQL statements). */
+  readonly work: () => Promise<number>;
+  readonly workKind: 'fetches' | 'statements';
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** a ÷ b, or null when b is not a positive number (a target that completed nothing has no ratio). */
+const divide = (a: number, b: number): number | null => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : null);
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+
+/** Checks a freshly started target against the reference: fails loudly on any difference. */
+async function checkSubject(subject: Subject, context: WorkloadContext, log: Log): Promise<void> {
+  const { instance } = subject;
+  const once = async () => {
+    const before = await context.work();
+    const received = await post(instance.url, context.body, subject.headers());
+    const work = (await context.work()) - before;
+    const comparison = compare(received, context.reference);
+    if (!comparison.deepEqual) {
+      throw new Error(`${instance.key}: its answer is not deep-equal to the reference (${comparison.difference}); first bytes: ${received.text.slice(0, 300)}`);
+    }
+    return { comparison, work, cacheStatus: received.headers.get('x-cache') };
+  };
+  let result = await once();
+  if (instance.definition.cache === 'hit') {
+    // The first request fills the cache; from the second on, every one must be a hit.
+    result = await once();
+    if (result.cacheStatus !== 'HIT') throw new Error(`${instance.key}: the second identical request was not a cache hit (x-cache: ${result.cacheStatus ?? 'absent'})`);
+  }
+  subject.check = result.comparison;
+  if (context.workKind === 'fetches') subject.fetchesPerOperation = result.work;
+  else subject.statementsPerOperation = result.work;
+  log(`  ${instance.key}: ${result.comparison.bytesIdentical ? 'same bytes as' : 'deep-equal to'} the reference; ${result.work} ${context.workKind === 'fetches' ? 'subgraph fetches' : 'SQL statements'} per operation`);
+}
+
+/** Workers seen in a tree of `processes` Node processes: a node:cluster primary and its workers, or one process serving alone. */
+function workersSeen(processes: number): number {
+  return processes > 1 ? processes - 1 : processes;
+}
+
+/** Waits (at most 15 s) until the subgraphs' work counter stops moving: the target has drained its backlog. */
+async function quiesce(work: () => Promise<number>): Promise<void> {
+  let last = await work();
+  for (let waited = 0, still = 0; waited < 15_000 && still < 2; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const now = await work();
+    still = now === last ? still + 1 : 0;
+    last = now;
+  }
+}
+
+/** Runs the rounds: every subject once per round, in order; warm-up before each one's first run. */
+async function runRounds(subjects: Subject[], context: WorkloadContext, options: BenchOptions, log: Log): Promise<void> {
+  for (let round = 0; round < options.rounds; round++) {
+    for (const subject of subjects) {
+      const { instance } = subject;
+      const spec: LoadSpec = {
+        url: instance.url,
+        connections: options.connections,
+        warmupSeconds: round === 0 ? options.warmupSeconds : 0,
+        durationSeconds: options.durationSeconds,
+        timeoutSeconds: 30,
+        body: context.body,
+        headers: { 'content-type': 'application/json', ...subject.headers() },
+        expectedBody: context.reference.text,
+        ...(subject.rotate ? { rotate: subject.rotate } : {}),
+      };
+      const stopSampling = instance.sample();
+      let result: LoadResult;
+      try {
+        result = await runLoad(spec, ROOT);
+        if (subject.rotate) subject.rotate.offset += result.sentWithWarmup;
+        // What the target still owes the subgraphs must not land on the next target's run.
+        await quiesce(context.work);
+      } finally {
+        await stopSampling();
+      }
+      const status = instance.child.exitStatus();
+      if (status !== undefined) throw new Error(`${instance.key} exited (${status}) during its run:\n${instance.child.stderrTail()}`);
+      subject.rounds.push(result);
+      log(
+        `  round ${round + 1}/${options.rounds} ${instance.key}: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+          `${result.non2xx} non-2xx, ${result.errors} errors, ${result.badBodies} bad bodies, RSS ${instance.memory.totalMiB.toFixed(0)} MiB`,
+      );
+    }
+  }
+}
+
+function toRows(subjects: Subject[], baseline: string, pinning: Pinning): Row[] {
+  const rows = subjects.map((subject): Omit<Row, 'ratio' | 'p99Ratio' | 'ceilingShare'> => {
+    const { instance, rounds } = subject;
+    const processes = instance.memory.processes;
+    const total = (of: (r: LoadResult) => number) => rounds.reduce((n, r) => n + of(r), 0);
+    const firstBadBody = rounds.find((r) => r.firstBadBody !== undefined)?.firstBadBody;
+    const cache: Record<string, number> = {};
+    for (const r of rounds) for (const [k, n] of Object.entries(r.cache)) cache[k] = (cache[k] ?? 0) + n;
+    const cacheSeen = Object.values(cache).reduce((a, b) => a + b, 0);
+    return {
+      key: instance.key,
+      target: instance.definition.id,
+      label: instance.definition.label,
+      cache: instance.definition.cache,
+      workers: instance.workers,
+      processes,
+      workersHonoured: workersSeen(processes) === instance.workers,
+      cpus: pinning.kind === 'pinned' && instance.cpus ? instance.cpus.join(',') : 'any',
+      requestsPerSecond: mean(rounds.map((r) => r.requestsPerSecond)),
+      p50Ms: mean(rounds.map((r) => r.latencyMs.p50)),
+      p99Ms: mean(rounds.map((r) => r.latencyMs.p99)),
+      errors: {
+        non2xx: total((r) => r.non2xx),
+        socket: total((r) => r.errors),
+        timeouts: total((r) => r.timeouts),
+        badBodies: total((r) => r.badBodies),
+        ...(firstBadBody === undefined ? {} : { firstBadBody }),
+      },
+      responses: total((r) => r.requests),
+      peakRssMiB: { total: instance.memory.totalMiB, perProcess: instance.memory.perProcessMiB },
+      check: subject.check,
+      subgraphFetchesPerOperation: subject.fetchesPerOperation,
+      sqlStatementsPerOperation: subject.statementsPerOperation,
+      cacheHitRatio: instance.definition.cache !== 'off' && cacheSeen > 0 ? (cache.HIT ?? 0) / cacheSeen : null,
+      cacheStatuses: cache,
+      rounds,
+    };
+  });
+  const ceiling = rows.find((r) => r.target === 'ceiling');
+  return rows.map((row) => {
+    // The ceiling is one process: compare it with the baseline's smallest worker count.
+    const base = rows.find((r) => r.target === baseline && (row.target === 'ceiling' ? true : r.workers === row.workers));
+    const own = base === row;
+    return {
+      ...row,
+      ratio: base && !own ? divide(row.requestsPerSecond, base.requestsPerSecond) : null,
+      p99Ratio: base && !own ? divide(row.p99Ms, base.p99Ms) : null,
+      ceilingShare: ceiling && ceiling !== row ? divide(row.requestsPerSecond, ceiling.requestsPerSecond) : null,
+    };
+  });
+}
+
+function newSubject(instance: Instance, headers: () => Record<string, string>, rotate?: LoadSpec['rotate']): Subject {
+  return {
+    instance,
+    headers,
+    rotate,
+    check: { deepEqual: false, bytesIdentical: false, difference: 'not checked' },
+    fetchesPerOperation: null,
+    statementsPerOperation: null,
+    rounds: [],
+  };
+}
+
+/** Which definitions of a workload run, at which worker counts, in run order. */
+function plan(workload: WorkloadId, options: BenchOptions): Array<{ definition: TargetDefinition; workers: number }> {
+  const selected = TARGETS.filter((t) => t.workload === workload && options.targets.includes(t.id));
+  const scaled = options.workers.flatMap((workers) => selected.filter((t) => t.kind !== 'ceiling').map((definition) => ({ definition, workers })));
+  const single = selected.filter((t) => t.kind === 'ceiling').map((definition) => ({ definition, workers: 1 }));
+  // The ceiling goes after the first worker count's gateways, so one round reads A B C D at 1 worker.
+  const first = scaled.filter((s) => s.workers === options.workers[0]);
+  return [...first, ...single, ...scaled.filter((s) => s.workers !== options.workers[0])];
+}
+
+function gatewayCpus(pinning: Pinning, workers: number): readonly number[] | undefined {
+  return pinning.kind === 'pinned' ? pinning.gateway.get(workers) : undefined;
+}
+
+async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string, log: Log): Promise<WorkloadReport> {
+  log('standard workload: starting the four subgraphs');
+  const subgraphs = await startStandardSubgraphs();
+  cleanups.push(() => subgraphs.stop());
+  const supergraphPath = join(tmp, 'standard.supergraph.graphql');
+  await writeFile(supergraphPath, composeStandardSupergraph(subgraphs.urls));
+  const body = JSON.stringify({ query: STANDARD_QUERY });
+  const common = { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath };
+  const runs = plan('standard', options);
+  const instances: Instance[] = [];
+  const start = async (definition: TargetDefinition, workers: number, responsePath?: string): Promise<Instance> => {
+    log(`  starting ${definition.id}@${workers}`);
+    const cpus = gatewayCpus(pinning, workers);
+    const env: Record<string, string> =
+      definition.kind === 'ours'
+        ? { ...common, LOG_LEVEL: 'warn', GATEWAY_WORKERS: String(workers), ...definition.env }
+        : definition.kind === 'stock'
+          ? { ...common, APOLLO_TELEMETRY_DISABLED: 'true', BENCH_WORKERS: String(workers) }
+          : { RESPONSE_PATH: responsePath! };
+    const script = { ours: 'gateway/src/index.ts', stock: 'bench/targets/stock-gateway.ts', ceiling: 'bench/targets/ceiling.ts' }[definition.kind];
+    const instance = await startInstance({ definition, workers, script, env, path: definition.kind === 'ours' ? '/graphql' : '/', cpus, cwd: ROOT });
+    cleanups.push(() => instance.stop());
+    return instance;
+  };
+
+  // Stock Apollo Gateway's answer is the reference: start it first (just for that if it is not measured).
+  const stockRun = runs.find((r) => r.definition.kind === 'stock');
+  const stockDefinition = stockRun?.definition ?? TARGETS.find((t) => t.id === 'stock')!;
+  const stock = await start(stockDefinition, stockRun?.workers ?? options.workers[0]!);
+  const received = await post(stock.url, body, {});
+  const json = parseJson(received.text) as { data?: { users?: unknown[]; topProducts?: unknown[] }; errors?: unknown } | undefined;
+  if (received.status !== 200 || json?.errors !== undefined || json?.data?.users?.length !== 6 || json.data.topProducts?.length !== 5) {
+    throw new Error(`stock Apollo Gateway's answer is not the standard workload's (HTTP ${received.status}): ${received.text.slice(0, 500)}`);
+  }
+  const reference = { text: received.text, json };
+  const responsePath = join(tmp, 'standard.response.json');
+  await writeFile(responsePath, received.text);
+  log(`  reference: stock Apollo Gateway's answer, ${Buffer.byteLength(received.text)} bytes`);
+  if (stockRun) instances.push(stock);
+  else await stock.stop();
+
+  const context: WorkloadContext = {
+    id: 'standard',
+    body,
+    reference,
+    work: async () => Object.values(subgraphs.requests).reduce((a, b) => a + b, 0),
+    workKind: 'fetches',
+  };
+  const subjects: Subject[] = [];
+  for (const run of runs) {
+    const instance = instances.find((i) => i.definition === run.definition && i.workers === run.workers) ?? (await start(run.definition, run.workers, responsePath));
+    const subject = newSubject(instance, () => ({}));
+    await checkSubject(subject, context, log);
+    subjects.push(subject);
+  }
+  await runRounds(subjects, context, options, log);
+  for (const subject of subjects) await subject.instance.stop();
+  await subgraphs.stop();
+  return {
+    id: 'standard',
+    title: 'Standard workload (graphql-gateways-benchmark: accounts, inventory, products, reviews)',
+    query: 'TestQuery (shared/workloads/federation-benchmark.md)',
+    responseBytes: Buffer.byteLength(reference.text),
+    reference: "stock Apollo Gateway's answer",
+    baseline: 'stock',
+    order: subjects.map((s) => s.instance.key),
+    rows: toRows(subjects, 'stock', pinning),
+  };
+}
+
+async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): Promise<WorkloadReport> {
+  log(`commerce workload: starting the platform (embedded Postgres${options.redis ? ', Redis' : ''})`);
+  const workload = await startCommerceWorkload({ redis: options.redis });
+  cleanups.push(() => workload.stop());
+  const body = JSON.stringify({ query: COMMERCE_QUERY });
+  const principals = workload.principals(MISS_PRINCIPALS + 10_000);
+  const loadPrincipals = principals.slice(0, MISS_PRINCIPALS);
+  // The check before load takes principals the load generator never uses.
+  let nextCheck = MISS_PRINCIPALS;
+  const context: WorkloadContext = { id: 'commerce', body, reference: workload.reference, work: () => workload.statements(), workKind: 'statements' };
+  const subjects: Subject[] = [];
+  for (const { definition, workers } of plan('commerce', options)) {
+    log(`  starting ${definition.id}@${workers}`);
+    const instance = await startInstance({
+      definition,
+      workers,
+      script: 'gateway/src/index.ts',
+      env: {
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        SUBGRAPH_URLS: workload.subgraphUrls,
+        GATEWAY_WORKERS: String(workers),
+        ...(workload.redisUrl ? { REDIS_URL: workload.redisUrl } : {}),
+        ...definition.env,
+      },
+      path: '/graphql',
+      cpus: gatewayCpus(pinning, workers),
+      cwd: ROOT,
+    });
+    cleanups.push(() => instance.stop());
+    const subject =
+      definition.cache === 'miss'
+        ? newSubject(instance, () => ({ 'x-user-id': principals[nextCheck++ % principals.length]! }), { header: 'x-user-id', values: loadPrincipals, offset: 0 })
+        : newSubject(instance, () => ({ 'x-user-id': workload.principal }));
+    await checkSubject(subject, context, log);
+    subjects.push(subject);
+  }
+  await runRounds(subjects, context, options, log);
+  for (const subject of subjects) await subject.instance.stop();
+  await workload.stop();
+  return {
+    id: 'commerce',
+    title: 'Commerce workload (deep query: 50 users → 10 orders each → items → product)',
+    query: COMMERCE_QUERY.replace(/\s+/g, ' '),
+    responseBytes: Buffer.byteLength(workload.reference.text),
+    reference: "the platform's in-process gateway's answer (cache off)",
+    baseline: 'commerce',
+    order: subjects.map((s) => s.instance.key),
+    serviceLogs: { ...workload.logs, last: [...workload.logs.last] },
+    rows: toRows(subjects, 'commerce', pinning),
+  };
+}
+
+function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): string[] {
+  const list = [
+    'Stock Apollo Gateway: `new ApolloGateway({ supergraphSdl })` + `new ApolloServer({ gateway })` + `startStandaloneServer` exactly as documented (bench/targets/stock-gateway.ts), listening on 127.0.0.1, with `APOLLO_TELEMETRY_DISABLED=true` so it does not phone home; at N > 1 workers, N such processes behind a node:cluster primary (it has no cluster mode).',
+    'Every gateway runs with `NODE_ENV=production`; ours (`gateway/src/index.ts`) with `LOG_LEVEL=warn`, `GATEWAY_WORKERS=N`, and `RESPONSE_CACHE=false` (uncached) or `true` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.',
+    'Standard workload subgraphs: a Node implementation of the published subgraphs (bench/workload/standard: the Federation v1 SDL verbatim, the same data, deterministic lorem-ipsum review bodies of the published lengths), one node:http server on loopback, `POST /<name>`, composed with @apollo/composition. They send `Cache-Control: public, max-age=300` (the published ones send none; without it no gateway may cache the response); no byte of data changes.',
+    'req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon\'s latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.',
+    'Peak RSS: total = largest sampled sum of RSS over the target\'s Node processes (every 250 ms while loaded, warm-up included); max proc = largest peak RSS (VmHWM) of one process. workers (procs) = Node processes seen: a cluster primary + its workers, or 1.',
+  ];
+  if (workloads.some((w) => w.id === 'commerce')) {
+    list.push(
+      'Commerce workload: the platform in the harness process (`startPlatform`, embedded Postgres: 2 shards × primary + streaming replica, copied from the test template), our gateway a child process routed with `SUBGRAPH_URLS`. Every request sends `x-user-id` (orders are private). A user\'s orders carry a PRIVATE 10 s cache hint, so a cached entry expires every 10 s: "cache hits" is the share of responses with `x-cache: HIT`. SQL statements/op: `db_statements_total` over one request after the warm check (0 on a hit). The subgraphs and Postgres share the load generator\'s CPUs: with one such CPU, uncached commerce numbers are bounded by it, not by the gateway.' +
+        (options.redis ? ' Response cache in Redis.' : ' Response cache in process.'),
+    );
+  }
+  const ignored = workloads.flatMap((w) => w.rows).filter((r) => !r.workersHonoured);
+  if (ignored.length) list.push(`Worker count not honoured (process count differs from the workers asked for): ${ignored.map((r) => `${r.key} ran ${r.processes} process${r.processes === 1 ? '' : 'es'}`).join(', ')}.`);
+  if (options.quick) list.push('Quick run: a smoke check of the harness, its numbers are not for comparison.');
+  return list;
+}
+
+/** Runs the whole benchmark; stops everything it started, even on failure. */
+export async function runBenchmark(options: BenchOptions, command: string, log: Log): Promise<BenchmarkReport> {
+  const startedAt = new Date().toISOString();
+  let pinning = planPinning({ pin: options.pin, workers: options.workers, gatewayCpus: options.gatewayCpus, loadCpus: options.loadCpus });
+  if (pinning.kind === 'pinned' && !pinSelf(pinning.load)) pinning = { kind: 'none', reason: 'taskset could not pin this process', description: 'none (taskset could not pin this process)' };
+  log(`CPU pinning: ${pinning.description}`);
+  const tmp = await mkdtemp(join(tmpdir(), 'bench-'));
+  const workloads: WorkloadReport[] = [];
+  try {
+    const selected = TARGETS.filter((t) => options.targets.includes(t.id));
+    if (selected.some((t) => t.workload === 'standard')) workloads.push(await runStandard(options, pinning, tmp, log));
+    if (selected.some((t) => t.workload === 'commerce')) workloads.push(await runCommerce(options, pinning, log));
+  } finally {
+    await stopEverything();
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const cpu = osCpus()[0];
+  return {
+    version: 1,
+    startedAt,
+    quick: options.quick,
+    command,
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpuModel: cpu?.model.trim() ?? 'unknown',
+      cpus: cpuCount(),
+      memoryGiB: totalmem() / 1024 ** 3,
+    },
+    gitCommit: gitCommit(),
+    settings: {
+      connections: options.connections,
+      warmupSeconds: options.warmupSeconds,
+      durationSeconds: options.durationSeconds,
+      rounds: options.rounds,
+      workers: options.workers,
+      loadGenerator: LOAD_GENERATOR,
+    },
+    pinning: pinning.description,
+    notes: notes(options, workloads),
+    workloads,
+    processes: startedProcesses().map(({ name, pid }) => ({ name, pid })),
+  };
+}
