@@ -1,5 +1,7 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { Agent, Response, fetch, type Dispatcher } from 'undici';
+import { EventEmitter } from 'node:events';
+import type { FetcherResponse } from '@apollo/utils.fetcher';
+import { Agent, type Dispatcher } from 'undici';
 import { CommerceError } from '@commerce/common';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -28,6 +30,11 @@ export interface SubgraphFetcherOptions {
   timeoutMs: number;
 }
 
+/** Raised (as the abort reason) when a subgraph exchange outlives SUBGRAPH_TIMEOUT_MS. */
+class SubgraphTimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'));
 }
@@ -49,27 +56,98 @@ export function subgraphFetchError(serviceName: string, timeoutMs: number, error
   return new CommerceError('SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is unavailable`, { extensions, cause: error, status: 200 });
 }
 
+/** The response headers Apollo reads (`content-type`, `cache-control`), over undici's plain object. */
+class SubgraphHeaders implements Iterable<[string, string]> {
+  readonly #values: Map<string, string>;
+  constructor(raw: Record<string, string | string[] | undefined>) {
+    this.#values = new Map();
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) this.#values.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+  }
+  get(name: string): string | null {
+    return this.#values.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.#values.has(name.toLowerCase());
+  }
+  set(name: string, value: string): void {
+    this.#values.set(name.toLowerCase(), value);
+  }
+  append(name: string, value: string): void {
+    const current = this.get(name);
+    this.set(name, current === null ? value : `${current}, ${value}`);
+  }
+  delete(name: string): void {
+    this.#values.delete(name.toLowerCase());
+  }
+  entries(): IterableIterator<[string, string]> {
+    return this.#values.entries();
+  }
+  keys(): IterableIterator<string> {
+    return this.#values.keys();
+  }
+  values(): IterableIterator<string> {
+    return this.#values.values();
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.#values.entries();
+  }
+}
+
+/** A fully read subgraph response, shaped like the fetch Response Apollo's data source expects. */
+function subgraphResponse(url: string, status: number, headers: SubgraphHeaders, text: string): FetcherResponse {
+  const response: FetcherResponse = {
+    bodyUsed: false,
+    url,
+    redirected: false,
+    status,
+    ok: status >= 200 && status < 300,
+    statusText: '',
+    headers,
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+    clone: () => subgraphResponse(url, status, headers, text),
+  };
+  return response;
+}
+
 /**
- * A `fetch` for RemoteGraphQLDataSource over the shared undici pool. The whole
- * exchange, body included, runs under the timeout: the body is read here so a
- * subgraph that stalls mid-response times out too and frees its connection.
+ * The fetcher RemoteGraphQLDataSource calls, over the shared undici pool with
+ * undici's `request` API (a fraction of the cost of its WHATWG `fetch`). The
+ * whole exchange, body included, runs under one timer: a subgraph that stalls
+ * mid-response times out too and frees its connection.
  */
 export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs }: SubgraphFetcherOptions): Fetcher {
   return async (url, init = {}) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal instanceof AbortSignal ? AbortSignal.any([timeout, init.signal]) : timeout;
+    const target = new URL(url);
+    const abort = new EventEmitter();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.emit('abort');
+    }, timeoutMs);
+    const external = init.signal as AbortSignal | undefined;
+    const onExternalAbort = () => abort.emit('abort', external?.reason);
+    external?.addEventListener('abort', onExternalAbort, { once: true });
     try {
-      const response = await fetch(url, {
-        method: init.method ?? 'POST',
-        headers: init.headers,
-        body: init.body,
-        signal,
-        dispatcher,
+      const { statusCode, headers, body } = await dispatcher.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
+        headers: init.headers as Record<string, string> | undefined,
+        body: init.body as string | undefined,
+        signal: abort,
       });
-      const body = NULL_BODY_STATUSES.has(response.status) ? null : await response.arrayBuffer();
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const text = NULL_BODY_STATUSES.has(statusCode) ? '' : await body.text();
+      return subgraphResponse(url, statusCode, new SubgraphHeaders(headers), text);
     } catch (error) {
-      throw subgraphFetchError(serviceName, timeoutMs, error);
+      throw subgraphFetchError(serviceName, timeoutMs, timedOut ? new SubgraphTimeoutError('subgraph timed out', { cause: error }) : error);
+    } finally {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', onExternalAbort);
     }
   };
 }
