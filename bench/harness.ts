@@ -16,6 +16,9 @@ import { startStandardSubgraphs } from './workload/standard/server';
 import { STANDARD_QUERY } from './workload/standard/subgraphs';
 import { composeStandardSupergraph } from './workload/standard/supergraph';
 
+/** How our gateway is run in production (`npm run gateway`, the container image): a bounded old generation keeps peak RSS low at no throughput cost. */
+export const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=256'] as const;
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOAD_GENERATOR = 'autocannon 8 (its own process)';
 /** Distinct principals handed to the load generator for cache misses; it cycles through them. */
@@ -242,7 +245,8 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
           ? { ...common, APOLLO_TELEMETRY_DISABLED: 'true', BENCH_WORKERS: String(workers) }
           : { RESPONSE_PATH: responsePath! };
     const script = { ours: 'gateway/src/index.ts', stock: 'bench/targets/stock-gateway.ts', ceiling: 'bench/targets/ceiling.ts' }[definition.kind];
-    const instance = await startInstance({ definition, workers, script, env, path: definition.kind === 'ours' ? '/graphql' : '/', cpus, cwd: ROOT });
+    const nodeOptions = definition.kind === 'ours' ? GATEWAY_NODE_OPTIONS : undefined;
+    const instance = await startInstance({ definition, workers, script, nodeOptions, env, path: definition.kind === 'ours' ? '/graphql' : '/', cpus, cwd: ROOT });
     cleanups.push(() => instance.stop());
     return instance;
   };
@@ -309,6 +313,7 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
       definition,
       workers,
       script: 'gateway/src/index.ts',
+      nodeOptions: GATEWAY_NODE_OPTIONS,
       env: {
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
@@ -348,7 +353,7 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
 function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): string[] {
   const list = [
     'Stock Apollo Gateway: `new ApolloGateway({ supergraphSdl })` + `new ApolloServer({ gateway })` + `startStandaloneServer` exactly as documented (bench/targets/stock-gateway.ts), listening on 127.0.0.1, with `APOLLO_TELEMETRY_DISABLED=true` so it does not phone home; at N > 1 workers, N such processes behind a node:cluster primary (it has no cluster mode).',
-    'Every gateway runs with `NODE_ENV=production`; ours (`gateway/src/index.ts`) with `LOG_LEVEL=warn`, `GATEWAY_WORKERS=N`, and `RESPONSE_CACHE=false` (uncached) or `true` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.',
+    `Every gateway runs with \`NODE_ENV=production\`; ours (\`node ${GATEWAY_NODE_OPTIONS.join(' ')} gateway/src/index.ts\`, as \`npm run gateway\` runs it) with \`LOG_LEVEL=warn\`, \`GATEWAY_WORKERS=N\`, and \`RESPONSE_CACHE=false\` (uncached) or \`true\` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.`,
     'Standard workload subgraphs: a Node implementation of the published subgraphs (bench/workload/standard: the Federation v1 SDL verbatim, the same data, deterministic lorem-ipsum review bodies of the published lengths), one node:http server on loopback, `POST /<name>`, composed with @apollo/composition. They send `Cache-Control: public, max-age=300` (the published ones send none; without it no gateway may cache the response); no byte of data changes.',
     'req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon\'s latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.',
     'Peak RSS: total = largest sampled sum of RSS over the target\'s Node processes (every 250 ms while loaded, warm-up included); max proc = largest peak RSS (VmHWM) of one process. workers (procs) = Node processes seen: a cluster primary + its workers, or 1.',

@@ -6,8 +6,10 @@ import { isSameProcess, type ProcessSample } from './proc';
 export interface ChildSpec {
   /** Shown in errors and the report. */
   name: string;
-  /** Node script (run as `node --import tsx <script>` from the repository root). */
+  /** Node script (run as `node [nodeOptions] --import tsx <script>` from the repository root). */
   script: string;
+  /** Flags for node itself (e.g. heap limits), before the script. */
+  nodeOptions?: readonly string[];
   args?: readonly string[];
   /** Added to this process's environment. */
   env?: Readonly<Record<string, string>>;
@@ -79,7 +81,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Starts a child process, pinned with taskset when `cpus` is given (taskset execs, so the PID is the child's). */
 export function spawnChild(spec: ChildSpec): Child {
-  const nodeArgs = ['--import', 'tsx', spec.script, ...(spec.args ?? [])];
+  const nodeArgs = [...(spec.nodeOptions ?? []), '--import', 'tsx', spec.script, ...(spec.args ?? [])];
   const [command, args] = spec.cpus?.length ? ['taskset', ['-c', spec.cpus.join(','), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args, {
     cwd: spec.cwd,

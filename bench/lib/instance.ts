@@ -29,6 +29,8 @@ export interface InstanceSpec {
   definition: TargetDefinition;
   workers: number;
   script: string;
+  /** Flags for node itself, before the script. */
+  nodeOptions?: readonly string[];
   /** Everything but PORT and HOST, which are set here. */
   env: Record<string, string>;
   /** Path of the GraphQL endpoint. */
@@ -59,6 +61,7 @@ export async function startInstance(spec: InstanceSpec): Promise<Instance> {
   const child = spawnChild({
     name: key,
     script: spec.script,
+    nodeOptions: spec.nodeOptions,
     env: { ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
     cpus: spec.cpus,
     cwd: spec.cwd,

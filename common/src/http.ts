@@ -248,12 +248,16 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
   };
 }
 
+/** A strong ETag of a response body. */
+export function etagOf(body: string | Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+}
+
 /**
  * A publicly cacheable GET response: tagged with an ETag of its bytes, and
  * answered 304 Not Modified (no body) when the client already holds them.
  */
-export function sendValidated(req: IncomingMessage, res: ServerResponse, body: string): number {
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+export function sendValidated(req: IncomingMessage, res: ServerResponse, body: string | Buffer, etag = etagOf(body)): number {
   res.setHeader('etag', etag);
   const held = req.headers['if-none-match']?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
   if (held?.includes(etag) || held?.includes('*')) {
@@ -263,7 +267,7 @@ export function sendValidated(req: IncomingMessage, res: ServerResponse, body: s
     return 304;
   }
   res.statusCode = 200;
-  res.setHeader('content-length', Buffer.byteLength(body));
+  res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
   res.end(body);
   return 200;
 }

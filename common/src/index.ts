@@ -5,7 +5,7 @@ export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { createServiceMetrics } from './metrics';
 export type { ServiceMetrics } from './metrics';
-export { createGraphQLHttpHandler, listen, serveMetrics, readBody, send, sendValidated, BodyTooLarge } from './http';
+export { createGraphQLHttpHandler, listen, serveMetrics, readBody, send, sendValidated, etagOf, BodyTooLarge } from './http';
 export type { CompleteResponse, GraphQLHttpOptions, GraphQLParams, Listening, PrepareResult, RawGraphQLRequest } from './http';
 export { stopOnSignals } from './lifecycle';
 export { createRedis } from './redis';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import { sendValidated, type CompleteResponse, type Logger, type RawGraphQLRequest, type RedisClient } from '@commerce/common';
+import { etagOf, sendValidated, type CompleteResponse, type Logger, type RawGraphQLRequest, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../context';
 import type { GatewayMetrics } from '../metrics';
 import { REQUEST_ID_HEADER } from '../principal';
@@ -15,8 +15,11 @@ export interface CacheEntryInfo {
 }
 
 interface HotEntry extends CacheEntryInfo {
-  body: string;
+  /** The response bytes, encoded once. */
+  body: Buffer;
+  contentLength: string;
   contentType: string;
+  etag: string | undefined;
 }
 
 /** What an invalidation message says: entity tags, entity types, or everything. */
@@ -104,10 +107,10 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
       res.setHeader('x-cache', 'HIT');
       res.setHeader(REQUEST_ID_HEADER, typeof clientId === 'string' && SAFE_REQUEST_ID.test(clientId) ? clientId : randomUUID());
       options.metrics.responseCache.inc({ result: 'hit' });
-      if (req.method === 'GET' && entry.scope === 'PUBLIC') {
-        sendValidated(req, res, entry.body);
+      if (entry.etag !== undefined) {
+        sendValidated(req, res, entry.body, entry.etag);
       } else {
-        res.setHeader('content-length', Buffer.byteLength(entry.body));
+        res.setHeader('content-length', entry.contentLength);
         res.end(entry.body);
       }
       return true;
@@ -119,7 +122,9 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
       const ttl = info.storedAt + info.maxAge * 1000 - Date.now();
       const key = fingerprint(req, raw);
       if (key === undefined || ttl <= 0) return;
-      entries.set(key, { ...info, body: response.body, contentType: response.headers.get('content-type') ?? 'application/json' }, { ttl });
+      const body = Buffer.from(response.body);
+      const etag = req.method === 'GET' && info.scope === 'PUBLIC' ? etagOf(body) : undefined;
+      entries.set(key, { ...info, body, contentLength: String(body.length), etag, contentType: response.headers.get('content-type') ?? 'application/json' }, { ttl });
       if (!entries.has(key)) return;
       for (const tag of info.tags) {
         let keys = byTag.get(tag);
