@@ -12,6 +12,7 @@ export interface SubgraphConfig {
   readonly readYourWritesTtlMs: number;
   readonly replicaCheckIntervalMs: number;
   readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
   readonly production: boolean;
 }
 
@@ -29,6 +30,7 @@ export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: Sha
     readYourWritesTtlMs: intVar(env, 'READ_YOUR_WRITES_TTL_MS', 60_000, { min: 1000 }),
     replicaCheckIntervalMs: intVar(env, 'REPLICA_CHECK_INTERVAL_MS', 500, { min: 50 }),
     statementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, { min: 100 }),
+    connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 10_000, { min: 100 }),
     production: env.NODE_ENV === 'production',
   });
 }

@@ -68,6 +68,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     poolSize: config.poolSize,
     replicaCheckIntervalMs: config.replicaCheckIntervalMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
   });
   await db.start();
 

@@ -21,6 +21,8 @@ export interface ShardedDbOptions {
   replicaCheckIntervalMs?: number;
   /** Server-side statement timeout. Default 5000 ms. */
   statementTimeoutMs?: number;
+  /** Longest wait for a connection (new or from the busy pool). Default 10000 ms. */
+  connectTimeoutMs?: number;
 }
 
 /** Runs statements; every statement is counted in `db_statements_total`. */
@@ -53,7 +55,8 @@ export class ShardedDb {
     const nodeOptions: NodeOptions = {
       poolSize: options.poolSize ?? 10,
       statementTimeoutMs: options.statementTimeoutMs ?? 5000,
-      connectTimeoutMs: 2000,
+      // Also how long a query waits for a free pooled connection: under a burst it queues rather than fails.
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
     this.shards = options.shardMap.shards.map((s) => ({
       primary: createNode(s.primary, 'primary', s.index, 'primary', nodeOptions, options.logger),
