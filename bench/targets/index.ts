@@ -33,6 +33,14 @@ export interface TargetDefinition {
 
 const DEFINITIONS: TargetDefinition[] = [
   { id: 'ours', workload: 'standard', label: 'our gateway, uncached (response cache off)', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false' } },
+  {
+    id: 'ours-dedup',
+    workload: 'standard',
+    label: 'our gateway, uncached, WITH cross-request deduplication (identical subgraph queries in flight share one call)',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', SUBGRAPH_DEDUPLICATION: 'true' },
+  },
   { id: 'ours-cached', workload: 'standard', label: 'our gateway, cached (every request a hit)', kind: 'ours', cache: 'hit', env: { RESPONSE_CACHE: 'true' } },
   { id: 'stock', workload: 'standard', label: 'stock Apollo Gateway (documented setup)', kind: 'stock', cache: 'off', env: {} },
   { id: 'ceiling', workload: 'standard', label: 'ceiling: bare node:http, same bytes', kind: 'ceiling', cache: 'off', env: {} },

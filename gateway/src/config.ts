@@ -30,6 +30,8 @@ export interface GatewayConfig {
   readonly subgraphTimeoutMs: number;
   /** `SUBGRAPH_MAX_CONNECTIONS`: keep-alive connections per subgraph origin. Default 64. */
   readonly subgraphMaxConnections: number;
+  /** `SUBGRAPH_DEDUPLICATION`: identical subgraph queries in flight at once share one call, across client requests. Default false. */
+  readonly subgraphDeduplication: boolean;
   /** `NODE_ENV=production`: masked errors, no stack traces, introspection off by default. */
   readonly production: boolean;
   /** `GATEWAY_INTROSPECTION`: default true outside production, false in production. */
@@ -204,6 +206,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
     subgraphTimeoutMs: intVar(env, 'SUBGRAPH_TIMEOUT_MS', GATEWAY_DEFAULTS.subgraphTimeoutMs, { min: 1, max: 600_000 }),
     subgraphMaxConnections: intVar(env, 'SUBGRAPH_MAX_CONNECTIONS', GATEWAY_DEFAULTS.subgraphMaxConnections, { min: 1, max: 10_000 }),
+    subgraphDeduplication: boolVar(env, 'SUBGRAPH_DEDUPLICATION', false),
     production,
     introspection: boolVar(env, 'GATEWAY_INTROSPECTION', !production),
     sandbox: boolVar(env, 'GATEWAY_SANDBOX', !production),

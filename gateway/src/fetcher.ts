@@ -28,6 +28,22 @@ export interface SubgraphFetcherOptions {
   dispatcher: Dispatcher;
   /** Budget of one fetch, response body included (`SUBGRAPH_TIMEOUT_MS`). */
   timeoutMs: number;
+  /**
+   * Share one subgraph call between identical queries in flight at the same
+   * time, across client requests (`SUBGRAPH_DEDUPLICATION`). Default false.
+   */
+  deduplicate?: boolean;
+}
+
+// Headers that make two identical bodies different requests (who is asking); the request id is not one of them.
+const IDENTITY_HEADERS = ['x-user-id', 'x-session-id', 'authorization'];
+
+/** The key of a deduplicable call, or undefined for mutations (never shared). */
+function dedupeKey(url: string, init: { body?: unknown; headers?: unknown }): string | undefined {
+  const body = init.body;
+  if (typeof body !== 'string' || body.startsWith('{"query":"mutation')) return undefined;
+  const headers = (init.headers ?? {}) as Record<string, string>;
+  return [url, body, ...IDENTITY_HEADERS.map((name) => headers[name] ?? '')].join('\0');
 }
 
 /** Raised (as the abort reason) when a subgraph exchange outlives SUBGRAPH_TIMEOUT_MS. */
@@ -120,7 +136,24 @@ function subgraphResponse(url: string, status: number, headers: SubgraphHeaders,
  * whole exchange, body included, runs under one timer: a subgraph that stalls
  * mid-response times out too and frees its connection.
  */
-export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs }: SubgraphFetcherOptions): Fetcher {
+export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs, deduplicate = false }: SubgraphFetcherOptions): Fetcher {
+  const fetchOnce = exchange(serviceName, dispatcher, timeoutMs);
+  if (!deduplicate) return fetchOnce;
+  const inFlight = new Map<string, Promise<FetcherResponse>>();
+  return (url, init = {}) => {
+    const key = dedupeKey(url, init);
+    if (key === undefined) return fetchOnce(url, init);
+    let shared = inFlight.get(key);
+    if (!shared) {
+      shared = fetchOnce(url, init).finally(() => inFlight.delete(key));
+      inFlight.set(key, shared);
+    }
+    // Each caller reads its own copy (its own text/json promises).
+    return shared.then((response) => response.clone());
+  };
+}
+
+function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number): Fetcher {
   return async (url, init = {}) => {
     const target = new URL(url);
     const abort = new EventEmitter();

@@ -87,7 +87,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       new SubgraphDataSource({
         name,
         url: config.subgraphUrls[name] ?? url ?? '',
-        fetcher: createSubgraphFetcher({ serviceName: name, dispatcher: agent, timeoutMs: config.subgraphTimeoutMs }),
+        fetcher: createSubgraphFetcher({ serviceName: name, dispatcher: agent, timeoutMs: config.subgraphTimeoutMs, deduplicate: config.subgraphDeduplication }),
         requests: metrics.subgraphRequests,
         logger,
       }),
