@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import type { TargetDefinition } from '../targets';
 import { spawnChild, type Child } from './children';
 import { post } from './check';
 import { addSample, emptyPeak, processTree, type MemoryPeak } from './proc';
+import { freePort } from '../../test/helpers/ports';
 
 /** A running target: one definition at one worker count. */
 export interface Instance {
@@ -39,17 +39,6 @@ export interface InstanceSpec {
   cwd: string;
   /** How long it may take to answer its first request. Default 90 s. */
   readyTimeoutMs?: number;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const READY_QUERY = JSON.stringify({ query: '{ __typename }' });

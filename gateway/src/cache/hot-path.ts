@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import { etagOf, sendValidated, type CompleteResponse, type Logger, type RawGraphQLRequest, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../context';
 import type { GatewayMetrics } from '../metrics';
 import { REQUEST_ID_HEADER } from '../principal';
+import { TaggedLru } from './tagged-lru';
 
 /** What the response cache tells the hot path about a response it stored or served. */
 export interface CacheEntryInfo {
@@ -39,27 +39,12 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * off (it could not hear other instances' invalidations).
  */
 export function createHotPath(options: { maxBytes: number; redis?: RedisClient; channel: string; metrics: Pick<GatewayMetrics, 'responseCache'>; logger: Logger }) {
-  const byTag = new Map<string, Set<string>>();
-  const entries = new LRUCache<string, HotEntry>({
-    maxSize: options.maxBytes,
-    sizeCalculation: (entry) => Math.max(1, entry.body.length),
-    dispose: (entry, key) => {
-      for (const tag of entry.tags) {
-        const keys = byTag.get(tag);
-        keys?.delete(key);
-        if (keys?.size === 0) byTag.delete(tag);
-      }
-    },
-  });
+  const entries = new TaggedLru<HotEntry>(options.maxBytes, (entry) => entry.body.length);
   let usable = options.redis === undefined;
 
   function apply(message: Invalidation): void {
-    if ('all' in message) {
-      entries.clear();
-      return;
-    }
-    const tags = 'tags' in message ? message.tags : [...byTag.keys()].filter((tag) => message.types.some((type) => tag.startsWith(`${type}:`)));
-    for (const tag of tags) for (const key of [...(byTag.get(tag) ?? [])]) entries.delete(key);
+    if ('all' in message) entries.clear();
+    else entries.dropTags('tags' in message ? message.tags : entries.tagsOfTypes(message.types));
   }
 
   const subscriber = options.redis?.duplicate();
@@ -124,13 +109,7 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
       if (key === undefined || ttl <= 0) return;
       const body = Buffer.from(response.body);
       const etag = req.method === 'GET' && info.scope === 'PUBLIC' ? etagOf(body) : undefined;
-      entries.set(key, { ...info, body, contentLength: String(body.length), etag, contentType: response.headers.get('content-type') ?? 'application/json' }, { ttl });
-      if (!entries.has(key)) return;
-      for (const tag of info.tags) {
-        let keys = byTag.get(tag);
-        if (!keys) byTag.set(tag, (keys = new Set()));
-        keys.add(key);
-      }
+      entries.set(key, { ...info, body, contentLength: String(body.length), etag, contentType: response.headers.get('content-type') ?? 'application/json' }, ttl);
     },
     /** Drops matching entries here and tells every other instance to do the same (resolves once Redis has the message). */
     async invalidate(message: Invalidation): Promise<void> {
