@@ -10,6 +10,7 @@ import { parse } from 'graphql';
 import { pino } from 'pino';
 import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerce/common';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
+import { scrape, sum } from '../helpers/metrics';
 
 export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 
@@ -107,15 +108,7 @@ export async function graphql(url: string, query: string, headers: Record<string
 
 /** Sum of the samples of `name` on the gateway's `/metrics` whose labels include `labels`. */
 export async function metric(gatewayUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', gatewayUrl))).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const seen = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => seen[key] === value)) sum += Number(match[3]);
-  }
-  return sum;
+  return sum(await scrape(gatewayUrl), name, labels);
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
