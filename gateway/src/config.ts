@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, boolVar, intVar, optionalVar, redactUrl, stringVar } from '@commerce/common';
+import { ConfigError, boolVar, intVar, loadShutdownConfig, optionalVar, redactUrl, stringVar, type ShutdownConfig } from '@commerce/common';
 import { loadCostConfig, type CostConfig } from './cost/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 
@@ -62,6 +62,8 @@ export interface GatewayConfig {
   readonly operationLimits: OperationLimits;
   /** `FIELD_RATE_LIMITS`: calls per window of particular root fields. */
   readonly fieldRateLimits: readonly FieldRateLimit[];
+  /** `SHUTDOWN_TIMEOUT_MS`, `SHUTDOWN_DELAY_MS`: how a stop signal drains (see README "Failure behaviour: processes and shutdown"). */
+  readonly shutdown: ShutdownConfig;
 }
 
 export interface PersistedConfig {
@@ -220,5 +222,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     cost: loadCostConfig(env),
     operationLimits: loadOperationLimits(env),
     fieldRateLimits: loadFieldRateLimits(env),
+    shutdown: loadShutdownConfig(env),
   });
 }

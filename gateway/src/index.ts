@@ -17,12 +17,12 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig(process.env);
   if (config.workers > 1 && cluster.isPrimary) {
     logger.info({ workers: config.workers, port: config.port }, 'starting gateway workers');
-    runClusterPrimary(config.workers, logger);
+    runClusterPrimary(config.workers, logger, config.shutdown.delayMs + config.shutdown.timeoutMs + 10_000);
     return;
   }
   const running = await startGateway(config, { logger });
   logger.info({ url: running.url, production: config.production }, 'gateway listening');
-  stopOnSignals(running.stop, logger, 'gateway');
+  stopOnSignals(running.stop, logger, 'gateway', config.shutdown);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

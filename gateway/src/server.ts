@@ -216,7 +216,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   await gateway.start();
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
-    listening = await listen(gateway.handler, { port: config.port, host: config.host, path: '/graphql' });
+    listening = await listen(gateway.handler, { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
   } catch (error) {
     await gateway.stop();
     throw error;

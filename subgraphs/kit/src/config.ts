@@ -1,4 +1,4 @@
-import { ConfigError, intVar, optionalVar, stringVar } from '@commerce/common';
+import { ConfigError, intVar, loadShutdownConfig, optionalVar, stringVar, type ShutdownConfig } from '@commerce/common';
 import { shardMapFromEnv, type ShardMap } from './shard-map';
 
 /** Configuration of one subgraph process, parsed once from the environment. */
@@ -14,6 +14,8 @@ export interface SubgraphConfig {
   readonly statementTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly production: boolean;
+  /** `SHUTDOWN_TIMEOUT_MS`, `SHUTDOWN_DELAY_MS`: how a stop signal drains. */
+  readonly shutdown: ShutdownConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -32,5 +34,6 @@ export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: Sha
     statementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, { min: 100 }),
     connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 10_000, { min: 100 }),
     production: env.NODE_ENV === 'production',
+    shutdown: loadShutdownConfig(env),
   });
 }

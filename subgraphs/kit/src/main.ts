@@ -6,8 +6,9 @@ import { startSubgraph, type SubgraphDefinition } from './subgraph';
 export async function runSubgraphMain<L>(definition: SubgraphDefinition<L>, defaultPort: number): Promise<void> {
   const logger = createLogger(definition.name);
   try {
-    const running = await startSubgraph(definition, loadSubgraphConfig(process.env, defaultPort), logger);
-    stopOnSignals(running.stop, logger, `${definition.name} subgraph`);
+    const config = loadSubgraphConfig(process.env, defaultPort);
+    const running = await startSubgraph(definition, config, logger);
+    stopOnSignals(running.stop, logger, `${definition.name} subgraph`, config.shutdown);
   } catch (error) {
     logger.fatal({ err: error }, `${definition.name} failed to start`);
     process.exit(1);

@@ -80,6 +80,8 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     formatError: formatError(logger),
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), createCacheTagsPlugin<SubgraphContext<L>>(schema)],
     logger,
+    // The process's signal handler (runSubgraphMain) drains HTTP first, then stops Apollo once.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
@@ -91,7 +93,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
       return { principal, db, loaders: definition.createLoaders(db, principal), logger, cacheTags: createCacheTags() };
     },
   });
-  const server = await listen(handler, { port: config.port, host: config.host, path: '/graphql' });
+  const server = await listen(handler, { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
   logger.info({ url: server.url, shards: config.shardMap.shards.length }, `${definition.name} subgraph listening`);
 
   let stopping: Promise<void> | undefined;
@@ -101,12 +103,16 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     db,
     metrics,
     stop() {
+      // Drain HTTP (readiness 503, requests in flight finish), then Apollo, then the pools, then Redis.
       stopping ??= (async () => {
         await server.close();
-        await apollo.stop();
-        await db.close();
-        await lsnStore.close();
-        redis?.disconnect();
+        try {
+          await apollo.stop();
+        } finally {
+          await db.close();
+          await lsnStore.close();
+          redis?.disconnect();
+        }
       })();
       return stopping;
     },
