@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   PERSISTED_QUERY_NOT_FOUND: 200,
   PERSISTED_QUERY_NOT_IN_LIST: 400,
+  PERSISTED_QUERY_HASH_MISMATCH: 400,
+  OPERATION_NOT_SUPPORTED: 400,
   COST_ESTIMATED_TOO_EXPENSIVE: 400,
   RATE_LIMITED: 429,
   MAX_DEPTH_EXCEEDED: 400,
@@ -27,6 +29,7 @@ export const ERROR_CODES = {
   SUBGRAPH_UNAVAILABLE: 502,
   GATEWAY_TIMEOUT: 504,
   SERVICE_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 } as const;
 
@@ -39,6 +42,8 @@ export interface CommerceErrorOptions {
   cause?: unknown;
   /** Override the HTTP status the code maps to. */
   status?: number;
+  /** Where in the response the error belongs (e.g. the fields a failed subgraph fetch left null). */
+  path?: readonly (string | number)[];
 }
 
 /** Base class for every error we raise on purpose: sets `code` and `http.status`. */
@@ -47,6 +52,7 @@ export class CommerceError extends GraphQLError {
   constructor(code: ErrorCode, message: string, options: CommerceErrorOptions = {}) {
     super(message, {
       originalError: options.cause instanceof Error ? options.cause : undefined,
+      path: options.path,
       extensions: {
         ...options.extensions,
         code,

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { errorBody } from './errors';
+import { isDraining } from './listen';
 import type { ServiceMetrics } from './metrics';
 
 /** Options of {@link createGraphQLHttpHandler}. */
@@ -14,8 +15,11 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   metrics: ServiceMetrics;
   /** Produces the `/metrics` text instead of the service registry (e.g. aggregated over cluster workers). */
   metricsText?: () => Promise<string>;
-  /** `/ready` answers 200 only while this returns true. Default: always ready. */
-  ready?: () => boolean | Promise<boolean>;
+  /**
+   * `/ready` answers 200 only while this returns true (or `{ ready: true }`). An object's other
+   * fields go into the body, e.g. which dependency is unreachable. Default: always ready.
+   */
+  ready?: () => boolean | ReadyState | Promise<boolean | ReadyState>;
   /** Path of the GraphQL endpoint. Default `/graphql`. */
   path?: string;
   /** Largest accepted request body in bytes. Default 1 MiB. */
@@ -34,6 +38,12 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   onResponse?: (req: IncomingMessage, raw: RawGraphQLRequest, context: TContext | undefined, response: CompleteResponse) => void;
   /** Extra routes (exact path → handler), checked before the GraphQL path. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
+}
+
+/** What a `ready` check may answer instead of a boolean: the verdict and details for the body. */
+export interface ReadyState {
+  ready: boolean;
+  [detail: string]: unknown;
 }
 
 /** GraphQL request parameters as a client sent them (POST JSON body or GET query string). */
@@ -220,9 +230,11 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         send(res, 200, '{"status":"ok"}');
         status = 200;
       } else if (pathname === '/ready') {
-        const ready = options.ready ? await options.ready() : true;
+        // A draining server is not ready whatever its dependencies say, so load balancers stop sending first.
+        const answer = isDraining(req) ? { ready: false, draining: true } : options.ready ? await options.ready() : true;
+        const { ready, ...detail } = typeof answer === 'boolean' ? { ready: answer } : answer;
         status = ready ? 200 : 503;
-        send(res, status, JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+        send(res, status, JSON.stringify({ status: ready ? 'ready' : 'not ready', ...detail }));
       } else if (pathname === '/metrics') {
         if (options.metricsText) send(res, 200, await options.metricsText(), options.metrics.registry.contentType);
         else await serveMetrics(options.metrics.registry, res);

@@ -11,6 +11,8 @@ export interface SubgraphConfig {
   readonly poolSize: number;
   readonly readYourWritesTtlMs: number;
   readonly replicaCheckIntervalMs: number;
+  /** A replica serves reads (and is re-admitted after a failure) only while its replay lag is at most this. */
+  readonly replicaMaxLagMs: number;
   readonly statementTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly production: boolean;
@@ -31,6 +33,7 @@ export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: Sha
     poolSize: intVar(env, 'DB_POOL_SIZE', 10, { min: 1, max: 1000 }),
     readYourWritesTtlMs: intVar(env, 'READ_YOUR_WRITES_TTL_MS', 60_000, { min: 1000 }),
     replicaCheckIntervalMs: intVar(env, 'REPLICA_CHECK_INTERVAL_MS', 500, { min: 50 }),
+    replicaMaxLagMs: intVar(env, 'REPLICA_MAX_LAG_MS', 5000, { min: 0 }),
     statementTimeoutMs: intVar(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, { min: 100 }),
     connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 10_000, { min: 100 }),
     production: env.NODE_ENV === 'production',

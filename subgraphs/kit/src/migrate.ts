@@ -16,6 +16,8 @@ const LOCK_ID = 7_240_117;
 export async function migrateDatabase(url: string, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const client = new pg.Client({ connectionString: url });
+  // A server lost mid-migration fails the statement in flight; the event must not also crash the process.
+  client.on('error', () => undefined);
   await client.connect();
   const applied: string[] = [];
   try {

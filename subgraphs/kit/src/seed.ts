@@ -111,9 +111,16 @@ async function insertColumns(client: pg.Client, sql: string, columns: unknown[][
   }
 }
 
+/** A client whose connection failing fails the statement in flight, never the process (no unhandled 'error' event). */
+function seedClient(url: string): pg.Client {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** Seeds one shard's primary with its rows (assumes migrated, empty tables). */
 async function seedShard(url: string, rows: Rows): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = seedClient(url);
   await client.connect();
   try {
     await client.query('BEGIN');
@@ -145,7 +152,7 @@ async function seedShard(url: string, rows: Rows): Promise<void> {
 export async function isEmpty(map: ShardMap): Promise<boolean> {
   const counts = await Promise.all(
     map.shards.map(async (s) => {
-      const client = new pg.Client({ connectionString: s.primary });
+      const client = seedClient(s.primary);
       await client.connect();
       try {
         const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM (SELECT 1 FROM users LIMIT 1) x');

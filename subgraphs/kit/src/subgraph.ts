@@ -67,6 +67,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     logger,
     poolSize: config.poolSize,
     replicaCheckIntervalMs: config.replicaCheckIntervalMs,
+    replicaMaxLagMs: config.replicaMaxLagMs,
     statementTimeoutMs: config.statementTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
   });
@@ -88,6 +89,8 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
   const handler = createGraphQLHttpHandler<SubgraphContext<L>>({
     apollo,
     metrics,
+    // 503 naming the shards whose primary is unreachable: this subgraph cannot take their writes.
+    ready: () => db.readiness(),
     async context(req: IncomingMessage) {
       const principal = principalFromHeaders(req.headers);
       return { principal, db, loaders: definition.createLoaders(db, principal), logger, cacheTags: createCacheTags() };

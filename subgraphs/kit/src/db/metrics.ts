@@ -22,6 +22,30 @@ export function createDbMetrics(registry: Registry) {
       labelNames: ['subgraph', 'shard', 'replica'] as const,
       registers: [registry],
     }),
+    replicaLagSeconds: new Gauge({
+      name: 'db_replica_lag_seconds',
+      help: 'How long ago the primary was at the WAL position the replica has replayed (resolution: REPLICA_CHECK_INTERVAL_MS)',
+      labelNames: ['subgraph', 'shard', 'replica'] as const,
+      registers: [registry],
+    }),
+    replicaLagBytes: new Gauge({
+      name: 'db_replica_lag_bytes',
+      help: 'WAL bytes between the primary\'s last seen position and the replica\'s replay position',
+      labelNames: ['subgraph', 'shard', 'replica'] as const,
+      registers: [registry],
+    }),
+    primaryHealthy: new Gauge({
+      name: 'db_primary_healthy',
+      help: '1 while the shard primary answers its health checks, else 0 (writes then fail fast with DATABASE_UNAVAILABLE)',
+      labelNames: ['subgraph', 'shard'] as const,
+      registers: [registry],
+    }),
+    unavailable: new Counter({
+      name: 'db_unavailable_total',
+      help: 'Statements refused with DATABASE_UNAVAILABLE, by kind (write|read)',
+      labelNames: ['subgraph', 'shard', 'kind'] as const,
+      registers: [registry],
+    }),
     primaryFallbacks: new Counter({
       name: 'db_reads_on_primary_total',
       help: 'Reads sent to the primary, by reason: no_replica (none configured or healthy) or read_your_writes',

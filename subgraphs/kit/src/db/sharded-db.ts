@@ -4,9 +4,12 @@ import type { Logger } from '@commerce/common';
 import { bucketOf } from '../ids';
 import type { ShardMap } from '../shard-map';
 import type { LsnStore } from './lsn-store';
+import { checkShards, markPrimaryDown, type ShardNodes } from './health-check';
 import { parseLsn } from './lsn';
 import { createDbMetrics, type DbMetrics } from './metrics';
-import { createNode, isServerFailure, type DbNode, type NodeOptions } from './node';
+import { checkout, createNode, isConnectionLost, isServerFailure, type DbNode, type NodeOptions } from './node';
+import { PrimaryPositions } from './replica-lag';
+import { databaseUnavailable } from './unavailable';
 
 export interface ShardedDbOptions {
   shardMap: ShardMap;
@@ -17,8 +20,12 @@ export interface ShardedDbOptions {
   logger: Logger;
   /** Connections per Postgres server. Default 10. */
   poolSize?: number;
-  /** How often replicas are probed for health and replay position. Default 500 ms. */
+  /** How often primaries and replicas are probed for health and WAL positions. Default 500 ms. */
   replicaCheckIntervalMs?: number;
+  /** A replica serves reads only while its replay lag is at most this. Default 5000 ms. */
+  replicaMaxLagMs?: number;
+  /** Longest a health probe may take before its server counts as down. Default 2000 ms. */
+  probeTimeoutMs?: number;
   /** Server-side statement timeout. Default 5000 ms. */
   statementTimeoutMs?: number;
   /** Longest wait for a connection (new or from the busy pool). Default 10000 ms. */
@@ -30,21 +37,28 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-interface Shard {
-  primary: DbNode;
-  replicas: DbNode[];
-  next: number;
-}
+/** What `/ready` reports: ready while every shard's primary answers. */
+// A type, not an interface, so that it fits `/ready`'s open record of details.
+export type DbReadiness = {
+  ready: boolean;
+  /** Names of the shards whose primary is unreachable. */
+  unreachablePrimaries: string[];
+};
 
 /**
  * Routes statements to shards: writes to the primary, reads to a healthy
  * replica (round robin) unless the principal has a write on that shard the
  * replica has not replayed yet (read-your-writes) or no replica is healthy.
+ *
+ * Survives its servers: while a primary is down (a health check or a
+ * statement lost its connection) writes fail at once with the retryable
+ * DATABASE_UNAVAILABLE and reads keep going to replicas; the next health
+ * check that reaches it resumes writes.
  */
 export class ShardedDb {
   readonly shardCount: number;
   readonly metrics: DbMetrics;
-  private readonly shards: Shard[];
+  private readonly shards: ShardNodes[];
   private readonly options: ShardedDbOptions;
   private checker: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -57,23 +71,35 @@ export class ShardedDb {
       statementTimeoutMs: options.statementTimeoutMs ?? 5000,
       // Also how long a query waits for a free pooled connection: under a burst it queues rather than fails.
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      probeTimeoutMs: options.probeTimeoutMs ?? 2000,
     };
+    // Enough primary positions to tell a lag over the bound from one just under it.
+    const keepMs = 2 * (options.replicaMaxLagMs ?? 5000) + 10 * (options.replicaCheckIntervalMs ?? 500);
     this.shards = options.shardMap.shards.map((s) => ({
+      index: s.index,
+      name: s.name,
       primary: createNode(s.primary, 'primary', s.index, 'primary', nodeOptions, options.logger),
       replicas: s.replicas.map((url, j) => createNode(url, 'replica', s.index, String(j), nodeOptions, options.logger)),
       next: 0,
+      positions: new PrimaryPositions(keepMs),
     }));
     this.shardCount = this.shards.length;
   }
 
-  /** Probes replicas once, then keeps probing in the background. */
+  /** Probes every server once, then keeps probing in the background. */
   async start(): Promise<void> {
-    await this.checkReplicas();
+    await this.check();
     const interval = this.options.replicaCheckIntervalMs ?? 500;
     this.checker = setInterval(() => {
-      this.checking ??= this.checkReplicas().finally(() => (this.checking = undefined));
+      this.checking ??= this.check().finally(() => (this.checking = undefined));
     }, interval);
     this.checker.unref();
+  }
+
+  /** Ready while the primary of every shard answers its health checks. */
+  readiness(): DbReadiness {
+    const unreachablePrimaries = this.shards.filter((s) => !s.primary.healthy).map((s) => s.name);
+    return { ready: unreachablePrimaries.length === 0, unreachablePrimaries };
   }
 
   shardOfBucket(bucket: number): number {
@@ -96,19 +122,29 @@ export class ShardedDb {
     return groups;
   }
 
-  /** A read on one shard, for `principal` (read-your-writes) if given. */
+  /**
+   * A read on one shard, for `principal` (read-your-writes) if given: on a
+   * replica fresh enough for the principal, else on the primary; while the
+   * primary is down and no replica qualifies, DATABASE_UNAVAILABLE.
+   */
   async read<R extends pg.QueryResultRow = pg.QueryResultRow>(shard: number, principal: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
     const target = this.shards[shard]!;
-    const replica = await this.pickReplica(target, shard, principal);
-    if (replica) {
+    // Each failing replica is marked down, so this tries each at most once.
+    for (let replica = await this.pickReplica(target, principal); replica; replica = await this.pickReplica(target, principal)) {
       try {
         return await this.run<R>(replica.pool, replica, text, params);
       } catch (error) {
         if (!isServerFailure(error)) throw error;
-        this.markDown(replica, error);
+        this.markReplicaDown(replica, error);
       }
     }
-    return this.run<R>(target.primary.pool, target.primary, text, params);
+    const primary = target.primary;
+    if (!primary.healthy) throw this.unavailable(primary, 'read');
+    try {
+      return await this.run<R>(primary.pool, primary, text, params);
+    } catch (error) {
+      throw this.primaryFailed(primary, 'read', error);
+    }
   }
 
   /** The same read on every shard, in parallel; results in shard order. */
@@ -124,30 +160,40 @@ export class ShardedDb {
    */
   async transaction<T>(shard: number, principals: string | undefined | ((result: T) => (string | undefined)[]), fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const node = this.shards[shard]!.primary;
-    const client = await node.pool.connect();
-    const tx: Queryable = { query: (text, params) => this.run(client, node, text, params ?? []) };
+    if (!node.healthy) throw this.unavailable(node, 'write');
+    let checkedOut: Awaited<ReturnType<typeof checkout>>;
+    try {
+      checkedOut = await checkout(node, this.options.logger);
+    } catch (error) {
+      throw this.primaryFailed(node, 'write', error);
+    }
+    const { client } = checkedOut;
+    // Errors of the database, as opposed to errors `fn` raises on purpose.
+    const fromDatabase = new WeakSet<object>();
+    const tx: Queryable = {
+      query: <R extends pg.QueryResultRow>(text: string, params?: unknown[]) =>
+        this.run<R>(client, node, text, params ?? []).catch((error: unknown) => {
+          if (error && typeof error === 'object') fromDatabase.add(error);
+          throw error;
+        }),
+    };
     let broken: Error | undefined;
     try {
-      await tx.query('BEGIN');
       let result: T;
       try {
+        await tx.query('BEGIN');
         result = await fn(tx);
+        // A COMMIT that fails by a lost connection may or may not have happened: the
+        // error is retryable because every write that matters is idempotent (keys).
         await tx.query('COMMIT');
       } catch (error) {
         await tx.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-        throw error;
+        throw fromDatabase.has(error as object) ? this.primaryFailed(node, 'write', error) : error;
       }
-      const keys = (typeof principals === 'function' ? principals(result) : [principals]).filter((k): k is string => k !== undefined);
-      if (keys.length) {
-        const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-        const lsn = parseLsn(rows[0]!.lsn);
-        await Promise.all(keys.map((key) => this.options.lsnStore.record(key, shard, lsn))).catch((error: Error) =>
-          this.options.logger.warn({ shard, err: error.message }, 'could not record read-your-writes position; reads may be stale'),
-        );
-      }
+      await this.recordPosition(tx, shard, principals, result);
       return result;
     } finally {
-      client.release(broken);
+      checkedOut.release(broken);
     }
   }
 
@@ -155,7 +201,7 @@ export class ShardedDb {
     if (this.checker) clearInterval(this.checker);
     // A probe still connecting would otherwise outlive the pools.
     await this.checking;
-    const pools = this.shards.flatMap((s) => [s.primary, ...s.replicas]).map((n) => n.pool);
+    const pools = this.shards.flatMap((s) => [s.primary, ...s.replicas]).flatMap((n) => [n.pool, n.probe]);
     // pool.end() resolves before its sockets finish closing; a server stopping
     // right after may still fail them, which is expected now, not a fault.
     for (const pool of pools) pool.removeAllListeners('error').on('error', () => undefined);
@@ -167,9 +213,42 @@ export class ShardedDb {
     return runner.query<R>(text, params);
   }
 
-  private async pickReplica(target: Shard, shard: number, principal: string | undefined): Promise<DbNode | undefined> {
+  /**
+   * After commit, records the shard's WAL position for the principal(s) so their next reads
+   * see the write. The write is committed by now: a failure here is logged, not raised.
+   */
+  private async recordPosition<T>(tx: Queryable, shard: number, principals: string | undefined | ((result: T) => (string | undefined)[]), result: T): Promise<void> {
+    const keys = (typeof principals === 'function' ? principals(result) : [principals]).filter((k): k is string => k !== undefined);
+    if (!keys.length) return;
+    try {
+      const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      const lsn = parseLsn(rows[0]!.lsn);
+      await Promise.all(keys.map((key) => this.options.lsnStore.record(key, shard, lsn)));
+    } catch (error) {
+      this.options.logger.warn({ shard, err: (error as Error).message }, 'could not record read-your-writes position; reads may be stale');
+    }
+  }
+
+  /** DATABASE_UNAVAILABLE for a statement refused on `node`'s shard, counted. */
+  private unavailable(node: DbNode, kind: 'write' | 'read', cause?: unknown): Error {
+    this.metrics.unavailable.inc({ subgraph: this.options.subgraph, shard: String(node.shard), kind });
+    return databaseUnavailable(node.shard, kind, cause);
+  }
+
+  /**
+   * What a statement failing on a primary becomes: a lost connection marks the primary
+   * down (writes then fail fast until a health check reaches it); any server failure
+   * becomes DATABASE_UNAVAILABLE; a statement's own error stays what it is.
+   */
+  private primaryFailed(node: DbNode, kind: 'write' | 'read', error: unknown): unknown {
+    if (!isServerFailure(error)) return error;
+    if (isConnectionLost(error)) markPrimaryDown(node, error, { ...this.options, metrics: this.metrics });
+    return this.unavailable(node, kind, error);
+  }
+
+  private async pickReplica(target: ShardNodes, principal: string | undefined): Promise<DbNode | undefined> {
     const healthy = target.replicas.filter((r) => r.healthy);
-    const reason = (why: string) => this.metrics.primaryFallbacks.inc({ subgraph: this.options.subgraph, shard: String(shard), reason: why });
+    const reason = (why: string) => this.metrics.primaryFallbacks.inc({ subgraph: this.options.subgraph, shard: String(target.index), reason: why });
     if (healthy.length === 0) {
       reason('no_replica');
       return undefined;
@@ -178,10 +257,10 @@ export class ShardedDb {
     if (principal) {
       let required: bigint | undefined;
       try {
-        required = await this.options.lsnStore.required(principal, shard);
+        required = await this.options.lsnStore.required(principal, target.index);
       } catch (error) {
         // Without the store we cannot prove a replica is fresh enough for this principal.
-        this.options.logger.warn({ shard, err: (error as Error).message }, 'read-your-writes store unavailable; reading from primary');
+        this.options.logger.warn({ shard: target.index, err: (error as Error).message }, 'read-your-writes store unavailable; reading from primary');
         reason('read_your_writes');
         return undefined;
       }
@@ -195,32 +274,20 @@ export class ShardedDb {
     return candidates[target.next];
   }
 
-  private markDown(node: DbNode, error: unknown): void {
+  private markReplicaDown(node: DbNode, error: unknown): void {
     const labels = { subgraph: this.options.subgraph, shard: String(node.shard), replica: node.label };
     this.metrics.replicaFailures.inc(labels);
-    if (node.healthy) this.options.logger.warn({ ...labels, err: (error as Error).message }, 'replica failed; reading from the primary until it recovers');
+    if (node.healthy) this.options.logger.warn({ ...labels, err: (error as Error).message }, 'replica failed; reading elsewhere until it recovers');
     node.healthy = false;
     this.metrics.replicaHealthy.set(labels, 0);
   }
 
-  private async checkReplicas(): Promise<void> {
-    await Promise.all(
-      this.shards.flatMap((s) => s.replicas).map(async (node) => {
-        const labels = { subgraph: this.options.subgraph, shard: String(node.shard), replica: node.label };
-        try {
-          const { rows } = await node.pool.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
-          const lsn = rows[0]?.lsn;
-          if (!lsn) throw new Error('server is not a streaming replica (pg_last_wal_replay_lsn() is null)');
-          node.replayLsn = parseLsn(lsn);
-          if (!node.healthy) this.options.logger.info(labels, 'replica healthy');
-          node.healthy = true;
-          this.metrics.replicaHealthy.set(labels, 1);
-        } catch (error) {
-          if (node.healthy) this.options.logger.warn({ ...labels, err: (error as Error).message }, 'replica health check failed');
-          node.healthy = false;
-          this.metrics.replicaHealthy.set(labels, 0);
-        }
-      }),
-    );
+  private check(): Promise<void> {
+    return checkShards(this.shards, {
+      subgraph: this.options.subgraph,
+      metrics: this.metrics,
+      logger: this.options.logger,
+      replicaMaxLagMs: this.options.replicaMaxLagMs ?? 5000,
+    });
   }
 }
