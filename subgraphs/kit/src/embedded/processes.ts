@@ -2,14 +2,26 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { unwatchProcess, watchProcess, type WatchOptions } from './watchdog';
 
 const live = new Set<ChildProcess>();
 let hooked = false;
 
-/** Registers a server child so that it dies with this process, however this process ends. */
+/** After the services (stage 1): fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL. */
+const POSTGRES_STOP: WatchOptions = { stage: 2, steps: [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] };
+
+/**
+ * Registers a server child so that it dies with this process, however this process ends:
+ * exit and signal hooks for a normal end, the watchdog for SIGKILL and fatal errors.
+ */
 export function trackChild(child: ChildProcess): void {
+  const pid = child.pid;
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  if (pid !== undefined) watchProcess(pid, POSTGRES_STOP);
+  child.once('exit', () => {
+    live.delete(child);
+    if (pid !== undefined) unwatchProcess(pid);
+  });
   installSafetyNet();
 }
 
