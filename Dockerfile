@@ -28,8 +28,6 @@ RUN --mount=type=cache,target=/root/.npm \
 
 # ---- the shared runtime: sources, schema, non-root user
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production \
-    HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --chown=0:0 package.json ./
@@ -48,23 +46,23 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 FROM runtime AS gateway
-ENV PORT=4000
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
 EXPOSE 4000
 # The runtime flags of `npm run gateway`: a bounded old generation, 32 MiB semi-spaces.
 CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "--import", "tsx", "gateway/src/index.ts"]
 
 FROM runtime AS users
-ENV PORT=4001
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4001
 EXPOSE 4001
 CMD ["node", "--import", "tsx", "subgraphs/users/src/index.ts"]
 
 FROM runtime AS products
-ENV PORT=4002
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4002
 EXPOSE 4002
 CMD ["node", "--import", "tsx", "subgraphs/products/src/index.ts"]
 
 FROM runtime AS orders
-ENV PORT=4003
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4003
 EXPOSE 4003
 CMD ["node", "--import", "tsx", "subgraphs/orders/src/index.ts"]
 
