@@ -25,6 +25,12 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   /** Largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   /**
+   * Deepest nesting of arrays and objects accepted in a JSON body or in the
+   * `variables`/`extensions` query parameters; deeper ones are refused with
+   * BAD_USER_INPUT before anything recurses over them. Default 64.
+   */
+  maxJsonDepth?: number;
+  /**
    * Sees (and may replace or refuse) the GraphQL parameters of every request
    * before Apollo Server does: persisted documents resolve ids to queries here.
    */
@@ -103,8 +109,13 @@ export interface CompleteResponse {
 /** Thrown by {@link readBody} when the body exceeds its limit. */
 export class BodyTooLarge extends Error {}
 
-/** Reads a request body as UTF-8, refusing more than `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads a request body as UTF-8 (invalid sequences replaced), refusing more than `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString('utf8');
+}
+
+/** Reads a request body's bytes, refusing more than `limit` of them. */
+function readBodyBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -125,10 +136,28 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
+
+/**
+ * True when `value` nests arrays and objects deeper than `limit` (a scalar is
+ * depth 0). Iterative and stops at the first branch over the limit, so a
+ * 200,000-deep array costs no stack and little time.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Sends a complete response with its length. */
 export function send(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
@@ -148,14 +177,21 @@ export async function serveMetrics(registry: Registry, res: ServerResponse): Pro
 export function createGraphQLHttpHandler<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>) {
   const path = options.path ?? '/graphql';
   const limit = options.bodyLimit ?? 1024 * 1024;
+  const maxJsonDepth = options.maxJsonDepth ?? 64;
   const { httpRequests } = options.metrics;
+
+  function tooDeep(res: ServerResponse): number {
+    send(res, 400, errorBody('BAD_USER_INPUT', `The request's JSON nests deeper than ${maxJsonDepth} levels`, { limit: maxJsonDepth }));
+    return 400;
+  }
 
   async function graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<number> {
     let body: unknown;
     let raw: string | undefined;
     if (req.method === 'POST') {
+      let bytes: Buffer;
       try {
-        raw = await readBody(req, limit);
+        bytes = await readBodyBytes(req, limit);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
           res.setHeader('connection', 'close');
@@ -163,6 +199,12 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
           return 413;
         }
         throw error;
+      }
+      try {
+        raw = UTF8.decode(bytes);
+      } catch {
+        send(res, 400, errorBody('BAD_REQUEST', 'The request body is not valid UTF-8'));
+        return 400;
       }
       const type = req.headers['content-type'] ?? '';
       if (type.includes('json')) {
@@ -172,9 +214,14 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
           send(res, 400, errorBody('BAD_REQUEST', `Malformed JSON body: ${(error as Error).message}`));
           return 400;
         }
+        if (nestsDeeperThan(body, maxJsonDepth)) return tooDeep(res);
       } else {
         body = raw;
       }
+    }
+    if (req.method === 'GET' && search !== '') {
+      const { variables, extensions } = paramsFromSearch(search);
+      if (nestsDeeperThan(variables, maxJsonDepth) || nestsDeeperThan(extensions, maxJsonDepth)) return tooDeep(res);
     }
     const received: RawGraphQLRequest = { search, body: raw };
     if (options.shortcut?.(req, res, received)) return res.statusCode;

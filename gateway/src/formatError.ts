@@ -37,7 +37,19 @@ function withoutDebugDetails(extensions: Record<string, unknown>): Record<string
   return kept;
 }
 
-function format(error: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
+/** graphql-js's parser refusing a document over `parseOptions.maxTokens` (its message says "more that"). */
+const TOO_MANY_TOKENS = /^Syntax Error: Document contains more th(?:an|at) (\d+) tokens/;
+
+/** Gives errors Apollo Server or graphql-js raise for a client's mistake our registry's code. */
+function withOurCode(error: GraphQLFormattedError): GraphQLFormattedError {
+  const code = error.extensions?.code;
+  const tokens = code === 'GRAPHQL_PARSE_FAILED' ? TOO_MANY_TOKENS.exec(error.message) : null;
+  if (tokens) return { message: `The document has more than ${tokens[1]} tokens (MAX_TOKENS)`, extensions: { code: 'MAX_TOKENS_EXCEEDED', limit: Number(tokens[1]) } };
+  return error;
+}
+
+function format(received: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
+  const error = withOurCode(received);
   const extensions = error.extensions ?? {};
   const code = typeof extensions.code === 'string' ? extensions.code : undefined;
   const known = isKnownCode(code);

@@ -24,6 +24,7 @@ import { createRequestIdPlugin } from './plugins/requestId';
 import { createSandbox } from './sandbox';
 import { createSupergraphManager } from './supergraph';
 import { createSupergraphSource } from './supergraphSource';
+import { createRequestDeadlinePlugin, createSubgraphTrafficRegistry } from './traffic';
 
 /** Options of {@link createGateway} and {@link startGateway}. */
 export interface GatewayOptions {
@@ -67,6 +68,8 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const metrics = createGatewayMetrics();
   const agent = createSubgraphAgent({ connections: config.subgraphMaxConnections });
+  // Timeouts, retries, breakers and concurrency limits per subgraph name, kept across supergraph reloads.
+  const traffic = createSubgraphTrafficRegistry({ config: config.subgraphTraffic, metrics, logger });
   const apolloLogger = logger.child({ component: 'apollo' });
   // The cost plugin reports estimated/actual cost only when asked with its header.
   const debug = config.debugExtensions ? createDebugExtensions({ companionHeaders: { [COST_REPORT_HEADER]: '1' } }) : undefined;
@@ -87,8 +90,10 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       new SubgraphDataSource({
         name,
         url: config.subgraphUrls[name] ?? url ?? '',
-        fetcher: createSubgraphFetcher({ serviceName: name, dispatcher: agent, timeoutMs: config.subgraphTimeoutMs, deduplicate: config.subgraphDeduplication }),
+        fetcher: createSubgraphFetcher({ serviceName: name, dispatcher: agent, timeoutMs: traffic.policyOf(name).timeoutMs, deduplicate: config.subgraphDeduplication }),
         requests: metrics.subgraphRequests,
+        traffic: traffic.forSubgraph(name),
+        requestTimeoutMs: config.subgraphTraffic.requestTimeoutMs,
         logger,
       }),
     logger: apolloLogger,
@@ -107,13 +112,16 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     hideSchemaDetailsFromClientErrors: !config.fieldSuggestions,
     formatError: createFormatError({ production: config.production }),
     stopOnTerminationSignals: false,
+    // The token limit is the parser's: a huge document is refused while it is read (MAX_TOKENS_EXCEEDED, see formatError).
+    parseOptions: config.operationLimits.maxTokens > 0 ? { maxTokens: config.operationLimits.maxTokens } : {},
     persistedQueries: persisted.apollo,
     plugins: [
       sandbox ? sandbox.plugin : ApolloServerPluginLandingPageDisabled(),
       createOperationMetricsPlugin({ operations: metrics.operations }),
       createRequestIdPlugin(),
+      createRequestDeadlinePlugin({ timeoutMs: config.subgraphTraffic.requestTimeoutMs }),
       createErrorLoggingPlugin({ logger }),
-      // Shape limits, then field rate limits, then cost: all refuse before planning.
+      // Shape limits (before validation), then field rate limits, then cost: all refuse before planning.
       createOperationLimitsPlugin({ limits: config.operationLimits }),
       createFieldRateLimitPlugin({ limits: config.fieldRateLimits, redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger }),
       createCostLimitPlugin({ config: config.cost, redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger }),
@@ -159,7 +167,8 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     }
   }
 
-  const ready = (): boolean => state.phase === 'started';
+  // Ready while any subgraph can answer: one subgraph down still leaves partial data (README "Failure behaviour: subgraphs").
+  const ready = (): boolean => state.phase === 'started' && traffic.anyAvailable();
 
   function start(): Promise<void> {
     switch (state.phase) {
@@ -197,7 +206,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes },
+    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes, '/ready/subgraphs': traffic.healthRoute },
       prepare: persisted.prepare,
       metricsText: clusterMetricsText(metrics.registry),
       shortcut: responseCache.shortcut,

@@ -38,13 +38,26 @@ export class FieldRateRedisStore implements Store {
   }
 }
 
+/** A counted call: what {@link FieldRateLimiter.giveBack} needs to uncount it. */
+export interface FieldRateGrant {
+  readonly limit: FieldRateLimit;
+  readonly identity: string;
+  /** The library stamps the call with `Date.now()` somewhere in [from, to]. */
+  readonly from: number;
+  readonly to: number;
+}
+
 /** The verdict on one call. */
-export type FieldRateVerdict = { readonly allowed: true } | { readonly allowed: false; readonly message: string; readonly retryAfterSeconds: number };
+export type FieldRateVerdict =
+  | { readonly allowed: true; readonly grant: FieldRateGrant }
+  | { readonly allowed: false; readonly message: string; readonly retryAfterSeconds: number };
 
 /** Counts calls of rate-limited fields per identity (graphql-rate-limit's sliding window). */
 export interface FieldRateLimiter {
   /** Records one call of `limit`'s field by `identity` and says whether it is within the limit. */
   check(limit: FieldRateLimit, identity: string): Promise<FieldRateVerdict>;
+  /** Uncounts a call that was allowed but not executed (refused later for a fault of ours, or by another limit). */
+  giveBack(grant: FieldRateGrant): Promise<void>;
 }
 
 /**
@@ -62,28 +75,48 @@ export function createFieldRateLimiter(store: Store = new InMemoryStore()): Fiel
   });
   const queues = new Map<string, Promise<unknown>>();
 
+  const identityOf = (limit: FieldRateLimit, identity: string): Identity => ({ contextIdentity: identity, fieldIdentity: getFieldIdentity(limit.fieldName, [], {}) });
+
   async function check(limit: FieldRateLimit, identity: string): Promise<FieldRateVerdict> {
     // The library reads only `info.fieldName`.
     const info = { fieldName: limit.fieldName } as GraphQLResolveInfo;
+    const from = Date.now();
     const message = await limiter({ parent: undefined, args: {}, context: identity, info }, { max: limit.max, window: limit.window, uncountRejected: true });
-    if (message === undefined) return { allowed: true };
+    if (message === undefined) return { allowed: true, grant: { limit, identity, from, to: Date.now() } };
     const now = Date.now();
-    const calls = (await store.getForIdentity({ contextIdentity: identity, fieldIdentity: getFieldIdentity(limit.fieldName, [], {}) })).filter((t) => t + limit.windowMs > now);
+    const calls = (await store.getForIdentity(identityOf(limit, identity))).filter((t) => t + limit.windowMs > now);
     // The oldest call in the window leaves it first, making room for one more.
     const oldest = calls.length > 0 ? Math.min(...calls) : now;
     return { allowed: false, message, retryAfterSeconds: Math.max(1, Math.ceil((oldest + limit.windowMs - now) / 1000)) };
   }
 
+  async function giveBack({ limit, identity, from, to }: FieldRateGrant): Promise<void> {
+    const key = identityOf(limit, identity);
+    const calls = [...(await store.getForIdentity(key))];
+    // The latest stamp in the call's interval is this call's (or an identical one of the same millisecond).
+    for (let i = calls.length - 1; i >= 0; i -= 1) {
+      const stamp = calls[i]!;
+      if (stamp < from || stamp > to) continue;
+      calls.splice(i, 1);
+      await store.setForIdentity(key, calls, limit.windowMs);
+      return;
+    }
+  }
+
+  /** Runs `step` after every earlier step of the same identity and field, so read-modify-write cycles never interleave. */
+  function queued<T>(limit: FieldRateLimit, identity: string, step: () => Promise<T>): Promise<T> {
+    const key = `${identity}\n${limit.typeName}.${limit.fieldName}`;
+    const result = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(step);
+    queues.set(key, result);
+    const forget = (): void => {
+      if (queues.get(key) === result) queues.delete(key);
+    };
+    result.then(forget, forget);
+    return result;
+  }
+
   return {
-    check(limit, identity) {
-      const key = `${identity}\n${limit.typeName}.${limit.fieldName}`;
-      const result = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => check(limit, identity));
-      queues.set(key, result);
-      const forget = (): void => {
-        if (queues.get(key) === result) queues.delete(key);
-      };
-      result.then(forget, forget);
-      return result;
-    },
+    check: (limit, identity) => queued(limit, identity, () => check(limit, identity)),
+    giveBack: (grant) => queued(grant.limit, grant.identity, () => giveBack(grant)),
   };
 }

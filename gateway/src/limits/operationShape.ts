@@ -1,4 +1,12 @@
-import { Kind, Lexer, Source, TokenKind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/** Deepest nesting of selection sets and fragment spreads one measurement follows; deeper documents are refused as too deep. */
+export const MAX_NESTING = 2_000;
+
+/** Thrown by {@link measureOperations} when selections nest deeper than {@link MAX_NESTING}. */
+export class NestingTooDeep extends Error {
+  override readonly name = 'NestingTooDeep';
+}
 
 /** What operation limits are checked against. Fragments count once per spread. */
 export interface OperationShape {
@@ -20,18 +28,24 @@ interface Counts {
 const NONE: Counts = Object.freeze({ depth: 0, aliases: 0, directives: 0, fields: 0 });
 
 /**
- * Measures an operation. Each fragment is measured once and reused, so the
- * work is linear in the document even when fragments fan out (the counts
- * themselves then grow, as the response would).
+ * Measures every operation of a document, validated or not (it runs before
+ * validation). Each fragment is measured once and reused by every spread and
+ * every operation, so the work is linear in the document even when fragments fan out (the counts then grow, as the
+ * response would; they stay finite numbers). Cycles and unknown fragments
+ * count as empty; nesting (fields, inline fragments and spreads) deeper than
+ * {@link MAX_NESTING} throws {@link NestingTooDeep} instead of exhausting the stack.
  */
-export function measureOperation(operation: OperationDefinitionNode, fragments: readonly FragmentDefinitionNode[]): OperationShape {
-  const definitions = new Map(fragments.map((f) => [f.name.value, f]));
+export function measureOperations(document: DocumentNode): Map<OperationDefinitionNode, OperationShape> {
+  const definitions = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION && !definitions.has(d.name.value)) definitions.set(d.name.value, d);
   const measured = new Map<string, Counts>();
+
+  let nesting = 0;
 
   function fragment(name: string): Counts {
     const known = measured.get(name);
     if (known) return known;
-    // Validation has refused cycles already; this only keeps a bad document from looping.
+    // Validation has not run yet: a cycle counts as empty (validation then refuses it).
     measured.set(name, NONE);
     const definition = definitions.get(name);
     const counts = definition ? selectionSet(definition.selectionSet) : NONE;
@@ -41,6 +55,7 @@ export function measureOperation(operation: OperationDefinitionNode, fragments: 
   }
 
   function selectionSet(set: SelectionSetNode): Counts {
+    if (++nesting > MAX_NESTING) throw new NestingTooDeep(`Selections nest deeper than ${MAX_NESTING} levels`);
     const counts: Counts = { depth: 0, aliases: 0, directives: 0, fields: 0 };
     for (const selection of set.selections) {
       counts.directives += selection.directives?.length ?? 0;
@@ -56,23 +71,21 @@ export function measureOperation(operation: OperationDefinitionNode, fragments: 
       counts.directives += inner.directives;
       counts.fields += inner.fields;
     }
+    nesting -= 1;
     return counts;
   }
 
-  const root = selectionSet(operation.selectionSet);
-  const variableDirectives = (operation.variableDefinitions ?? []).reduce((n, v) => n + (v.directives?.length ?? 0), 0);
-  return {
-    depth: root.depth,
-    aliases: root.aliases,
-    directives: root.directives + (operation.directives?.length ?? 0) + variableDirectives,
-    rootFields: root.fields,
-  };
-}
-
-/** Lexical tokens of a document (comments excluded), counting no further than `limit + 1`. */
-export function countTokens(document: string, limit: number): number {
-  const lexer = new Lexer(new Source(document));
-  let count = 0;
-  while (count <= limit && lexer.advance().kind !== TokenKind.EOF) count += 1;
-  return count;
+  const shapes = new Map<OperationDefinitionNode, OperationShape>();
+  for (const operation of document.definitions) {
+    if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
+    const root = selectionSet(operation.selectionSet);
+    const variableDirectives = (operation.variableDefinitions ?? []).reduce((n, v) => n + (v.directives?.length ?? 0), 0);
+    shapes.set(operation, {
+      depth: root.depth,
+      aliases: root.aliases,
+      directives: root.directives + (operation.directives?.length ?? 0) + variableDirectives,
+      rootFields: root.fields,
+    });
+  }
+  return shapes;
 }

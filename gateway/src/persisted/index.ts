@@ -7,6 +7,7 @@ import type { GraphQLParams, Logger, PrepareResult, RedisClient } from '@commerc
 import type { GatewayConfig } from '../config';
 import type { GatewayContext } from '../context';
 import type { GatewayMetrics } from '../metrics';
+import { checkPersistedQuery } from './apq-check';
 import { createApqCache } from './apq-store';
 import { EMPTY_MANIFEST, loadManifest, type Manifest } from './manifest';
 import { resolveTrustedDocument } from './trusted-documents';
@@ -16,7 +17,7 @@ import { warmUpPlans, type InvalidOperation } from './warmup';
 export interface PersistedDocuments {
   /** Apollo Server's `persistedQueries` option. */
   readonly apollo: false | { cache: KeyValueCache<string>; ttl: number };
-  /** The HTTP layer's `prepare` hook (trusted documents), when a manifest is in use. */
+  /** The HTTP layer's `prepare` hook: trusted documents (when a manifest is in use), then the APQ hash check (when APQ is on). */
   readonly prepare: ((params: GraphQLParams) => PrepareResult) | undefined;
   /** Loads the manifest (once) and plans every operation in it against `schema` (the API schema); resolves when done. */
   warmUp(apollo: ApolloServer<GatewayContext>, schema: GraphQLSchema): Promise<InvalidOperation[]>;
@@ -81,13 +82,17 @@ export function createPersistedDocuments(
   return {
     apollo: apq ? { cache: createApqCache(redis, config.redisKeyPrefix, apqTtlSeconds, logger), ttl: apqTtlSeconds } : false,
     prepare:
-      mode === 'off'
+      mode === 'off' && !apq
         ? undefined
         : (params) => {
-            const { result, decision } = resolveTrustedDocument(params, manifest, mode);
-            metrics.trustedDocuments.inc({ result });
-            if (result === 'unknown') logger.warn({ operationName: operationNameOf(params) }, 'operation not in the trusted documents (allowed: TRUSTED_DOCUMENTS=allow)');
-            return decision;
+            let decision: PrepareResult = { params };
+            if (mode !== 'off') {
+              const trusted = resolveTrustedDocument(params, manifest, mode);
+              metrics.trustedDocuments.inc({ result: trusted.result });
+              if (trusted.result === 'unknown') logger.warn({ operationName: operationNameOf(params) }, 'operation not in the trusted documents (allowed: TRUSTED_DOCUMENTS=allow)');
+              decision = trusted.decision;
+            }
+            return apq && 'params' in decision ? checkPersistedQuery(decision.params) : decision;
           },
     async warmUp(apollo, current) {
       schema = current;

@@ -1,19 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import {
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  Kind,
-  getDirectiveValues,
-  getVariableValues,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type SelectionSetNode,
-} from 'graphql';
+import { Kind, getVariableValues, type GraphQLFormattedError } from 'graphql';
+// Execution's own field collection: @skip/@include and type conditions applied, each fragment visited once.
+import { collectFields } from 'graphql/execution/collectFields.js';
 import { Counter, type Registry } from 'prom-client';
 import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../context';
 import type { FieldRateLimit } from '../limits/config';
-import { FieldRateRedisStore, createFieldRateLimiter, type FieldRateLimiter } from '../limits/fieldRateLimiter';
+import { FieldRateRedisStore, createFieldRateLimiter, type FieldRateGrant, type FieldRateLimiter } from '../limits/fieldRateLimiter';
 import { redisReady } from '../limits/redis';
 import { clientIdentity, type Principal } from '../principal';
 
@@ -30,23 +23,14 @@ export interface FieldRateLimitPluginOptions {
   logger: Logger;
 }
 
-/** Root fields an operation will execute, with `@skip`/`@include` applied and fragments expanded. */
-function rootFields(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, variables: Record<string, unknown>): FieldNode[] {
-  const fields: FieldNode[] = [];
-  const visit = (set: SelectionSetNode): void => {
-    for (const selection of set.selections) {
-      if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.if === true) continue;
-      if (getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if === false) continue;
-      if (selection.kind === Kind.FIELD) fields.push(selection);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
-      else {
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) visit(fragment.selectionSet);
-      }
-    }
-  };
-  visit(selectionSet);
-  return fields;
+/** Codes of failures that are ours, not the client's: a call that ended in one was not served and is given back. */
+const OUR_FAULTS: ReadonlySet<string> = new Set(['SUBGRAPH_UNAVAILABLE', 'GATEWAY_TIMEOUT', 'SERVICE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
+
+/** True when an error says the root field at `key` (or the whole request) failed for a fault of ours. */
+function failedOnUs(error: GraphQLFormattedError, key: string): boolean {
+  const code = error.extensions?.code;
+  if (typeof code !== 'string' || !OUR_FAULTS.has(code)) return false;
+  return error.path === undefined || (error.path.length === 1 && error.path[0] === key);
 }
 
 function identityFor(limit: FieldRateLimit, principal: Principal): string {
@@ -58,7 +42,12 @@ function identityFor(limit: FieldRateLimit, principal: Principal): string {
  * `redisUrl` is set): each call of a limited root field, e.g. `placeOrder`
  * per principal or `createUser` per IP, is counted before planning; one over
  * the limit refuses the operation with RATE_LIMITED (HTTP 429, `Retry-After`).
- * If the store fails, calls are let through and logged.
+ * Root fields are collected the way execution collects them (one call per
+ * response key, each fragment visited once), so the work is linear in the
+ * document. A counted call that is then not executed (the operation refused
+ * by another limit) or fails for a fault of ours (SUBGRAPH_UNAVAILABLE,
+ * INTERNAL_SERVER_ERROR…) is given back. If the store fails, calls are let
+ * through and logged.
  */
 export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions): ApolloServerPlugin<GatewayContext> {
   const { limits, logger } = options;
@@ -88,6 +77,9 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
       const current = limiter;
       if (!current || contextValue.warmup) return;
       let retryAfter: number | undefined;
+      /** Counted calls, by response key. */
+      const grants: Array<{ key: string; grant: FieldRateGrant }> = [];
+      let executed = false;
       return {
         async didResolveOperation({ operation, document, schema, request }) {
           const rootType = operation && schema.getRootType(operation.operation);
@@ -95,19 +87,22 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
           const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
           // Invalid variables: execution refuses them before calling any subgraph.
           if (!coerced) return;
-          const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-          for (const field of rootFields(operation.selectionSet, fragments, coerced)) {
-            const limit = byField.get(`${rootType.name}.${field.name.value}`);
+          const fragments = Object.fromEntries(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+          for (const [key, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
+            const limit = field && byField.get(`${rootType.name}.${field.name.value}`);
             if (!limit) continue;
             let verdict;
             try {
               verdict = await current.check(limit, identityFor(limit, contextValue.principal));
             } catch (error) {
               failures.inc();
-              logger.warn({ err: error, field: field.name.value }, 'field rate limit store failed; letting the call through');
+              logger.warn({ err: error, field: limit.fieldName }, 'field rate limit store failed; letting the call through');
               continue;
             }
-            if (verdict.allowed) continue;
+            if (verdict.allowed) {
+              grants.push({ key, grant: verdict.grant });
+              continue;
+            }
             limited.inc({ field: `${limit.typeName}.${limit.fieldName}` });
             retryAfter = verdict.retryAfterSeconds;
             throw new CommerceError('RATE_LIMITED', verdict.message, {
@@ -115,8 +110,20 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
             });
           }
         },
+        async executionDidStart() {
+          executed = true;
+        },
         async willSendResponse({ response }) {
           if (retryAfter !== undefined) response.http.headers.set('retry-after', String(retryAfter));
+          if (grants.length === 0) return;
+          const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : response.body.initialResult.errors ?? [];
+          for (const { key, grant } of grants) {
+            if (executed && !errors.some((e) => failedOnUs(e, key))) continue;
+            await current.giveBack(grant).catch((error: unknown) => {
+              failures.inc();
+              logger.warn({ err: error, field: grant.limit.fieldName }, 'field rate limit store failed; a call not served stays counted');
+            });
+          }
         },
       };
     },

@@ -105,7 +105,8 @@ export function createResponseCachePlugin({ store, config, metrics, logger, hotP
       return {
         async responseForOperation(requestContext): Promise<GraphQLResponse | null> {
           const { queryHash } = requestContext;
-          if (requestContext.operation.operation !== 'query' || queryHash === undefined) return null;
+          // Unresolved operations and subscriptions are refused before this; a missing operation is never cached.
+          if (requestContext.operation?.operation !== 'query' || queryHash === undefined) return null;
           if (pending.size > 0) {
             await flushPending();
             if (pending.size > 0) return null;
