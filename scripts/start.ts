@@ -4,18 +4,20 @@
  * With no database configuration: starts embedded Postgres (2 shards, each a
  * primary + one streaming replica) in DATA_DIR, migrates, seeds on first run,
  * then every subgraph of schema/supergraph.yaml that has a
- * subgraphs/<name>/src/server.ts, and the gateway. With SHARD_MAP or DATABASE_SHARDS
- * set, uses those databases and starts no embedded ones. Ctrl-C stops all.
+ * subgraphs/<name>/src/server.ts, and the gateway, each in its own process,
+ * supervised (a service that dies is restarted with backoff). With SHARD_MAP or
+ * DATABASE_SHARDS set, uses those databases and starts no embedded ones.
+ * Ctrl-C (SIGINT) or SIGTERM stops the gateway, then the subgraphs, then Postgres.
  */
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConfigError, createLogger, intVar, stopOnSignals, stringVar } from '@commerce/common';
+import { ConfigError, createLogger, intVar, loadShutdownConfig, optionalVar, stopOnSignals, stringVar } from '@commerce/common';
 import { encodeId, shardMapFromEnv } from '@commerce/kit';
 import { resetEmbeddedData } from '@commerce/kit/embedded';
 import { loadGatewayConfig } from '@commerce/gateway';
-import { startPlatform } from './lib/platform';
+import { startSupervisedPlatform } from './lib/supervisor';
 import { discoverSubgraphs, portVariable } from './lib/subgraphs';
 
 const { values } = parseArgs({ options: { reset: { type: 'boolean', default: false } } });
@@ -53,9 +55,20 @@ async function main(): Promise<void> {
   const logger = createLogger('platform');
   // Every subgraph of schema/supergraph.yaml with a subgraphs/<name>/src/server.ts; USERS_PORT, REVIEWS_PORT… override their ports.
   const discovered = await discoverSubgraphs();
-  const platform = await startPlatform({
+  const shutdown = loadShutdownConfig(env);
+  // A service gets its drain plus a margin before SIGKILL; the launcher waits for the gateway's drain, then the subgraphs'.
+  const stopTimeoutMs = shutdown.delayMs + shutdown.timeoutMs + 10_000;
+  const platform = await startSupervisedPlatform({
     shardMap,
-    embedded: shardMap ? undefined : { dataDir, shards: intVar(env, 'EMBEDDED_SHARDS', 2, { min: 1, max: 16 }), replicasPerShard: intVar(env, 'EMBEDDED_REPLICAS', 1, { min: 0, max: 4 }) },
+    embedded: shardMap
+      ? undefined
+      : {
+          dataDir,
+          shards: intVar(env, 'EMBEDDED_SHARDS', 2, { min: 1, max: 16 }),
+          replicasPerShard: intVar(env, 'EMBEDDED_REPLICAS', 1, { min: 0, max: 4 }),
+          // For tests: copy a prepared (migrated + seeded) cluster kept here instead of seeding.
+          templateDir: optionalVar(env, 'EMBEDDED_TEMPLATE_DIR'),
+        },
     seed: env.SEED !== 'false',
     env,
     host,
@@ -63,10 +76,15 @@ async function main(): Promise<void> {
     subgraphs: discovered,
     subgraphPorts: Object.fromEntries(discovered.local.map((s) => [s.name, intVar(env, portVariable(s.name), s.defaultPort, { min: 0, max: 65535 })])),
     log: progress,
-    logger,
+    restartDelayMs: intVar(env, 'RESTART_DELAY_MS', 500, { min: 10, max: 600_000 }),
+    maxRestartDelayMs: intVar(env, 'RESTART_MAX_DELAY_MS', 30_000, { min: 10, max: 3_600_000 }),
+    stopTimeoutMs,
   });
 
-  stopOnSignals(platform.stop, logger, 'the gateway, subgraphs and databases');
+  stopOnSignals(platform.stop, logger, 'the gateway, subgraphs and databases', { timeoutMs: 2 * stopTimeoutMs + 30_000, delayMs: 0 });
+  // A wrapper that started us (npm, tsx) killed outright sends no signal: stop as if it had.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1000).unref();
 
   const userId = await firstUserId(platform.shardMap.shards[0]!.primary).catch(() => undefined);
   const { gateway, subgraphs } = platform;
@@ -76,6 +94,7 @@ async function main(): Promise<void> {
     loadGatewayConfig(env).sandbox ? `\n  Sandbox    open ${gateway.url} in a browser (GraphiQL, served offline by the gateway)` : ''
   }
   Subgraphs  ${Object.entries(subgraphs).map(([name, s]) => `${name} ${s.url}`).join(', ')}
+  Processes  ${[['gateway', gateway] as const, ...Object.entries(subgraphs)].map(([name, s]) => `${name} pid ${s.process.pid}`).join(', ')} (each restarted if it dies)
   Databases  ${platform.shardMap.shards.map((s) => `${s.name}: primary + ${s.replicas.length} replica(s)`).join('; ')}
 
   Try the deep query (users → their orders → items → product):

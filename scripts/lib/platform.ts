@@ -60,10 +60,53 @@ function mapOfCluster(cluster: EmbeddedCluster): ShardMap {
   return buildShardMap({ shards: cluster.urls().map((u, i) => ({ name: `shard${i}`, primary: u.primary, replicas: u.replicas })) });
 }
 
+/** The platform's databases, migrated (and seeded when new). */
+export interface Databases {
+  readonly cluster?: EmbeddedCluster;
+  readonly shardMap: ShardMap;
+  /** Stops the embedded cluster, if any. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded cluster (or takes the external shards), then migrates
+ * and, for external databases asked to, seeds. Embedded data is seeded once,
+ * when created (or copied from the template).
+ */
+export async function startDatabases(options: Pick<PlatformOptions, 'shardMap' | 'embedded' | 'seed' | 'log'>): Promise<Databases> {
+  const log = options.log ?? (() => undefined);
+  if (options.shardMap) {
+    await bootstrapShards(options.shardMap, { seed: options.seed ?? true, log });
+    return { shardMap: options.shardMap, stop: async () => undefined };
+  }
+  const embedded = options.embedded;
+  if (!embedded) throw new Error('the platform needs a shardMap or embedded database options');
+  const cluster = await startEmbeddedCluster({
+    dataDir: embedded.dataDir,
+    shards: embedded.shards ?? 2,
+    replicasPerShard: embedded.replicasPerShard ?? 1,
+    prepare: prepareEmbeddedPrimaries,
+    template: embedded.templateDir ? { dir: embedded.templateDir, key: templateKey() } : undefined,
+    fast: embedded.fast,
+    basePort: embedded.basePort,
+    onLog: log,
+  });
+  const shardMap = mapOfCluster(cluster);
+  try {
+    // Existing data from an earlier run may predate new migrations.
+    await bootstrapShards(shardMap, { seed: false, log });
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return { cluster, shardMap, stop: () => cluster.stop() };
+}
+
 /**
  * Starts the whole platform in this process: databases (embedded or
  * external), every subgraph this repository implements, and the gateway
  * routed to them (subgraphs served elsewhere keep their routing_url).
+ * `npm start` runs each service in its own process instead (supervisor.ts).
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const log = options.log ?? (() => undefined);
@@ -74,28 +117,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     for (const stop of stack.reverse().splice(0)) await stop().catch((error: Error) => log(`stop failed: ${error.message}`));
   };
   try {
-    let cluster: EmbeddedCluster | undefined;
-    let shardMap = options.shardMap;
-    if (!shardMap) {
-      const embedded = options.embedded;
-      if (!embedded) throw new Error('startPlatform needs a shardMap or embedded database options');
-      cluster = await startEmbeddedCluster({
-        dataDir: embedded.dataDir,
-        shards: embedded.shards ?? 2,
-        replicasPerShard: embedded.replicasPerShard ?? 1,
-        prepare: prepareEmbeddedPrimaries,
-        template: embedded.templateDir ? { dir: embedded.templateDir, key: templateKey() } : undefined,
-        fast: embedded.fast,
-        basePort: embedded.basePort,
-        onLog: log,
-      });
-      stack.push(() => cluster!.stop());
-      shardMap = mapOfCluster(cluster);
-      // Existing data from an earlier run may predate new migrations.
-      await bootstrapShards(shardMap, { seed: false, log });
-    } else {
-      await bootstrapShards(shardMap, { seed: options.seed ?? true, log });
-    }
+    const databases = await startDatabases(options);
+    stack.push(() => databases.stop());
+    const { cluster, shardMap } = databases;
 
     const discovered = options.subgraphs ?? (await discoverSubgraphs());
     for (const { name, url } of discovered.external) log(`subgraph ${name} is not in this repository; the gateway routes it to ${url}`);

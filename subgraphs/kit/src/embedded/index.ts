@@ -2,3 +2,4 @@ export { startEmbeddedCluster, resetEmbeddedData, type EmbeddedCluster, type Emb
 export type { PgNode } from './node';
 export { watchProcess, unwatchProcess, watchdogPid, type WatchOptions, type StopStep } from './watchdog';
 export { isAlive, stopStalePostmaster } from './processes';
+export { freePort } from './ports';
