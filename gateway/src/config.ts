@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ConfigError, boolVar, intVar, loadShutdownConfig, optionalVar, redactUrl, stringVar, type ShutdownConfig } from '@commerce/common';
 import { loadCostConfig, type CostConfig } from './cost/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
+import { loadSubgraphTrafficConfig, type SubgraphTrafficConfig } from './traffic/config';
 
 type Env = Record<string, string | undefined>;
 
@@ -26,8 +27,10 @@ export interface GatewayConfig {
   readonly supergraph: SupergraphSource;
   /** `SUBGRAPH_URLS`: `name=url,name=url`, overrides the supergraph's routing URLs. Default none. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
-  /** `SUBGRAPH_TIMEOUT_MS`: budget of one subgraph fetch, body included. Default 10000. */
+  /** `SUBGRAPH_TIMEOUT_MS`: budget of one subgraph fetch, body included. Default 10000 (per subgraph: see `subgraphTraffic`). */
   readonly subgraphTimeoutMs: number;
+  /** Timeouts, request deadline, retries, circuit breakers and concurrency limits per subgraph (traffic/config.ts). */
+  readonly subgraphTraffic: SubgraphTrafficConfig;
   /** `SUBGRAPH_MAX_CONNECTIONS`: keep-alive connections per subgraph origin. Default 64. */
   readonly subgraphMaxConnections: number;
   /** `SUBGRAPH_DEDUPLICATION`: identical subgraph queries in flight at once share one call, across client requests. Default false. */
@@ -200,13 +203,15 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   const host = stringVar(env, 'HOST', GATEWAY_DEFAULTS.host);
   if (/\s/.test(host)) throw new ConfigError(`HOST must be a host name or address, got ${JSON.stringify(host)}`);
+  const subgraphTraffic = loadSubgraphTrafficConfig(env);
   return Object.freeze({
     port: intVar(env, 'PORT', GATEWAY_DEFAULTS.port, { min: 0, max: 65_535 }),
     workers: intVar(env, 'GATEWAY_WORKERS', 1, { min: 1, max: 64 }),
     host,
     supergraph: supergraphSource(env),
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
-    subgraphTimeoutMs: intVar(env, 'SUBGRAPH_TIMEOUT_MS', GATEWAY_DEFAULTS.subgraphTimeoutMs, { min: 1, max: 600_000 }),
+    subgraphTimeoutMs: subgraphTraffic.defaults.timeoutMs,
+    subgraphTraffic,
     subgraphMaxConnections: intVar(env, 'SUBGRAPH_MAX_CONNECTIONS', GATEWAY_DEFAULTS.subgraphMaxConnections, { min: 1, max: 10_000 }),
     subgraphDeduplication: boolVar(env, 'SUBGRAPH_DEDUPLICATION', false),
     production,

@@ -1,11 +1,13 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Counter } from 'prom-client';
-import type { GraphQLError } from 'graphql';
+import { Kind, OperationTypeNode, parse, type GraphQLError } from 'graphql';
 import { CommerceError, ERROR_CODES, type ErrorCode, type Logger } from '@commerce/common';
 import type { GatewayContext } from './context';
 import type { SubgraphResult } from './metrics';
 import { collectTags } from './cache/collector';
 import { principalHeaders } from './principal';
+import { requestDeadline, type SubgraphCall, type SubgraphTraffic } from './traffic';
+import { subgraphError } from './traffic/errors';
 
 type Base = RemoteGraphQLDataSource<GatewayContext>;
 type ReceivedResponse = Parameters<NonNullable<Base['didReceiveResponse']>>[0];
@@ -22,6 +24,10 @@ export interface SubgraphDataSourceOptions {
   fetcher: Base['fetcher'];
   /** `gateway_subgraph_requests_total`. */
   requests: Counter<'subgraph' | 'result'>;
+  /** The subgraph's timeout, retry, breaker and concurrency policies. */
+  traffic: SubgraphTraffic;
+  /** Deadline of one client request (`GATEWAY_REQUEST_TIMEOUT_MS`), for requests the deadline plugin did not see. */
+  requestTimeoutMs: number;
   logger: Logger;
 }
 
@@ -34,8 +40,32 @@ function registryCode(value: unknown): ErrorCode | undefined {
     : undefined;
 }
 
+/** The first root field a subgraph operation asks for (its response key). */
+function firstRootField(query: string | undefined): string | undefined {
+  if (!query) return undefined;
+  const operation = parse(query, { noLocation: true }).definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const field = operation?.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith('__'));
+  return field?.kind === Kind.FIELD ? (field.alias ?? field.name).value : undefined;
+}
+
 /**
- * One subgraph: forwards the principal, counts every fetch by result, and
+ * Where a failed fetch belongs in the response: the list or object its
+ * entities hang from (the plan's path up to the first list marker), or for a
+ * root fetch the first root field it asked for.
+ */
+function responsePath(path: readonly (string | number)[] | undefined, query: string | undefined): readonly (string | number)[] | undefined {
+  if (path && path.length > 0) {
+    const list = path.indexOf('@');
+    if (list === -1) return path;
+    return list > 0 ? path.slice(0, list) : undefined;
+  }
+  const field = firstRootField(query);
+  return field === undefined ? undefined : [field];
+}
+
+/**
+ * One subgraph: forwards the principal, runs every call under the
+ * subgraph's traffic policies, counts every fetch by result, and
  * turns every transport failure into a CommerceError naming the service.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -46,10 +76,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.#options = options;
   }
 
-  /** Plan warm-up requests never reach a subgraph. */
+  /** Plan warm-up requests never reach a subgraph; client requests go through the traffic policies. */
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
     if ((options.context as Partial<GatewayContext>).warmup) return { data: null };
-    return super.process(options);
+    // Health checks and schema loads (the kinds without an incoming request) are not client traffic.
+    if (!('incomingRequestContext' in options)) return super.process(options);
+    const { traffic, requestTimeoutMs } = this.#options;
+    const incoming = options.incomingRequestContext;
+    const call: SubgraphCall = {
+      // Decided by the client's operation: every fetch of a mutation's plan is left alone, even its entity queries.
+      retryable: incoming.operation?.operation === OperationTypeNode.QUERY,
+      deadline: requestDeadline(incoming.context, requestTimeoutMs),
+      path: () => responsePath(options.pathInIncomingRequest, options.request.query),
+    };
+    return traffic.execute(call, () => super.process(options));
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -79,16 +119,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.#count(result);
     logger.warn({ subgraph: name, result, err: (error instanceof CommerceError && error.originalError) || error }, 'subgraph request failed');
     if (error instanceof CommerceError) throw error;
-    throw new CommerceError('SUBGRAPH_UNAVAILABLE', `Subgraph "${name}" sent an invalid response`, {
-      extensions: { serviceName: name },
-      cause: error,
-      status: 200,
-    });
+    throw subgraphError(name, 'invalid_response', { cause: error });
   }
 
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
     const { name } = this.#options;
-    const extensions = { serviceName: name };
     let first: { message?: unknown; extensions?: { code?: unknown } } | undefined;
     try {
       first = (JSON.parse(await response.text()) as { errors?: (typeof first)[] }).errors?.[0];
@@ -96,8 +131,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       first = undefined;
     }
     const code = registryCode(first?.extensions?.code);
-    if (code && typeof first?.message === 'string') return new CommerceError(code, first.message, { extensions, status: 200 });
-    return new CommerceError('SUBGRAPH_UNAVAILABLE', `Subgraph "${name}" answered HTTP ${response.status}`, { extensions, status: 200 });
+    const message = typeof first?.message === 'string' ? first.message : undefined;
+    return subgraphError(name, 'bad_status', { subgraphStatus: response.status, ...(code && message ? { code, message } : {}) });
   }
 
   #count(result: SubgraphResult): void {

@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, type Dispatcher } from 'undici';
 import { CommerceError } from '@commerce/common';
+import { currentDeadline } from './traffic/deadline';
+import { subgraphError } from './traffic/errors';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 
@@ -46,30 +48,24 @@ function dedupeKey(url: string, init: { body?: unknown; headers?: unknown }): st
   return [url, body, ...IDENTITY_HEADERS.map((name) => headers[name] ?? '')].join('\0');
 }
 
-/** Raised (as the abort reason) when a subgraph exchange outlives SUBGRAPH_TIMEOUT_MS. */
+/**
+ * The error a failed subgraph exchange becomes: GATEWAY_TIMEOUT when it ran
+ * out of time (its own `timeoutMs`, or the request's deadline when
+ * `byDeadline`), else SUBGRAPH_UNAVAILABLE; both name the service.
+ */
+export function subgraphFetchError(serviceName: string, timeoutMs: number, error: unknown, byDeadline = false): CommerceError {
+  if (error instanceof CommerceError) return error;
+  if (isTimeout(error)) return subgraphError(serviceName, byDeadline ? 'deadline' : 'timeout', { timeoutMs, cause: error });
+  return subgraphError(serviceName, 'connection_failed', { cause: error });
+}
+
+/** Raised (as the abort reason) when a subgraph exchange outlives its budget. */
 class SubgraphTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'));
-}
-
-/**
- * The error a failed subgraph exchange becomes: GATEWAY_TIMEOUT or
- * SUBGRAPH_UNAVAILABLE, naming the service. It is a field error inside a
- * response that can still carry other subgraphs' data, so its HTTP status is 200.
- */
-export function subgraphFetchError(serviceName: string, timeoutMs: number, error: unknown): CommerceError {
-  const extensions = { serviceName };
-  if (isTimeout(error)) {
-    return new CommerceError('GATEWAY_TIMEOUT', `Subgraph "${serviceName}" did not answer within ${timeoutMs} ms (SUBGRAPH_TIMEOUT_MS)`, {
-      extensions,
-      cause: error,
-      status: 200,
-    });
-  }
-  return new CommerceError('SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is unavailable`, { extensions, cause: error, status: 200 });
 }
 
 /** The response headers Apollo reads (`content-type`, `cache-control`), over undici's plain object. */
@@ -156,12 +152,18 @@ export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs, dedu
 function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number): Fetcher {
   return async (url, init = {}) => {
     const target = new URL(url);
+    // The attempt's budget: SUBGRAPH_TIMEOUT_MS, or less when the request's deadline comes first.
+    const deadline = currentDeadline();
+    const remaining = deadline === undefined ? Infinity : deadline - Date.now();
+    const byDeadline = remaining < timeoutMs;
+    const budget = byDeadline ? remaining : timeoutMs;
+    if (budget <= 0) throw subgraphError(serviceName, 'deadline');
     const abort = new EventEmitter();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       abort.emit('abort');
-    }, timeoutMs);
+    }, budget);
     const external = init.signal as AbortSignal | undefined;
     const onExternalAbort = () => abort.emit('abort', external?.reason);
     external?.addEventListener('abort', onExternalAbort, { once: true });
@@ -177,7 +179,7 @@ function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number
       const text = NULL_BODY_STATUSES.has(statusCode) ? '' : await body.text();
       return subgraphResponse(url, statusCode, new SubgraphHeaders(headers), text);
     } catch (error) {
-      throw subgraphFetchError(serviceName, timeoutMs, timedOut ? new SubgraphTimeoutError('subgraph timed out', { cause: error }) : error);
+      throw subgraphFetchError(serviceName, budget, timedOut ? new SubgraphTimeoutError('subgraph timed out', { cause: error }) : error, byDeadline);
     } finally {
       clearTimeout(timer);
       external?.removeEventListener('abort', onExternalAbort);

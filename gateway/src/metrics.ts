@@ -30,6 +30,14 @@ export interface GatewayMetrics extends ServiceMetrics {
   responseCacheInvalidations: Counter<'source'>;
   /** Response cache store failures (Redis down…) by operation: read, write, invalidate. */
   responseCacheErrors: Counter<'operation'>;
+  /** Circuit breaker state per subgraph: 0 closed, 1 half-open, 2 open. */
+  subgraphBreakerState: Gauge<'subgraph'>;
+  /** Retries of subgraph queries (each is also one more `gateway_subgraph_requests_total`). */
+  subgraphRetries: Counter<'subgraph'>;
+  /** Retries wanted but refused because the subgraph's retry budget was empty. */
+  subgraphRetryBudgetExhausted: Counter<'subgraph'>;
+  /** Subgraph calls the gateway refused to make, by reason: circuit_open, concurrency_limit, deadline. */
+  subgraphRejected: Counter<'subgraph' | 'reason'>;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -98,6 +106,30 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_response_cache_errors_total',
       help: 'Response cache store failures (requests are then served uncached), by operation',
       labelNames: ['operation'] as const,
+      registers,
+    }),
+    subgraphBreakerState: new Gauge({
+      name: 'gateway_subgraph_breaker_state',
+      help: 'Circuit breaker state per subgraph: 0 closed, 1 half-open (probing), 2 open (calls refused)',
+      labelNames: ['subgraph'] as const,
+      registers,
+    }),
+    subgraphRetries: new Counter({
+      name: 'gateway_subgraph_retries_total',
+      help: 'Retries of subgraph queries after a connection failure or HTTP 502/503/504',
+      labelNames: ['subgraph'] as const,
+      registers,
+    }),
+    subgraphRetryBudgetExhausted: new Counter({
+      name: 'gateway_subgraph_retry_budget_exhausted_total',
+      help: 'Retries refused because the subgraph retry budget (SUBGRAPH_RETRY_BUDGET_PERCENT) was empty',
+      labelNames: ['subgraph'] as const,
+      registers,
+    }),
+    subgraphRejected: new Counter({
+      name: 'gateway_subgraph_rejected_total',
+      help: 'Subgraph calls refused without reaching the subgraph, by reason (circuit_open, concurrency_limit, deadline)',
+      labelNames: ['subgraph', 'reason'] as const,
       registers,
     }),
     operations: new Counter({

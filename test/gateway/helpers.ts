@@ -1,7 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -11,8 +13,11 @@ import { pino } from 'pino';
 import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerce/common';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
 import { scrape, sum } from '../helpers/metrics';
+import { freePort } from '../helpers/ports';
 
-export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
+import { FEDERATION_LINK } from './fault-schema';
+
+export { FEDERATION_LINK };
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -138,4 +143,92 @@ export function gate(): { promise: Promise<void>; open(): void } {
     open = resolve;
   });
   return { promise, open };
+}
+
+/** What the subgraph process saw since it (re)started. */
+export interface SubgraphProcessStats {
+  /** GraphQL POSTs received, dropped and failed ones included. */
+  calls: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+/** The `inventory` subgraph of fault-subgraph.ts as its own OS process, on a port that survives restarts. */
+export interface SubgraphProcess {
+  readonly url: string;
+  readonly port: number;
+  /** PID of the running process (of the latest start). */
+  readonly pid: number | undefined;
+  /** Its counters (fetched from `GET /stats`). */
+  stats(): Promise<SubgraphProcessStats>;
+  /** SIGKILL by PID, then wait for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (after `kill`), with `env` changes; resolves once it listens. */
+  restart(env?: Record<string, string>): Promise<void>;
+  /** Kills it if running. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const subgraphProcesses = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of subgraphProcesses) child.kill('SIGKILL');
+});
+
+/** Starts fault-subgraph.ts (`DELAY_MS`, `FAIL_STATUS`, `DROP_FIRST` in `env`) on a free port. */
+export async function startSubgraphProcess(env: Record<string, string> = {}): Promise<SubgraphProcess> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  async function launch(extra: Record<string, string>): Promise<void> {
+    const spawned = spawn(`${root}node_modules/.bin/tsx`, ['test/gateway/fault-subgraph.ts'], {
+      cwd: root,
+      env: { ...process.env, ...env, ...extra, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = spawned;
+    subgraphProcesses.add(spawned);
+    exited = new Promise((resolve) => spawned.once('exit', () => (subgraphProcesses.delete(spawned), resolve())));
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`subgraph process did not listen within 30 s: ${output}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        output = (output + chunk.toString()).slice(-4000);
+        if (output.includes('listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      spawned.stdout!.on('data', onData);
+      spawned.stderr!.on('data', onData);
+      spawned.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`subgraph process exited with ${code}: ${output}`));
+      });
+    }).catch(async (error: unknown) => {
+      spawned.kill('SIGKILL');
+      await exited;
+      throw error;
+    });
+  }
+  await launch({});
+  const base = `http://127.0.0.1:${port}`;
+  const kill = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    url: `${base}/graphql`,
+    port,
+    get pid() {
+      return child?.pid;
+    },
+    stats: async () => (await (await fetch(`${base}/stats`)).json()) as SubgraphProcessStats,
+    kill,
+    restart: async (extra = {}) => {
+      await kill();
+      await launch(extra);
+    },
+    stop: kill,
+  };
 }

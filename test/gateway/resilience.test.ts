@@ -32,8 +32,9 @@ async function setup(t: { after(fn: () => Promise<void>): void }, inventoryUrl: 
   return gateway;
 }
 
-test('answers partial data and SUBGRAPH_UNAVAILABLE naming the service when a subgraph is down', async (t) => {
+test('answers partial data and SUBGRAPH_UNAVAILABLE naming the service and path when a subgraph is down', async (t) => {
   const gateway = await setup(t, await deadUrl());
+  const reasons: unknown[] = [];
   for (let i = 0; i < 2; i++) {
     const { status, body } = await graphql(gateway.url, '{ hello stock }');
     assert.equal(status, 200);
@@ -41,8 +42,15 @@ test('answers partial data and SUBGRAPH_UNAVAILABLE naming the service when a su
     assert.equal(body.errors?.length, 1);
     assert.equal(body.errors[0]?.extensions?.code, 'SUBGRAPH_UNAVAILABLE');
     assert.equal(body.errors[0]?.extensions?.serviceName, 'inventory');
+    assert.deepEqual(body.errors[0]?.path, ['stock']);
+    reasons.push(body.errors[0]?.extensions?.reason);
   }
-  assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'inventory', result: 'unavailable' }), 2);
+  // 1 call + 2 retries, then 2 more calls: the 5th consecutive failure opens the circuit and the last retry fails fast.
+  assert.deepEqual(reasons, ['connection_failed', 'circuit_open']);
+  assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'inventory', result: 'unavailable' }), 5);
+  assert.equal(await metric(gateway.url, 'gateway_subgraph_retries_total', { subgraph: 'inventory' }), 4);
+  assert.equal(await metric(gateway.url, 'gateway_subgraph_rejected_total', { subgraph: 'inventory', reason: 'circuit_open' }), 1);
+  assert.equal(await metric(gateway.url, 'gateway_subgraph_breaker_state', { subgraph: 'inventory' }), 2);
   assert.equal(await metric(gateway.url, 'gateway_operations_total', { type: 'query', result: 'error' }), 2);
   assert.deepEqual((await graphql(gateway.url, '{ hello }')).body, { data: { hello: 'world' } });
 });
@@ -84,6 +92,8 @@ test('answers SUBGRAPH_UNAVAILABLE when a subgraph answers with a non-GraphQL HT
   assert.deepEqual(body.data, { hello: 'world', stock: null });
   assert.equal(body.errors?.[0]?.extensions?.code, 'SUBGRAPH_UNAVAILABLE');
   assert.equal(body.errors?.[0]?.extensions?.serviceName, 'inventory');
+  assert.equal(body.errors?.[0]?.extensions?.subgraphStatus, 503);
   assert.doesNotMatch(JSON.stringify(body), /hunter2/);
-  assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'inventory', result: 'http_error' }), 1);
+  // A 503 is retried (twice by default) for a query.
+  assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'inventory', result: 'http_error' }), 3);
 });

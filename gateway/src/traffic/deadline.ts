@@ -1,0 +1,42 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+
+/** Options of {@link createRequestDeadlinePlugin}. */
+export interface RequestDeadlineOptions {
+  /** The deadline of one client request, from its start (`GATEWAY_REQUEST_TIMEOUT_MS`). */
+  timeoutMs: number;
+}
+
+// Keyed by the context object Apollo Server hands both to plugins and (as the incoming request's context) to data sources.
+const deadlines = new WeakMap<object, number>();
+// The deadline of the subgraph attempt running now, read by the fetcher to cut its exchange at the deadline.
+const attempt = new AsyncLocalStorage<number>();
+
+/** Starts each client request's deadline clock when Apollo Server receives it. */
+export function createRequestDeadlinePlugin({ timeoutMs }: RequestDeadlineOptions): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      deadlines.set(contextValue, Date.now() + timeoutMs);
+    },
+  };
+}
+
+/** The epoch-ms deadline of the request whose context this is (started now if the plugin did not see it). */
+export function requestDeadline(context: object, timeoutMs: number): number {
+  let deadline = deadlines.get(context);
+  if (deadline === undefined) {
+    deadline = Date.now() + timeoutMs;
+    deadlines.set(context, deadline);
+  }
+  return deadline;
+}
+
+/** Runs one subgraph attempt under `deadline`, visible to {@link currentDeadline}. */
+export function withDeadline<T>(deadline: number, fn: () => T): T {
+  return attempt.run(deadline, fn);
+}
+
+/** The deadline of the subgraph attempt running in this async context, if any. */
+export function currentDeadline(): number | undefined {
+  return attempt.getStore();
+}
