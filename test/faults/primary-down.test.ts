@@ -98,9 +98,10 @@ describe('a shard primary that dies under a placeOrder load', () => {
     const recoveryMs = Math.min(...results.filter((r) => r.orderId && r.startedAt >= returnedAt).map((r) => r.endedAt)) - returnedAt;
     const ackedIds = [...new Set(results.flatMap((r) => (r.orderId ? [r.orderId] : [])))];
     const refusalMs = refusals.map((r) => r.endedAt - r.startedAt).sort((a, b) => a - b);
+    const ackMs = results.filter((r) => r.orderId).map((r) => r.endedAt - r.startedAt).sort((a, b) => a - b);
     const found = await ordersOnPrimary(ackedIds);
     console.log(
-      `primary kill -9: ${results.length} requests, ${ackedIds.length} orders acknowledged, ${refusals.length} refused with DATABASE_UNAVAILABLE ` +
+      `primary kill -9: ${results.length} requests, ${ackedIds.length} orders acknowledged (median ${ackMs[ackMs.length >> 1]} ms), ${refusals.length} refused with DATABASE_UNAVAILABLE ` +
         `(median ${refusalMs[refusalMs.length >> 1]} ms, max ${refusalMs.at(-1)} ms), ${otherErrors.length} other errors, ` +
         `outage ${returnedAt - killedAt} ms, writes back ${recoveryMs} ms after the primary returned, ${found}/${ackedIds.length} acknowledged orders on the primary`,
     );
@@ -110,7 +111,8 @@ describe('a shard primary that dies under a placeOrder load', () => {
     assert.ok(refusals.length >= 20);
     assert.ok(refusals.every((r) => r.retryable === true), 'every refusal says retryable: true');
     assert.ok(outage.every((r) => !r.orderId), 'no write succeeds while the primary is down');
-    assert.ok(refusalMs[refusalMs.length >> 1]! < 250, `refusals are fast (median ${refusalMs[refusalMs.length >> 1]} ms), not the 10 s connect timeout`);
+    // Fast = no wait for the 10 s connect timeout (a refusal is ~10 ms unloaded; this machine also runs the load).
+    assert.ok(refusalMs[refusalMs.length >> 1]! < 500 && refusalMs.at(-1)! < 2000, `refusals are fast (median ${refusalMs[refusalMs.length >> 1]} ms, max ${refusalMs.at(-1)} ms)`);
     assert.ok(recoveryMs <= 2000, `writes succeed again within 2 s of the primary's return (took ${recoveryMs} ms)`);
     assert.equal(found, ackedIds.length, 'every acknowledged order is in the database');
     for (const running of [...Object.values(platform.subgraphs), platform.gateway]) assert.equal(await health(running.url, '/health'), 200);
