@@ -88,6 +88,8 @@ export function isServerFailure(error: unknown): boolean {
  */
 export function isConnectionLost(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
+  // Waiting for a free client of a busy pool says nothing about the server.
+  if ((error as Error)?.message === 'timeout exceeded when trying to connect') return false;
   if (typeof code !== 'string') return true; // "Connection terminated unexpectedly", connect timeouts
   return /^E[A-Z]+$/.test(code) || code.startsWith('08') || code.startsWith('57P');
 }

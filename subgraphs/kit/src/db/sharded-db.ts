@@ -183,8 +183,9 @@ export class ShardedDb {
       try {
         await tx.query('BEGIN');
         result = await fn(tx);
-        // A COMMIT that fails by a lost connection may or may not have happened: the
-        // error is retryable because every write that matters is idempotent (keys).
+        // A COMMIT that fails by a lost connection may or may not have happened. Writes are
+        // made safe to repeat (placeOrder by its idempotency key; updates set values), so
+        // the DATABASE_UNAVAILABLE it becomes says retryable.
         await tx.query('COMMIT');
       } catch (error) {
         await tx.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
