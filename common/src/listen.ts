@@ -31,10 +31,11 @@ export interface Listening {
   /** True from the first `close()` on: `/ready` answers 503 and every response closes its connection. */
   readonly draining: boolean;
   /**
-   * Drains and stops the server: `/ready` turns 503 at once; after `delayMs` no
-   * new connection is accepted; idle kept-alive connections are closed, and every
-   * response sent from now on carries `Connection: close`; requests in flight
-   * finish for up to `drainMs`, then the remaining connections are cut.
+   * Drains and stops the server: `/ready` turns 503 at once and every response
+   * sent from now on carries `Connection: close`; after `delayMs` no new
+   * connection is accepted and idle kept-alive connections are closed;
+   * requests in flight finish for up to `drainMs`, then the remaining
+   * connections are cut.
    */
   close(): Promise<void>;
 }
@@ -50,6 +51,7 @@ export function isDraining(req: http.IncomingMessage): boolean {
 /** Listens on `port` (0 = a free port) on `host`; see {@link Listening.close} for the shutdown sequence. */
 export async function listen(handler: http.RequestListener, { port = 0, host = '127.0.0.1', drainMs = 15_000, delayMs = 0, path = '' }: ListenOptions = {}): Promise<Listening> {
   let draining = false;
+  let closed = false;
   const inFlight = new Set<http.ServerResponse>();
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     if (draining) {
@@ -59,8 +61,8 @@ export async function listen(handler: http.RequestListener, { port = 0, host = '
     inFlight.add(res);
     res.once('close', () => {
       inFlight.delete(res);
-      // A kept-alive connection whose last response just went out must not wait for another request.
-      if (draining) setImmediate(() => server.closeIdleConnections());
+      // Once the listener is closed, a kept-alive connection whose last response just went out must not wait for another request.
+      if (closed) setImmediate(() => server.closeIdleConnections());
     });
     return handler(req, res);
   });
@@ -78,6 +80,7 @@ export async function listen(handler: http.RequestListener, { port = 0, host = '
     draining = true;
     for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    closed = true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => server.closeAllConnections(), drainMs);
       timer.unref();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports';
 
@@ -11,6 +12,10 @@ process.on('exit', () => {
 export interface GatewayProcess {
   readonly url: string;
   readonly pid: number;
+  /** PID of the node process that serves (`pid` is the tsx wrapper that started it): signal this one to test the server itself. */
+  readonly serverPid: number;
+  /** Settles when the process has exited, with its exit code (the wrapper passes the server's on). */
+  readonly exited: Promise<number | null>;
   /** SIGTERM, then wait for the process to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -27,7 +32,7 @@ export async function startGatewayProcess(platform: { subgraphs: Record<string, 
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (children.delete(child), resolve(code))));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -44,9 +49,20 @@ export async function startGatewayProcess(platform: { subgraphs: Record<string, 
   return {
     url: `${base}/graphql`,
     pid: child.pid!,
+    serverPid: childPids(child.pid!)[0] ?? child.pid!,
+    exited,
     stop() {
-      stopping ??= (child.exitCode === null ? (child.kill('SIGTERM'), exited) : Promise.resolve());
+      stopping ??= child.exitCode === null ? (child.kill('SIGTERM'), exited.then(() => undefined)) : Promise.resolve();
       return stopping;
     },
   };
+}
+
+/** The direct children of a process (from /proc). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
