@@ -67,6 +67,50 @@ describe('bad input gets a clear error and never a 5xx', () => {
     await assertStillServing();
   });
 
+  const bomb = (n: number): string =>
+    `query { ...F${n} }\nfragment F0 on Query { __typename }\n${Array.from({ length: n }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`).join('\n')}`;
+  const json = { 'content-type': 'application/json' };
+  const raw: Array<{ name: string; status: number; code: string; init: RequestInit; search?: string }> = [
+    { name: 'two operations without operationName', status: 400, code: 'BAD_REQUEST', init: { body: JSON.stringify({ query: 'query A { __typename } query B { __typename }' }) } },
+    { name: 'an unknown operationName', status: 400, code: 'BAD_REQUEST', init: { body: JSON.stringify({ query: 'query A { __typename }', operationName: 'B' }) } },
+    { name: 'an operationName for an anonymous operation', status: 400, code: 'BAD_REQUEST', init: { body: JSON.stringify({ query: '{ __typename }', operationName: 'A' }) } },
+    { name: 'a document with fragments only', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', init: { body: JSON.stringify({ query: 'fragment F on Query { __typename }' }) } },
+    { name: 'a subscription over HTTP', status: 400, code: 'OPERATION_NOT_SUPPORTED', init: { body: JSON.stringify({ query: 'subscription { __typename }' }) } },
+    { name: 'variables nested 200,000 arrays deep', status: 400, code: 'BAD_USER_INPUT', init: { body: `{"query":"query($v: Int) { __typename }","variables":{"v":${'['.repeat(200_000)}${']'.repeat(200_000)}}}` } },
+    { name: 'variables nested 65 objects deep in a GET', status: 400, code: 'BAD_USER_INPUT', init: { method: 'GET', headers: { 'apollo-require-preflight': '1' } }, search: `?query=%7B__typename%7D&variables=${encodeURIComponent(`${'{"a":'.repeat(65)}1${'}'.repeat(65)}`)}` },
+    {
+      name: 'an APQ hash that is not the query\'s',
+      status: 400,
+      code: 'PERSISTED_QUERY_HASH_MISMATCH',
+      init: { body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }) },
+    },
+    { name: 'an unsupported APQ version', status: 400, code: 'BAD_REQUEST', init: { body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'a'.repeat(64) } } }) } },
+    { name: 'a body that is not UTF-8', status: 400, code: 'BAD_REQUEST', init: { body: Buffer.concat([Buffer.from('{"query":"{ __typename }'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]) } },
+    { name: 'a batch (JSON array)', status: 400, code: 'BAD_REQUEST', init: { body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]) } },
+    { name: 'a text/plain body', status: 400, code: 'BAD_REQUEST', init: { body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'text/plain' } } },
+    { name: 'malformed variables in a GET', status: 400, code: 'BAD_REQUEST', init: { method: 'GET', headers: { 'apollo-require-preflight': '1' } }, search: '?query=%7B__typename%7D&variables=%7B' },
+    { name: 'a mutation in a GET', status: 405, code: 'BAD_REQUEST', init: { method: 'GET', headers: { 'apollo-require-preflight': '1' } }, search: `?query=${encodeURIComponent('mutation { __typename }')}` },
+    { name: 'a document over MAX_TOKENS', status: 400, code: 'MAX_TOKENS_EXCEEDED', init: { body: JSON.stringify({ query: `{ ${'__typename '.repeat(2001)}}` }) } },
+    { name: 'a root fragment bomb (n = 30)', status: 400, code: 'MAX_ROOT_FIELDS_EXCEEDED', init: { body: JSON.stringify({ query: bomb(30) }) } },
+    { name: 'a fragment cycle', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', init: { body: JSON.stringify({ query: 'query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }' }) } },
+  ];
+
+  for (const c of raw) {
+    it(`answers ${c.name} with HTTP ${c.status} ${c.code}`, async () => {
+      const response = await fetch(`${platform.gateway.url}${c.search ?? ''}`, { method: 'POST', ...c.init, headers: { ...json, ...c.init.headers } });
+      const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+      assert.equal(response.status, c.status, JSON.stringify(body));
+      assert.equal(body.errors?.[0]?.extensions?.code, c.code, JSON.stringify(body));
+      await assertStillServing();
+    });
+  }
+
+  it('answers a request with an oversized header with HTTP 431', async () => {
+    const response = await fetch(platform.gateway.url, { method: 'POST', headers: { ...json, 'x-big': 'h'.repeat(20_000) }, body: JSON.stringify({ query: '{ __typename }' }) });
+    assert.equal(response.status, 431);
+    await assertStillServing();
+  });
+
   it('rejects a malformed x-user-id with UNAUTHENTICATED', async () => {
     const res = await platform.gql('{ me { id } }', undefined, { 'x-user-id': 'prd_1' });
     assert.equal(res.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
