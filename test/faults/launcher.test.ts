@@ -1,0 +1,187 @@
+/**
+ * `npm start` as a real process tree: the launcher (node --import tsx
+ * scripts/start.ts) over a temp DATA_DIR seeded from the test template, its
+ * four Postgres servers, and its gateway and subgraph processes. Killed with
+ * SIGKILL it leaves nothing behind and comes up again on the same data; a
+ * subgraph killed with SIGKILL is restarted while the others keep serving;
+ * SIGTERM stops the gateway, then the subgraphs, then Postgres.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { TEMPLATE_DIR, postGraphQL, waitFor } from '../helpers/platform';
+import { killQuietly, processesMentioning } from './process-probes';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Launcher {
+  child: ChildProcess;
+  /** stdout and stderr lines so far. */
+  lines: string[];
+  gatewayUrl: string;
+  /** Service PIDs from the start banner. */
+  pids: Record<string, number>;
+  readyMs: number;
+  exited: Promise<number | null>;
+}
+
+const launchers: ChildProcess[] = [];
+const servicePids = new Set<number>();
+
+async function startLauncher(dataDir: string): Promise<Launcher> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      EMBEDDED_TEMPLATE_DIR: TEMPLATE_DIR,
+      PORT: '0',
+      USERS_PORT: '0',
+      PRODUCTS_PORT: '0',
+      ORDERS_PORT: '0',
+      LOG_LEVEL: 'error',
+      RESTART_DELAY_MS: '200',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  launchers.push(child);
+  const lines: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`the launcher exited with ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
+    return lines.some((line) => line.startsWith('[start] ready in'));
+  }, 120_000, 'the launcher to be ready');
+  const readyMs = Date.now() - started;
+  const gatewayUrl = /Gateway\s+(\S+)/.exec(lines.join('\n'))![1]!;
+  const pids = Object.fromEntries([...lines.find((line) => line.includes('Processes'))!.matchAll(/(\w+) pid (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  for (const pid of Object.values(pids)) servicePids.add(pid);
+  return { child, lines, gatewayUrl, pids, readyMs, exited };
+}
+
+/** Exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(true));
+  });
+}
+
+/** What is left of a launcher's tree: Postgres processes of the data dir, live service PIDs, listening Postgres ports. */
+async function leftovers(dataDir: string, pids: number[]): Promise<{ postgres: number[]; services: number[]; ports: number[] }> {
+  const state = JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as { ports: number[][] };
+  const ports: number[] = [];
+  for (const port of state.ports.flat()) if (!(await refusesConnections(port))) ports.push(port);
+  return { postgres: processesMentioning(dataDir).map((p) => p.pid), services: pids.filter(alive), ports };
+}
+
+const USERS_ONLY = '{ users(first: 2) { edges { node { name } } } }';
+const PRODUCTS = '{ products(first: 2) { edges { node { name } } } }';
+
+describe('npm start under process faults', () => {
+  let dataDir: string | undefined;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'commerce-launcher-'));
+    await chmod(dataDir, 0o755);
+  });
+
+  after(async () => {
+    for (const child of launchers) killQuietly(child.pid);
+    for (const pid of servicePids) killQuietly(pid);
+    if (dataDir) {
+      for (const { pid } of processesMentioning(dataDir)) killQuietly(pid);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a launcher killed with SIGKILL leaves no Postgres or service process, and starts again on the same data', async () => {
+    const first = await startLauncher(dataDir!);
+    console.log(`[launcher] first start (template copy) ready in ${first.readyMs} ms`);
+    const before = await postGraphQL(first.gatewayUrl, USERS_ONLY);
+    assert.equal(before.body.data?.users.edges.length, 2);
+    const postgres = processesMentioning(dataDir!).map((p) => p.pid);
+    assert.ok(postgres.length >= 4, `4 postgres servers of ${dataDir}, found ${postgres.length}`);
+    assert.equal(Object.keys(first.pids).length, 4);
+
+    const killed = Date.now();
+    first.child.kill('SIGKILL');
+    await first.exited;
+    let left = await leftovers(dataDir!, Object.values(first.pids));
+    await waitFor(async () => {
+      left = await leftovers(dataDir!, Object.values(first.pids));
+      return left.postgres.length === 0 && left.services.length === 0 && left.ports.length === 0;
+    }, 15_000, 'no process of the killed launcher').catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(left)}`);
+    });
+    console.log(`[launcher] SIGKILL: all postgres and service processes gone after ${Date.now() - killed} ms`);
+
+    const second = await startLauncher(dataDir!);
+    console.log(`[launcher] restart on the same data dir ready in ${second.readyMs} ms`);
+    assert.ok(second.lines.some((line) => line.includes('restart of existing data')), 'the data was reused, not created again');
+    assert.equal((await postGraphQL(second.gatewayUrl, USERS_ONLY)).body.data?.users.edges.length, 2);
+
+    // A supervised subgraph killed outright: restarted, while the others keep serving.
+    const victim = second.pids.products!;
+    const crashed = Date.now();
+    process.kill(victim, 'SIGKILL');
+    let othersServed = 0;
+    const othersFailed: string[] = [];
+    await waitFor(async () => {
+      const answer = await postGraphQL(second.gatewayUrl, USERS_ONLY);
+      if (answer.status === 200 && answer.body.data?.users.edges.length === 2 && !answer.body.errors) othersServed++;
+      else othersFailed.push(JSON.stringify(answer.body).slice(0, 200));
+      return second.lines.some((line) => /\[start\] products back up \(pid \d+\)/.test(line));
+    }, 30_000, 'the launcher to restart products');
+    const backUpMs = Date.now() - crashed;
+    assert.deepEqual(othersFailed, [], 'users kept serving while products was down');
+    assert.ok(second.lines.some((line) => line.includes(`products (pid ${victim}) killed by SIGKILL`)), 'the crash is logged');
+    const restartedPid = Number(/\[start\] products back up \(pid (\d+)\)/.exec(second.lines.join('\n'))![1]);
+    servicePids.add(restartedPid);
+    assert.notEqual(restartedPid, victim);
+    let answeredMs = 0;
+    await waitFor(async () => {
+      const answer = await postGraphQL(second.gatewayUrl, PRODUCTS);
+      answeredMs = Date.now() - crashed;
+      return answer.body.data?.products?.edges.length === 2;
+    }, 15_000, 'the gateway to answer products again');
+    console.log(`[launcher] products killed: back up after ${backUpMs} ms, answered through the gateway after ${answeredMs} ms; users served ${othersServed} requests meanwhile, 0 failed`);
+
+    // SIGTERM: gateway first, then the subgraphs, then Postgres; then the launcher exits by itself.
+    const term = Date.now();
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+    const stopMs = Date.now() - term;
+    const order = second.lines.filter((line) => /\[start\] \w+ stopped in/.test(line)).map((line) => /\[start\] (\w+) stopped/.exec(line)![1]);
+    assert.equal(order[0], 'gateway', `stop order: ${order.join(', ')}`);
+    assert.deepEqual(new Set(order.slice(1)), new Set(['users', 'products', 'orders']));
+    left = await leftovers(dataDir!, [...Object.values(second.pids), restartedPid]);
+    assert.deepEqual(left, { postgres: [], services: [], ports: [] });
+    console.log(`[launcher] SIGTERM: stopped in order ${order.join(' → ')} → postgres, exit 0 after ${stopMs} ms`);
+  });
+});
