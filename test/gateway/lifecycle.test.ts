@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { listen } from '@commerce/common';
 import { createGateway, loadGatewayConfig } from '@commerce/gateway';
-import { compose, graphql, silentLogger, startSubgraph, startTestGateway, tempDir } from './helpers';
+import { gql, request } from '../faults/process-probes';
+import { compose, gate, graphql, silentLogger, startSubgraph, startTestGateway, tempDir, waitFor } from './helpers';
 
 const sdl = 'type Query { hello: String }';
 
@@ -74,4 +75,60 @@ test('refuses to start when a subgraph has no routing URL and no SUBGRAPH_URLS o
   const path = join(dir.path, 'supergraph.graphql');
   await writeFile(path, compose([{ name: 'catalog', url: '', typeDefs: sdl }]));
   await assert.rejects(startTestGateway({ SUPERGRAPH_PATH: path }), /"catalog" has no routing URL.*SUBGRAPH_URLS/);
+});
+
+test('close() drains: /ready turns 503 and responses close their connections at once, requests in flight finish, then new connections are refused', async (t) => {
+  const held = gate();
+  let arrived = 0;
+  const slowSdl = 'type Query { slow: String }';
+  const subgraph = await startSubgraph('catalog', slowSdl, {
+    Query: {
+      slow: async () => {
+        arrived++;
+        await held.promise;
+        return 'done';
+      },
+    },
+  });
+  t.after(() => subgraph.stop());
+  t.after(() => held.open());
+  const dir = await tempDir();
+  t.after(() => dir.remove());
+  const path = join(dir.path, 'supergraph.graphql');
+  await writeFile(path, compose([{ name: 'catalog', url: subgraph.url, typeDefs: slowSdl }]));
+  const gateway = createGateway(loadGatewayConfig({ SUPERGRAPH_PATH: path }), { logger: silentLogger });
+  t.after(() => gateway.stop());
+  await gateway.start();
+  const server = await listen(gateway.handler, { path: '/graphql', delayMs: 300, drainMs: 5000 });
+  t.after(() => server.close());
+
+  const inFlight = request(server.url, { body: gql('{ slow }') });
+  await waitFor('the request to reach the subgraph', () => arrived === 1);
+  const closed = server.close();
+  assert.equal(server.draining, true);
+  const ready = await request(new URL('/ready', server.url).href);
+  assert.ok(ready.kind === 'answered', JSON.stringify(ready));
+  assert.equal(ready.status, 503);
+  assert.deepEqual(JSON.parse(ready.body), { status: 'not ready', draining: true });
+  assert.equal(ready.connection, 'close');
+  await waitFor('the listener to close', async () => (await request(new URL('/health', server.url).href)).kind === 'refused');
+  held.open();
+  const answer = await inFlight;
+  assert.ok(answer.kind === 'answered' && answer.status === 200, JSON.stringify(answer));
+  assert.deepEqual(JSON.parse(answer.body), { data: { slow: 'done' } });
+  await closed;
+});
+
+test('close() cuts requests still in flight after drainMs and resolves', async (t) => {
+  const never = gate();
+  t.after(() => never.open());
+  const server = await listen((_req, _res) => void never.promise, { drainMs: 300 });
+  t.after(() => server.close());
+  const stuck = request(server.url);
+  await waitFor('the request to arrive', () => new Promise<boolean>((resolve) => server.server.getConnections((_error, count) => resolve(count > 0))));
+  const started = Date.now();
+  await server.close();
+  const waited = Date.now() - started;
+  assert.ok(waited >= 250 && waited < 2000, `close() took ${waited} ms`);
+  assert.equal((await stuck).kind, 'dropped');
 });
