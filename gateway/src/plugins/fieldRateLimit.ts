@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { Kind, getVariableValues, type GraphQLFormattedError } from 'graphql';
 // Execution's own field collection: @skip/@include and type conditions applied, each fragment visited once.
 import { collectFields } from 'graphql/execution/collectFields.js';
@@ -74,47 +74,55 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
     },
 
     async requestDidStart({ contextValue }) {
-      const current = limiter;
-      if (!current || contextValue.warmup) return;
+      if (!limiter || contextValue.warmup) return;
+      const current: FieldRateLimiter = limiter;
       let retryAfter: number | undefined;
       /** Counted calls, by response key. */
       const grants: Array<{ key: string; grant: FieldRateGrant }> = [];
       let executed = false;
-      return {
-        async didResolveOperation({ operation, document, schema, request }) {
-          const rootType = operation && schema.getRootType(operation.operation);
-          if (!operation || !rootType) return;
-          const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
-          // Invalid variables: execution refuses them before calling any subgraph.
-          if (!coerced) return;
-          const fragments = Object.fromEntries(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-          for (const [key, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
-            const limit = field && byField.get(`${rootType.name}.${field.name.value}`);
-            if (!limit) continue;
-            let verdict;
-            try {
-              verdict = await current.check(limit, identityFor(limit, contextValue.principal));
-            } catch (error) {
-              failures.inc();
-              logger.warn({ err: error, field: limit.fieldName }, 'field rate limit store failed; letting the call through');
-              continue;
-            }
-            if (verdict.allowed) {
-              grants.push({ key, grant: verdict.grant });
-              continue;
-            }
-            limited.inc({ field: `${limit.typeName}.${limit.fieldName}` });
-            retryAfter = verdict.retryAfterSeconds;
-            throw new CommerceError('RATE_LIMITED', verdict.message, {
-              extensions: { rateLimit: { field: `${limit.typeName}.${limit.fieldName}`, max: limit.max, window: limit.windowMs / 1000, retryAfter } },
-            });
+      let counting: Promise<void> | undefined;
+
+      async function count({ operation, document, schema, request }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
+        const rootType = operation && schema.getRootType(operation.operation);
+        if (!operation || !rootType) return;
+        const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+        // Invalid variables: execution refuses them before calling any subgraph.
+        if (!coerced) return;
+        const fragments = Object.fromEntries(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+        for (const [key, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
+          const limit = field && byField.get(`${rootType.name}.${field.name.value}`);
+          if (!limit) continue;
+          let verdict;
+          try {
+            verdict = await current.check(limit, identityFor(limit, contextValue.principal));
+          } catch (error) {
+            failures.inc();
+            logger.warn({ err: error, field: limit.fieldName }, 'field rate limit store failed; letting the call through');
+            continue;
           }
+          if (verdict.allowed) {
+            grants.push({ key, grant: verdict.grant });
+            continue;
+          }
+          limited.inc({ field: `${limit.typeName}.${limit.fieldName}` });
+          retryAfter = verdict.retryAfterSeconds;
+          throw new CommerceError('RATE_LIMITED', verdict.message, {
+            extensions: { rateLimit: { field: `${limit.typeName}.${limit.fieldName}`, max: limit.max, window: limit.windowMs / 1000, retryAfter } },
+          });
+        }
+      }
+
+      return {
+        didResolveOperation(requestContext) {
+          return (counting = count(requestContext));
         },
         async executionDidStart() {
           executed = true;
         },
         async willSendResponse({ response }) {
           if (retryAfter !== undefined) response.http.headers.set('retry-after', String(retryAfter));
+          // Another plugin may have refused the operation while the calls were still being counted.
+          await counting?.catch(() => undefined);
           if (grants.length === 0) return;
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : response.body.initialResult.errors ?? [];
           for (const { key, grant } of grants) {
