@@ -86,7 +86,10 @@ export async function startSupervisedPlatform(options: SupervisorOptions): Promi
   };
   try {
     const databases = await startDatabases(options);
-    stack.push(() => databases.stop());
+    stack.push(async () => {
+      await databases.stop();
+      if (databases.cluster) log('embedded Postgres stopped');
+    });
     const shardMapJson = shardMapToJson(databases.shardMap);
 
     const discovered = options.subgraphs ?? (await discoverSubgraphs());
