@@ -15,7 +15,8 @@ import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/
 import { scrape, sum } from '../helpers/metrics';
 import { freePort } from '../helpers/ports';
 
-import { FEDERATION_LINK } from './fault-schema';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
+import { CATALOG_SDL, FEDERATION_LINK, INVENTORY_SDL } from './fault-schema';
 
 export { FEDERATION_LINK };
 
@@ -181,7 +182,8 @@ export async function startSubgraphProcess(env: Record<string, string> = {}): Pr
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   async function launch(extra: Record<string, string>): Promise<void> {
-    const spawned = spawn(`${root}node_modules/.bin/tsx`, ['test/gateway/fault-subgraph.ts'], {
+    // node itself (tsx as a loader), not the tsx CLI: a signal must reach the process that listens.
+    const spawned = spawn(process.execPath, ['--import', 'tsx', 'test/gateway/fault-subgraph.ts'], {
       cwd: root,
       env: { ...process.env, ...env, ...extra, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -231,4 +233,40 @@ export async function startSubgraphProcess(env: Record<string, string> = {}): Pr
     },
     stop: kill,
   };
+}
+
+/**
+ * The federation of the subgraph fault tests: `catalog` (hello, product) in
+ * this process, `inventory` (stock) at `inventoryUrl` — usually a
+ * {@link startSubgraphProcess} — and the gateway as its own OS process with `env`.
+ */
+export async function startFaultGateway(
+  t: { after(fn: () => Promise<void>): void },
+  inventoryUrl: string,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
+  const catalog = await startSubgraph('catalog', CATALOG_SDL, {
+    Query: { hello: () => 'world', product: () => ({ id: 'p1', name: 'Lamp' }) },
+  });
+  t.after(() => catalog.stop());
+  const dir = await tempDir();
+  t.after(() => dir.remove());
+  const path = join(dir.path, 'supergraph.graphql');
+  await replaceFile(
+    path,
+    compose([
+      { name: 'catalog', url: catalog.url, typeDefs: CATALOG_SDL },
+      { name: 'inventory', url: inventoryUrl, typeDefs: INVENTORY_SDL },
+    ]),
+  );
+  const gateway = await startGatewayProcess({ subgraphs: { catalog, inventory: { url: inventoryUrl } } }, { SUPERGRAPH_PATH: path, ...env });
+  t.after(() => gateway.stop());
+  return gateway;
+}
+
+/** A GraphQL request timed: its result and how long it took. */
+export async function timedGraphql(url: string, query: string): Promise<GraphQLResult & { ms: number; at: number }> {
+  const at = Date.now();
+  const result = await graphql(url, query);
+  return { ...result, ms: Date.now() - at, at };
 }
