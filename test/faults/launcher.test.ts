@@ -4,17 +4,18 @@
  * four Postgres servers, and its gateway and subgraph processes. Killed with
  * SIGKILL it leaves nothing behind and comes up again on the same data; a
  * subgraph killed with SIGKILL is restarted while the others keep serving;
+ * with its watchdog killed too, the next start stops the stale servers;
  * SIGTERM stops the gateway, then the subgraphs, then Postgres.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '@commerce/kit/embedded';
 import { TEMPLATE_DIR, postGraphQL, waitFor } from '../helpers/platform';
 import { killQuietly, processesMentioning } from './process-probes';
 
@@ -74,15 +75,6 @@ async function startLauncher(dataDir: string): Promise<Launcher> {
   return { child, lines, gatewayUrl, pids, readyMs, exited };
 }
 
-/** Exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function refusesConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -97,7 +89,7 @@ async function leftovers(dataDir: string, pids: number[]): Promise<{ postgres: n
   const state = JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as { ports: number[][] };
   const ports: number[] = [];
   for (const port of state.ports.flat()) if (!(await refusesConnections(port))) ports.push(port);
-  return { postgres: processesMentioning(dataDir).map((p) => p.pid), services: pids.filter(alive), ports };
+  return { postgres: processesMentioning(dataDir).map((p) => p.pid), services: pids.filter(isAlive), ports };
 }
 
 const USERS_ONLY = '{ users(first: 2) { edges { node { name } } } }';
@@ -172,15 +164,31 @@ describe('npm start under process faults', () => {
     }, 15_000, 'the gateway to answer products again');
     console.log(`[launcher] products killed: back up after ${backUpMs} ms, answered through the gateway after ${answeredMs} ms; users served ${othersServed} requests meanwhile, 0 failed`);
 
+    // The launcher and its watchdog both killed: the servers stay, and the next start stops them (stale postmaster.pid).
+    const watchdogs = processesMentioning(`watchdog-main.ts ${second.child.pid}`).map((p) => p.pid);
+    assert.equal(watchdogs.length, 1, 'one watchdog per launcher');
+    for (const pid of [second.child.pid!, ...watchdogs]) process.kill(pid, 'SIGKILL');
+    await second.exited;
+    const stale = processesMentioning(dataDir!).map((p) => p.pid);
+    assert.ok(stale.length >= 4, 'without the watchdog the servers outlive the launcher');
+    for (const pid of [...Object.values(second.pids), restartedPid]) killQuietly(pid);
+    const third = await startLauncher(dataDir!);
+    const cleaned = third.lines.filter((line) => /stopping postgres pid \d+ left running/.test(line));
+    assert.equal(cleaned.length, 4, 'the four stale servers were found and stopped');
+    assert.ok(stale.every((pid) => !isAlive(pid)));
+    assert.equal((await postGraphQL(third.gatewayUrl, USERS_ONLY)).body.data?.users.edges.length, 2);
+    console.log(`[launcher] launcher and watchdog SIGKILLed: next start stopped ${cleaned.length} stale servers, ready in ${third.readyMs} ms`);
+
     // SIGTERM: gateway first, then the subgraphs, then Postgres; then the launcher exits by itself.
     const term = Date.now();
-    second.child.kill('SIGTERM');
-    assert.equal(await second.exited, 0);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0);
     const stopMs = Date.now() - term;
-    const order = second.lines.filter((line) => /\[start\] \w+ stopped in/.test(line)).map((line) => /\[start\] (\w+) stopped/.exec(line)![1]);
+    const order = third.lines.filter((line) => /\[start\] \w+ stopped in/.test(line)).map((line) => /\[start\] (\w+) stopped/.exec(line)![1]);
     assert.equal(order[0], 'gateway', `stop order: ${order.join(', ')}`);
     assert.deepEqual(new Set(order.slice(1)), new Set(['users', 'products', 'orders']));
-    left = await leftovers(dataDir!, [...Object.values(second.pids), restartedPid]);
+    assert.ok(third.lines.some((line) => line.includes('embedded Postgres stopped')), 'Postgres stopped last');
+    left = await leftovers(dataDir!, Object.values(third.pids));
     assert.deepEqual(left, { postgres: [], services: [], ports: [] });
     console.log(`[launcher] SIGTERM: stopped in order ${order.join(' → ')} → postgres, exit 0 after ${stopMs} ms`);
   });
