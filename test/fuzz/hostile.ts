@@ -241,7 +241,7 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
         [],
         null,
       ]);
-      return postJson('apq', { query: prng.chance(0.6) ? mutate(prng, document) : undefined, extensions: { persistedQuery } });
+      return postJson('apq', { query: prng.pick([mutate(prng, document), document, undefined]), extensions: { persistedQuery } });
     }
     case 18:
       return postJson('operation-name', {

@@ -9,7 +9,8 @@ const refuse = (code: 'BAD_REQUEST' | 'PERSISTED_QUERY_HASH_MISMATCH', message: 
  * Checks an automatic persisted query (`extensions.persistedQuery`) before
  * Apollo Server sees it, which would answer these mistakes without a code:
  * a malformed extension or an unsupported version is BAD_REQUEST, a query
- * whose SHA-256 is not the hash sent with it is PERSISTED_QUERY_HASH_MISMATCH
+ * whose SHA-256 (lowercase hex, as Apollo Server compares it) is not the hash
+ * sent with it is PERSISTED_QUERY_HASH_MISMATCH
  * (both HTTP 400). Anything else goes on unchanged.
  */
 export function checkPersistedQuery(params: GraphQLParams): PrepareResult {
@@ -22,6 +23,6 @@ export function checkPersistedQuery(params: GraphQLParams): PrepareResult {
   if (typeof sha256Hash !== 'string' || !SHA256_HEX.test(sha256Hash)) return refuse('BAD_REQUEST', 'extensions.persistedQuery.sha256Hash must be 64 hexadecimal digits');
   if (typeof params.query !== 'string') return { params };
   const actual = createHash('sha256').update(params.query).digest('hex');
-  if (actual !== sha256Hash.toLowerCase()) return refuse('PERSISTED_QUERY_HASH_MISMATCH', 'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it');
+  if (actual !== sha256Hash) return refuse('PERSISTED_QUERY_HASH_MISMATCH', 'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it');
   return { params };
 }
