@@ -16,10 +16,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { buildShardMap, shardMapToJson } from '@commerce/kit';
-import { startEmbeddedCluster, type EmbeddedCluster } from '@commerce/kit/embedded';
+import { isAlive, startEmbeddedCluster, type EmbeddedCluster } from '@commerce/kit/embedded';
 import { templateKey } from '../../scripts/lib/platform';
 import { compose, gate, startSubgraph, type TestSubgraph } from '../gateway/helpers';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
+import { childPids, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
 import { TEMPLATE_DIR, waitFor } from '../helpers/platform';
 import { freePort } from '../helpers/ports';
 import { gql, killQuietly, request, type Outcome } from './process-probes';
@@ -183,17 +183,24 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
 
   after(async () => {
     for (const client of lockers) await client.end().catch(() => undefined);
-    for (const child of started) killQuietly(child.pid);
+    for (const child of started) {
+      for (const pid of childPids(child.pid!)) killQuietly(pid);
+      killQuietly(child.pid);
+    }
     await cluster?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** `node --import tsx subgraphs/products/src/index.ts` (what `tsx` runs, without the wrapper, so the PID is the server's). */
-  async function startProducts(env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string; url: string }> {
+  /**
+   * `node --import tsx subgraphs/products/src/index.ts` (what `tsx` runs, without its wrapper, so the PID is the server's),
+   * or with `viaTsx` the README's `npx tsx subgraphs/products/src/index.ts` (the PID is the wrapper's).
+   */
+  async function startProducts(env: Record<string, string> = {}, viaTsx = false): Promise<{ child: ChildProcess; base: string; url: string }> {
     const port = await freePort();
     // Primaries only: every read goes where the test's table lock holds it (a lock reaches a replica only when its WAL is flushed).
     const shardMap = buildShardMap({ shards: cluster!.urls().map((u, i) => ({ name: `shard${i}`, primary: u.primary, replicas: [] })) });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/products/src/index.ts'], {
+    const [command, args] = viaTsx ? [join(ROOT, 'node_modules/.bin/tsx'), []] : [process.execPath, ['--import', 'tsx']];
+    const child = spawn(command, [...args, 'subgraphs/products/src/index.ts'], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env, SHARD_MAP: shardMapToJson(shardMap), PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -208,13 +215,18 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     return { child, base, url: `${base}/graphql` };
   }
 
-  test('exits by itself on SIGINT when idle', async () => {
-    const { child } = await startProducts();
-    const sent = Date.now();
-    child.kill('SIGINT');
-    assert.equal(await exitOf(child), 0);
-    console.log(`[shutdown] products idle SIGINT: exited after ${Date.now() - sent} ms`);
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`run with tsx, exits by itself on ${signal} when idle`, async () => {
+      const { child } = await startProducts({}, true);
+      const server = childPids(child.pid!);
+      assert.equal(server.length, 1, 'tsx runs the subgraph in one child process');
+      const sent = Date.now();
+      child.kill(signal);
+      assert.equal(await exitOf(child), 0);
+      await waitFor(() => !isAlive(server[0]!), 5_000, 'the subgraph process to exit');
+      console.log(`[shutdown] products (tsx) idle ${signal}: exited after ${Date.now() - sent} ms`);
+    });
+  }
 
   test('answers every accepted request, turns /ready 503 first, and exits within SHUTDOWN_TIMEOUT_MS of SIGTERM', async () => {
     const { child, base, url } = await startProducts({ SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), DB_POOL_SIZE: '40' });
