@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { listen } from '@commerce/common';
-import { compose, gate, graphql, metric, replaceFile, startSubgraph, startTestGateway, tempDir } from './helpers';
+import { loadGatewayConfig } from '@commerce/gateway';
+import { compose, gate, graphql, metric, replaceFile, startSubgraph, startTestGateway, tempDir, waitFor } from './helpers';
 
 const catalogSdl = 'type Query { hello: String }';
 const inventorySdl = 'type Query { stock: Int }';
@@ -96,4 +97,65 @@ test('answers SUBGRAPH_UNAVAILABLE when a subgraph answers with a non-GraphQL HT
   assert.doesNotMatch(JSON.stringify(body), /hunter2/);
   // A 503 is retried (twice by default) for a query.
   assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'inventory', result: 'http_error' }), 3);
+});
+
+test('/ready is 503 only while every subgraph circuit is open, and ready again once a probe is due', async (t) => {
+  const dir = await tempDir();
+  t.after(() => dir.remove());
+  const path = join(dir.path, 'supergraph.graphql');
+  await replaceFile(
+    path,
+    compose([
+      { name: 'catalog', url: await deadUrl(), typeDefs: catalogSdl },
+      { name: 'inventory', url: await deadUrl(), typeDefs: inventorySdl },
+    ]),
+  );
+  const gateway = await startTestGateway({ SUPERGRAPH_PATH: path, SUBGRAPH_BREAKER_HALF_OPEN_MS: '1500' });
+  t.after(() => gateway.stop());
+  const base = new URL(gateway.url).origin;
+  assert.equal((await fetch(`${base}/ready`)).status, 200);
+  for (let i = 0; i < 2; i++) assert.deepEqual((await graphql(gateway.url, '{ hello stock }')).body.data, { hello: null, stock: null });
+  const openAt = Date.now();
+  const ready = await fetch(`${base}/ready`);
+  const health = await fetch(`${base}/ready/subgraphs`);
+  assert.equal(ready.status, 503);
+  assert.equal(health.status, 503);
+  assert.deepEqual(await health.json(), {
+    status: 'not ready',
+    subgraphs: { catalog: { breaker: 'open', available: false }, inventory: { breaker: 'open', available: false } },
+  });
+  // Pulled from the load balancer, the gateway gets no traffic to probe with: it is ready again when a probe is due.
+  await waitFor('/ready to turn 200', async () => (await fetch(`${base}/ready`)).status === 200, 3000);
+  assert.ok(Date.now() - openAt >= 1000);
+});
+
+test('per-subgraph settings override the defaults, and a bad override names its variable', () => {
+  const config = loadGatewayConfig({ SUBGRAPH_TIMEOUT_MS: '5000', SUBGRAPH_TIMEOUT_MS_OVERRIDES: 'users=2000, orders=3000', SUBGRAPH_RETRIES_OVERRIDES: 'orders=0' });
+  assert.equal(config.subgraphTimeoutMs, 5000);
+  assert.deepEqual(config.subgraphTraffic.overrides, { users: { timeoutMs: 2000 }, orders: { timeoutMs: 3000, retries: 0 } });
+  assert.equal(config.subgraphTraffic.requestTimeoutMs, 7000, 'default deadline: the longest subgraph timeout + 2 s');
+  assert.equal(config.subgraphTraffic.defaults.breakerFailures, 5);
+  assert.throws(() => loadGatewayConfig({ SUBGRAPH_TIMEOUT_MS_OVERRIDES: 'users:2000' }), /SUBGRAPH_TIMEOUT_MS_OVERRIDES.*users:2000/);
+  assert.throws(() => loadGatewayConfig({ SUBGRAPH_MAX_CONCURRENCY_OVERRIDES: 'users=0' }), /SUBGRAPH_MAX_CONCURRENCY_OVERRIDES.*users.*0/);
+  assert.throws(() => loadGatewayConfig({ SUBGRAPH_RETRIES_OVERRIDES: 'users=1,users=2' }), /SUBGRAPH_RETRIES_OVERRIDES names "users" twice/);
+});
+
+test('calls queued at the concurrency limit wait no longer than the request deadline, then fail with GATEWAY_TIMEOUT', async (t) => {
+  const slow = await startSubgraph('inventory', inventorySdl, { Query: { stock: () => new Promise((resolve) => setTimeout(() => resolve(1), 1000)) } });
+  t.after(() => slow.stop());
+  const gateway = await setup(t, slow.url, { SUBGRAPH_MAX_CONCURRENCY: '1', GATEWAY_REQUEST_TIMEOUT_MS: '400' });
+  await graphql(gateway.url, '{ hello }');
+  const results = await Promise.all(
+    [1, 2, 3].map(async () => {
+      const at = Date.now();
+      return { ...(await graphql(gateway.url, '{ hello stock }')), ms: Date.now() - at };
+    }),
+  );
+  for (const { body, ms } of results) {
+    assert.deepEqual(body.data, { hello: 'world', stock: null });
+    assert.equal(body.errors?.[0]?.extensions?.code, 'GATEWAY_TIMEOUT');
+    assert.equal(body.errors?.[0]?.extensions?.reason, 'deadline');
+    assert.deepEqual(body.errors?.[0]?.path, ['stock']);
+    assert.ok(ms < 400 + 400, `answered in ${ms} ms`);
+  }
 });
