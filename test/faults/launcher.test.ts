@@ -193,3 +193,29 @@ describe('npm start under process faults', () => {
     console.log(`[launcher] SIGTERM: stopped in order ${order.join(' → ')} → postgres, exit 0 after ${stopMs} ms`);
   });
 });
+
+test('embedded Postgres stops when the process that started it dies of a fatal V8 error (heap out of memory)', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'commerce-oom-'));
+  await chmod(dataDir, 0o755);
+  const child = spawn(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', 'test/faults/fixtures/cluster-then-oom.ts', dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(async () => {
+    killQuietly(child.pid);
+    for (const { pid } of processesMentioning(dataDir)) killQuietly(pid);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const died = Date.now();
+  const servers = (/servers ([\d ]+)/.exec(stdout)?.[1] ?? '').split(' ').filter(Boolean).map(Number);
+  assert.equal(servers.length, 2, `the fixture started 2 servers: ${stdout} ${stderr}`);
+  assert.match(stderr, /heap out of memory|Reached heap limit/);
+  assert.ok(exit.signal === 'SIGABRT' || exit.code === 134, `a V8 abort, got ${JSON.stringify(exit)}`);
+  await waitFor(() => servers.every((pid) => !isAlive(pid)) && processesMentioning(dataDir).length === 0, 15_000, 'the servers of the dead process to stop');
+  console.log(`[launcher] V8 heap out of memory: 2 servers stopped ${Date.now() - died} ms after the process died`);
+});
