@@ -67,7 +67,7 @@ export class SupervisedProcess {
     if (this.state.phase !== 'idle') throw new Error(`${this.name} was already started`);
     const started = Date.now();
     try {
-      await this.spawnReady();
+      await this.spawnReady(true);
     } catch (error) {
       // A first start that fails is a startup error, not a crash to retry.
       await this.stop();
@@ -105,7 +105,12 @@ export class SupervisedProcess {
     }
   }
 
-  private async spawnReady(): Promise<void> {
+  /**
+   * Spawns the process and waits for `readyUrl`. A first start that is not ready in time is
+   * killed (a startup error); a restarted process is left running (it may be waiting for a
+   * database to return, and serves what it can): only its exit is a crash.
+   */
+  private async spawnReady(killIfNotReady: boolean): Promise<void> {
     const { args, env, cwd, stage, readyUrl, readyTimeoutMs, stopTimeoutMs } = this.options;
     const child = spawn(process.execPath, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
     const pid = child.pid;
@@ -131,8 +136,8 @@ export class SupervisedProcess {
         return;
       }
       if (Date.now() > deadline) {
-        await terminate(child, exited, [['SIGKILL', 5_000]]);
-        throw new Error(`${this.name} not ready at ${readyUrl} after ${readyTimeoutMs / 1000} s`);
+        if (killIfNotReady) await terminate(child, exited, [['SIGKILL', 5_000]]);
+        throw new Error(`${this.name} not ready at ${readyUrl} after ${readyTimeoutMs / 1000} s${killIfNotReady ? '' : ' (left running)'}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -150,11 +155,11 @@ export class SupervisedProcess {
     const crashedAt = Date.now();
     const timer = setTimeout(() => {
       if (this.state.phase !== 'waiting' || this.state.timer !== timer) return;
-      this.spawnReady().then(
+      this.spawnReady(false).then(
         () => this.options.log(`${this.name} back up (pid ${this.pid}), ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after it died`),
         (error: Error) => {
-          this.options.log(`${this.name} restart failed: ${error.message}`);
-          // An exit while starting was already counted by onExit; a start that hangs is killed and counted there too.
+          // An exit while starting was counted by onExit, which schedules the next restart.
+          this.options.log(`${this.name} restart: ${error.message}`);
         },
       );
     }, delay);
