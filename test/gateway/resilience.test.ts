@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { listen } from '@commerce/common';
-import { loadGatewayConfig } from '@commerce/gateway';
-import { compose, gate, graphql, metric, replaceFile, startSubgraph, startTestGateway, tempDir, waitFor } from './helpers';
+import { loadGatewayConfig, startGateway } from '@commerce/gateway';
+import { pino } from 'pino';
+import { compose, gate, graphql, metric, replaceFile, startSubgraph, startSubgraphProcess, startTestGateway, tempDir, waitFor } from './helpers';
 
 const catalogSdl = 'type Query { hello: String }';
 const inventorySdl = 'type Query { stock: Int }';
@@ -158,4 +160,26 @@ test('calls queued at the concurrency limit wait no longer than the request dead
     assert.deepEqual(body.errors?.[0]?.path, ['stock']);
     assert.ok(ms < 400 + 400, `answered in ${ms} ms`);
   }
+});
+
+test('logs the circuit opening, probing and closing', async (t) => {
+  const inventory = await startSubgraphProcess({ FAIL_STATUS: '503' });
+  t.after(() => inventory.stop());
+  const lines: { msg?: string; subgraph?: string }[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const catalog = await startSubgraph('catalog', catalogSdl, { Query: { hello: () => 'world' } });
+  t.after(() => catalog.stop());
+  const dir = await tempDir();
+  t.after(() => dir.remove());
+  const path = join(dir.path, 'supergraph.graphql');
+  await replaceFile(path, compose([{ name: 'catalog', url: catalog.url, typeDefs: catalogSdl }, { name: 'inventory', url: inventory.url, typeDefs: inventorySdl }]));
+  const gateway = await startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', SUPERGRAPH_PATH: path }), { logger });
+  t.after(() => gateway.stop());
+  const messages = () => lines.filter((l) => l.subgraph === 'inventory' && l.msg?.startsWith('subgraph circuit')).map((l) => l.msg);
+
+  for (let i = 0; i < 2; i++) await graphql(gateway.url, '{ hello stock }');
+  assert.deepEqual(messages(), ['subgraph circuit opened: calls fail fast']);
+  await inventory.restart({ FAIL_STATUS: '' });
+  await waitFor('stock again', async () => (await graphql(gateway.url, '{ hello stock }')).body.data?.stock === 7, 5000);
+  assert.deepEqual(messages().slice(-2), ['subgraph circuit half-open: probing', 'subgraph circuit closed: calls resume']);
 });
