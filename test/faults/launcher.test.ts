@@ -66,7 +66,8 @@ async function startLauncher(dataDir: string): Promise<Launcher> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await waitFor(() => {
     if (child.exitCode !== null) throw new Error(`the launcher exited with ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
-    return lines.some((line) => line.startsWith('[start] ready in'));
+    // The banner ends the start output.
+    return lines.some((line) => line.includes('Ctrl-C stops everything'));
   }, 120_000, 'the launcher to be ready');
   const readyMs = Date.now() - started;
   const gatewayUrl = /Gateway\s+(\S+)/.exec(lines.join('\n'))![1]!;
