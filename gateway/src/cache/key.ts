@@ -1,17 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
-import type { GraphQLSchema } from 'graphql';
+import { printSchema, type GraphQLSchema } from 'graphql';
 
 /** Who may read an entry: everyone, or one principal. */
 export type CacheScope = { kind: 'PUBLIC' } | { kind: 'PRIVATE'; principal: string };
 
-// A new schema (a supergraph reload) gets a new id, so entries shaped by an
-// older schema are never served for it.
+// A schema's id is the hash of its printed SDL, computed once per schema object:
+// gateway instances serving the same supergraph share entries, and after a
+// reload that changes the API schema, entries shaped by the older one are never served.
 const schemaIds = new WeakMap<GraphQLSchema, string>();
 
 function schemaId(schema: GraphQLSchema): string {
   let id = schemaIds.get(schema);
-  if (!id) schemaIds.set(schema, (id = randomUUID()));
+  if (!id) schemaIds.set(schema, (id = createHash('sha256').update(printSchema(schema)).digest('hex')));
   return id;
 }
 
