@@ -7,7 +7,12 @@ export type Outcome =
   | { kind: 'answered'; status: number; connection: string | undefined; body: string }
   /** The connection was refused: the server no longer accepted connections, so it never saw the request. */
   | { kind: 'refused' }
-  /** Anything else (reset, truncated, timed out): a request the server may have accepted and dropped. */
+  /**
+   * A fresh connection reset before any byte of a response: the listener closed between the
+   * kernel's accept and the server reading the request (the server never saw it).
+   */
+  | { kind: 'reset' }
+  /** Anything else (a response cut short, a timeout): a request the server accepted and dropped. */
   | { kind: 'dropped'; error: string };
 
 /**
@@ -34,7 +39,13 @@ export function request(url: string, options: { method?: string; body?: string; 
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'dropped', error: `${error.code ?? ''} ${error.message}` }));
+    let responded = false;
+    req.on('response', () => (responded = true));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') resolve({ kind: 'refused' });
+      else if (error.code === 'ECONNRESET' && !responded && !options.agent) resolve({ kind: 'reset' });
+      else resolve({ kind: 'dropped', error: `${error.code ?? ''} ${error.message}` });
+    });
     req.end(options.body);
   });
 }

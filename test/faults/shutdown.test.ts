@@ -27,14 +27,15 @@ import { gql, killQuietly, request, type Outcome } from './process-probes';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const IN_FLIGHT = 20;
 /** Long enough to see /ready 503 and a kept-alive request answered with Connection: close before the listener closes. */
-const SHUTDOWN_DELAY_MS = 700;
+const SHUTDOWN_DELAY_MS = 1500;
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 interface DrainReport {
   inFlight: number;
   completed: number;
   dropped: string[];
-  late: { served: number; refused: number; dropped: string[] };
+  /** Requests on new connections from SIGTERM on: served, refused (listener closed), reset before the server read them, dropped. */
+  late: { served: number; refused: number; reset: number; dropped: string[] };
   readyTurned503AfterMs: number;
   exitedAfterMs: number;
   exitCode: number | null;
@@ -45,7 +46,7 @@ interface DrainReport {
  * (bounded: at most 200, one every 25 ms); each is served, refused, or dropped.
  */
 function lateLoad(url: string, body: string, exited: Promise<unknown>): Promise<DrainReport['late']> {
-  const late: DrainReport['late'] = { served: 0, refused: 0, dropped: [] };
+  const late: DrainReport['late'] = { served: 0, refused: 0, reset: 0, dropped: [] };
   let done = false;
   void exited.then(() => (done = true));
   return (async () => {
@@ -55,6 +56,7 @@ function lateLoad(url: string, body: string, exited: Promise<unknown>): Promise<
         request(url, { body }).then((outcome) => {
           if (outcome.kind === 'answered' && outcome.status === 200) late.served++;
           else if (outcome.kind === 'refused') late.refused++;
+          else if (outcome.kind === 'reset') late.reset++;
           else late.dropped.push(JSON.stringify(outcome).slice(0, 200));
         }),
       );
