@@ -7,6 +7,7 @@ import type { SubgraphResult } from './metrics';
 import { collectTags } from './cache/collector';
 import { principalHeaders } from './principal';
 import { requestDeadline, type SubgraphCall, type SubgraphTraffic } from './traffic';
+import { DEADLINE_HEADER } from './traffic/deadline';
 import { subgraphError } from './traffic/errors';
 
 type Base = RemoteGraphQLDataSource<GatewayContext>;
@@ -92,13 +93,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return traffic.execute(call, () => super.process(options));
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    const headers = request.http?.headers;
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = options.request.http?.headers;
     if (!headers) return;
     headers.delete(TRACE_HEADER);
-    const principal = (context as Partial<GatewayContext>).principal;
+    const principal = (options.context as Partial<GatewayContext>).principal;
     if (principal) {
       for (const [name, value] of Object.entries(principalHeaders(principal))) headers.set(name, value);
+    }
+    // For the fetcher, which cuts the call at the request's deadline (and removes the header).
+    if ('incomingRequestContext' in options) {
+      headers.set(DEADLINE_HEADER, String(requestDeadline(options.incomingRequestContext.context, this.#options.requestTimeoutMs)));
     }
   }
 

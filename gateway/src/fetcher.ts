@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, type Dispatcher } from 'undici';
 import { CommerceError } from '@commerce/common';
-import { currentDeadline } from './traffic/deadline';
+import { takeDeadline } from './traffic/deadline';
 import { subgraphError } from './traffic/errors';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -153,7 +153,7 @@ function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number
   return async (url, init = {}) => {
     const target = new URL(url);
     // The attempt's budget: SUBGRAPH_TIMEOUT_MS, or less when the request's deadline comes first.
-    const deadline = currentDeadline();
+    const deadline = takeDeadline(init.headers as Record<string, string> | undefined);
     const remaining = deadline === undefined ? Infinity : deadline - Date.now();
     const byDeadline = remaining < timeoutMs;
     const budget = byDeadline ? remaining : timeoutMs;

@@ -17,7 +17,6 @@ import {
 import { CommerceError, type Logger } from '@commerce/common';
 import type { GatewayMetrics } from '../metrics';
 import type { SubgraphPolicyConfig } from './config';
-import { withDeadline } from './deadline';
 import { atPath, isRetryableFailure, isSubgraphFailure, subgraphError } from './errors';
 import type { RetryBudget } from './retry-budget';
 
@@ -127,7 +126,7 @@ export class SubgraphTraffic {
         throw subgraphError(this.name, 'deadline');
       }
       try {
-        return await this.#admit(() => this.#breaker.execute(() => withDeadline(call.deadline, attempt)), call.deadline);
+        return await this.#admit(() => this.#breaker.execute(attempt), call.deadline);
       } catch (error) {
         if (!call.retryable || retries >= policy.retries || !isRetryableFailure(error) || Date.now() >= call.deadline) throw error;
         if (!budget.withdraw()) {
