@@ -168,7 +168,9 @@ describe('npm start under process faults', () => {
     // The launcher and its watchdog both killed: the servers stay, and the next start stops them (stale postmaster.pid).
     const watchdogs = processesMentioning(`watchdog-main.ts ${second.child.pid}`).map((p) => p.pid);
     assert.equal(watchdogs.length, 1, 'one watchdog per launcher');
-    for (const pid of [second.child.pid!, ...watchdogs]) process.kill(pid, 'SIGKILL');
+    // Frozen first, so that it cannot start another watchdog when this one dies.
+    process.kill(second.child.pid!, 'SIGSTOP');
+    for (const pid of [...watchdogs, second.child.pid!]) process.kill(pid, 'SIGKILL');
     await second.exited;
     const stale = processesMentioning(dataDir!).map((p) => p.pid);
     assert.ok(stale.length >= 4, 'without the watchdog the servers outlive the launcher');

@@ -19,6 +19,8 @@ export type WatchdogCommand = { watch: number; stage: number; steps: readonly St
 
 const MAIN = fileURLToPath(new URL('./watchdog-main.ts', import.meta.url));
 let watchdog: ChildProcess | undefined;
+/** What the watchdog was told, to tell a new one if it dies before us. */
+const watched = new Map<number, WatchOptions>();
 
 /**
  * Makes sure `pid` stops when this process dies, however it dies (SIGKILL, a
@@ -28,12 +30,13 @@ let watchdog: ChildProcess | undefined;
  * cannot do this: a SIGKILLed or aborted process runs none.
  */
 export function watchProcess(pid: number, options: WatchOptions): void {
+  watched.set(pid, options);
   send({ watch: pid, stage: options.stage, steps: options.steps });
 }
 
 /** The process stopped normally (or was stopped by us): the watchdog forgets it. */
 export function unwatchProcess(pid: number): void {
-  if (watchdog) send({ unwatch: pid });
+  if (watched.delete(pid) && watchdog) send({ unwatch: pid });
 }
 
 /** The watchdog's PID (tests check that it goes away too). Undefined before the first {@link watchProcess}. */
@@ -59,6 +62,12 @@ function start(): ChildProcess {
   // The pipe is a net.Socket at runtime; its type does not say so.
   (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();
   child.stdin?.on('error', () => undefined);
+  // Killed while we live (by hand, by the OOM killer): start another and tell it everything again.
+  child.once('exit', () => {
+    if (watchdog !== child) return;
+    watchdog = undefined;
+    for (const [pid, options] of watched) send({ watch: pid, stage: options.stage, steps: options.steps });
+  });
   watchdog = child;
   return child;
 }
