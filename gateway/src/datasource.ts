@@ -7,7 +7,7 @@ import type { SubgraphResult } from './metrics';
 import { collectTags } from './cache/collector';
 import { principalHeaders } from './principal';
 import { requestDeadline, type SubgraphCall, type SubgraphTraffic } from './traffic';
-import { DEADLINE_HEADER } from './traffic/deadline';
+import { attachCallHints } from './traffic/call-hints';
 import { subgraphError } from './traffic/errors';
 
 type Base = RemoteGraphQLDataSource<GatewayContext>;
@@ -101,9 +101,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (principal) {
       for (const [name, value] of Object.entries(principalHeaders(principal))) headers.set(name, value);
     }
-    // For the fetcher, which cuts the call at the request's deadline (and removes the header).
+    // For the fetcher: it cuts the call at the request's deadline and shares only a query's calls.
     if ('incomingRequestContext' in options) {
-      headers.set(DEADLINE_HEADER, String(requestDeadline(options.incomingRequestContext.context, this.#options.requestTimeoutMs)));
+      const incoming = options.incomingRequestContext;
+      attachCallHints(headers, {
+        deadline: requestDeadline(incoming.context, this.#options.requestTimeoutMs),
+        operation: incoming.operation?.operation,
+      });
     }
   }
 

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, type Dispatcher } from 'undici';
 import { CommerceError } from '@commerce/common';
-import { takeDeadline } from './traffic/deadline';
+import { takeCallHints } from './traffic/call-hints';
 import { subgraphError } from './traffic/errors';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -40,10 +40,13 @@ export interface SubgraphFetcherOptions {
 // Headers that make two identical bodies different requests (who is asking); the request id is not one of them.
 const IDENTITY_HEADERS = ['x-user-id', 'x-session-id', 'authorization'];
 
-/** The key of a deduplicable call, or undefined for mutations (never shared). */
-function dedupeKey(url: string, init: { body?: unknown; headers?: unknown }): string | undefined {
+/**
+ * The key of a deduplicable call, or undefined when it must run on its own:
+ * every call of a mutation's plan (its entity reads too: they must see the write).
+ */
+function dedupeKey(url: string, init: { body?: unknown; headers?: unknown }, operation: string | undefined): string | undefined {
   const body = init.body;
-  if (typeof body !== 'string' || body.startsWith('{"query":"mutation')) return undefined;
+  if (typeof body !== 'string' || operation !== 'query') return undefined;
   const headers = (init.headers ?? {}) as Record<string, string>;
   return [url, body, ...IDENTITY_HEADERS.map((name) => headers[name] ?? '')].join('\0');
 }
@@ -134,14 +137,15 @@ function subgraphResponse(url: string, status: number, headers: SubgraphHeaders,
  */
 export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs, deduplicate = false }: SubgraphFetcherOptions): Fetcher {
   const fetchOnce = exchange(serviceName, dispatcher, timeoutMs);
-  if (!deduplicate) return fetchOnce;
   const inFlight = new Map<string, Promise<FetcherResponse>>();
   return (url, init = {}) => {
-    const key = dedupeKey(url, init);
-    if (key === undefined) return fetchOnce(url, init);
+    const { deadline, operation } = takeCallHints(init.headers as Record<string, string> | undefined);
+    const key = deduplicate ? dedupeKey(url, init, operation) : undefined;
+    if (key === undefined) return fetchOnce(url, init, deadline);
     let shared = inFlight.get(key);
     if (!shared) {
-      shared = fetchOnce(url, init).finally(() => inFlight.delete(key));
+      // Run under the first caller's deadline.
+      shared = fetchOnce(url, init, deadline).finally(() => inFlight.delete(key));
       inFlight.set(key, shared);
     }
     // Each caller reads its own copy (its own text/json promises).
@@ -149,11 +153,13 @@ export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs, dedu
   };
 }
 
-function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number): Fetcher {
-  return async (url, init = {}) => {
+/** One HTTP exchange; `deadline` (epoch ms) is the client request's. */
+type Exchange = (url: string, init: Parameters<Fetcher>[1], deadline: number | undefined) => ReturnType<Fetcher>;
+
+function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number): Exchange {
+  return async (url, init = {}, deadline) => {
     const target = new URL(url);
     // The attempt's budget: SUBGRAPH_TIMEOUT_MS, or less when the request's deadline comes first.
-    const deadline = takeDeadline(init.headers as Record<string, string> | undefined);
     const remaining = deadline === undefined ? Infinity : deadline - Date.now();
     const byDeadline = remaining < timeoutMs;
     const budget = byDeadline ? remaining : timeoutMs;

@@ -80,7 +80,7 @@ test('answers GATEWAY_TIMEOUT naming the service when a subgraph is slower than 
   assert.equal(body.errors?.[0]?.extensions?.serviceName, 'inventory');
   assert.match(body.errors?.[0]?.message ?? '', /SUBGRAPH_TIMEOUT_MS/);
   assert.equal(slow.received.length, 1);
-  assert.equal(slow.received[0]?.['x-commerce-deadline'], undefined, 'the deadline header is the fetcher\'s, never sent');
+  for (const hint of ['x-commerce-deadline', 'x-commerce-operation']) assert.equal(slow.received[0]?.[hint], undefined, `${hint} is never sent`);
   assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'inventory', result: 'timeout' }), 1);
   assert.deepEqual((await graphql(gateway.url, '{ hello }')).body, { data: { hello: 'world' } });
 });
