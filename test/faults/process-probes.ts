@@ -9,7 +9,8 @@ export type Outcome =
   | { kind: 'refused' }
   /**
    * A fresh connection reset before any byte of a response: the listener closed between the
-   * kernel's accept and the server reading the request (the server never saw it).
+   * kernel's accept and the server reading the request (the server never saw it) — or the
+   * server cut it at its drain timeout, which a test rules out by the exit time.
    */
   | { kind: 'reset' }
   /** Anything else (a response cut short, a timeout): a request the server accepted and dropped. */

@@ -130,5 +130,6 @@ test('close() cuts requests still in flight after drainMs and resolves', async (
   await server.close();
   const waited = Date.now() - started;
   assert.ok(waited >= 250 && waited < 2000, `close() took ${waited} ms`);
-  assert.equal((await stuck).kind, 'dropped');
+  // Cut without a response: on a fresh connection that is a reset the client cannot tell from one before the read.
+  assert.ok(['reset', 'dropped'].includes((await stuck).kind));
 });
