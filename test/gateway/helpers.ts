@@ -82,6 +82,18 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
 let writes = 0;
 
 /** Replaces a file the way deploy tools do: write a sibling, then rename over it. */
+/** Composes `subgraphs` into a supergraph file in a temporary folder removed after the test; returns its path. */
+export async function writeSupergraph(
+  t: { after(fn: () => Promise<void>): void },
+  subgraphs: { name: string; url: string; typeDefs: string }[],
+): Promise<string> {
+  const dir = await tempDir();
+  t.after(() => dir.remove());
+  const path = join(dir.path, 'supergraph.graphql');
+  await replaceFile(path, compose(subgraphs));
+  return path;
+}
+
 export async function replaceFile(path: string, content: string): Promise<void> {
   const temp = `${path}.${process.pid}.${writes++}.tmp`;
   await writeFile(temp, content);
@@ -249,16 +261,10 @@ export async function startFaultGateway(
     Query: { hello: () => 'world', product: () => ({ id: 'p1', name: 'Lamp' }) },
   });
   t.after(() => catalog.stop());
-  const dir = await tempDir();
-  t.after(() => dir.remove());
-  const path = join(dir.path, 'supergraph.graphql');
-  await replaceFile(
-    path,
-    compose([
-      { name: 'catalog', url: catalog.url, typeDefs: CATALOG_SDL },
-      { name: 'inventory', url: inventoryUrl, typeDefs: INVENTORY_SDL },
-    ]),
-  );
+  const path = await writeSupergraph(t, [
+    { name: 'catalog', url: catalog.url, typeDefs: CATALOG_SDL },
+    { name: 'inventory', url: inventoryUrl, typeDefs: INVENTORY_SDL },
+  ]);
   const gateway = await startGatewayProcess({ subgraphs: { catalog, inventory: { url: inventoryUrl } } }, { SUPERGRAPH_PATH: path, ...env });
   t.after(() => gateway.stop());
   return gateway;

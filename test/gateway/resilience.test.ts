@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { listen } from '@commerce/common';
 import { loadGatewayConfig, startGateway } from '@commerce/gateway';
 import { pino } from 'pino';
-import { compose, gate, graphql, metric, replaceFile, startSubgraph, startSubgraphProcess, startTestGateway, tempDir, waitFor } from './helpers';
+import { gate, graphql, metric, startSubgraph, startSubgraphProcess, startTestGateway, waitFor, writeSupergraph } from './helpers';
 
 const catalogSdl = 'type Query { hello: String }';
 const inventorySdl = 'type Query { stock: Int }';
@@ -20,16 +19,10 @@ async function deadUrl(): Promise<string> {
 async function setup(t: { after(fn: () => Promise<void>): void }, inventoryUrl: string, env: Record<string, string> = {}) {
   const catalog = await startSubgraph('catalog', catalogSdl, { Query: { hello: () => 'world' } });
   t.after(() => catalog.stop());
-  const dir = await tempDir();
-  t.after(() => dir.remove());
-  const path = join(dir.path, 'supergraph.graphql');
-  await replaceFile(
-    path,
-    compose([
-      { name: 'catalog', url: catalog.url, typeDefs: catalogSdl },
-      { name: 'inventory', url: inventoryUrl, typeDefs: inventorySdl },
-    ]),
-  );
+  const path = await writeSupergraph(t, [
+    { name: 'catalog', url: catalog.url, typeDefs: catalogSdl },
+    { name: 'inventory', url: inventoryUrl, typeDefs: inventorySdl },
+  ]);
   const gateway = await startTestGateway({ SUPERGRAPH_PATH: path, ...env });
   t.after(() => gateway.stop());
   return gateway;
@@ -104,16 +97,10 @@ test('answers SUBGRAPH_UNAVAILABLE when a subgraph answers with a non-GraphQL HT
 });
 
 test('/ready is 503 only while every subgraph circuit is open, and ready again once a probe is due', async (t) => {
-  const dir = await tempDir();
-  t.after(() => dir.remove());
-  const path = join(dir.path, 'supergraph.graphql');
-  await replaceFile(
-    path,
-    compose([
-      { name: 'catalog', url: await deadUrl(), typeDefs: catalogSdl },
-      { name: 'inventory', url: await deadUrl(), typeDefs: inventorySdl },
-    ]),
-  );
+  const path = await writeSupergraph(t, [
+    { name: 'catalog', url: await deadUrl(), typeDefs: catalogSdl },
+    { name: 'inventory', url: await deadUrl(), typeDefs: inventorySdl },
+  ]);
   const gateway = await startTestGateway({ SUPERGRAPH_PATH: path, SUBGRAPH_BREAKER_HALF_OPEN_MS: '1500' });
   t.after(() => gateway.stop());
   const base = new URL(gateway.url).origin;
@@ -171,10 +158,10 @@ test('logs the circuit opening, probing and closing', async (t) => {
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
   const catalog = await startSubgraph('catalog', catalogSdl, { Query: { hello: () => 'world' } });
   t.after(() => catalog.stop());
-  const dir = await tempDir();
-  t.after(() => dir.remove());
-  const path = join(dir.path, 'supergraph.graphql');
-  await replaceFile(path, compose([{ name: 'catalog', url: catalog.url, typeDefs: catalogSdl }, { name: 'inventory', url: inventory.url, typeDefs: inventorySdl }]));
+  const path = await writeSupergraph(t, [
+    { name: 'catalog', url: catalog.url, typeDefs: catalogSdl },
+    { name: 'inventory', url: inventory.url, typeDefs: inventorySdl },
+  ]);
   const gateway = await startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', SUPERGRAPH_PATH: path }), { logger });
   t.after(() => gateway.stop());
   const messages = () => lines.filter((l) => l.subgraph === 'inventory' && l.msg?.startsWith('subgraph circuit')).map((l) => l.msg);
