@@ -12,18 +12,18 @@ import type { GatewayConfig } from './config';
 import { createContext, type GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
-import { createFormatError } from './formatError';
+import { createFormatError } from './format-error';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
-import { COST_REPORT_HEADER, createCostLimitPlugin } from './plugins/costLimit';
-import { createDebugExtensions } from './plugins/debugExtensions';
-import { createErrorLoggingPlugin } from './plugins/errorLogging';
-import { createFieldRateLimitPlugin } from './plugins/fieldRateLimit';
-import { createOperationLimitsPlugin } from './plugins/operationLimits';
-import { createOperationMetricsPlugin } from './plugins/operationMetrics';
-import { createRequestIdPlugin } from './plugins/requestId';
+import { COST_REPORT_HEADER, createCostLimitPlugin } from './features/cost/plugin';
+import { createDebugExtensions } from './features/debug-extensions/plugin';
+import { createErrorLoggingPlugin } from './features/error-logging/plugin';
+import { createFieldRateLimitPlugin } from './features/field-rate-limits/plugin';
+import { createOperationLimitsPlugin } from './features/operation-limits/plugin';
+import { createOperationMetricsPlugin } from './features/operation-metrics/plugin';
+import { createRequestIdPlugin } from './features/request-id/plugin';
 import { createSandbox } from './sandbox';
 import { createSupergraphManager } from './supergraph';
-import { createSupergraphSource } from './supergraphSource';
+import { createSupergraphSource } from './supergraph-source';
 import { createRequestDeadlinePlugin, createSubgraphTrafficRegistry } from './traffic';
 
 /** Options of {@link createGateway} and {@link startGateway}. */

@@ -3,7 +3,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphManager } from '@apollo/gateway';
 import type { Logger } from '@commerce/common';
 import type { GatewayMetrics } from './metrics';
-import type { SupergraphSource } from './supergraphSource';
+import type { SupergraphSource } from './supergraph-source';
 
 /** A supergraph that passed {@link validateSupergraph}. */
 export interface ValidSupergraph {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createMemoryBudgetStore, type BudgetStore } from '../../gateway/src/cost/bucket';
 import { policyHeader, rateLimitHeader, secondsUntil } from '../../gateway/src/cost/headers';
-import { createRedisBudgetStore } from '../../gateway/src/cost/redisBucket';
+import { createRedisBudgetStore } from '../../gateway/src/cost/redis-bucket';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 const policy = { capacity: 100, refillPerSecond: 10 };

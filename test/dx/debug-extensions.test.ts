@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COST_REPORT_HEADER } from '../../gateway/src/plugins/costLimit';
+import { COST_REPORT_HEADER } from '../../gateway/src/features/cost/plugin';
 import { post, startTwoSubgraphGateway } from './gateway';
 
 const SPANNING = '{ product { name reviews } }';

@@ -4,7 +4,7 @@ import type { CompleteResponse, Logger, RawGraphQLRequest, RedisClient } from '@
 import type { GatewayConfig } from '../config';
 import type { GatewayContext } from '../context';
 import type { GatewayMetrics } from '../metrics';
-import { createResponseCachePlugin } from '../plugins/responseCache';
+import { createResponseCachePlugin } from '../features/response-cache/plugin';
 import { createHotPath } from './hot-path';
 import { createMemoryStore } from './memory-store';
 import { PURGE_PATH, createPurgeRoute } from './purge';

@@ -1,7 +1,7 @@
 import { Kind, getVariableValues, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { readCostDirectives } from './directives';
 import { actualCost, estimateCost } from './evaluate';
-import { createInputScorer } from './inputCost';
+import { createInputScorer } from './input-cost';
 import { compilePlan, type CostPlan } from './plan';
 
 /** Options of {@link createCostEstimator}. */

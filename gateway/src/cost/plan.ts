@@ -20,7 +20,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { CostDirectives, ListSizeSpec } from './directives';
-import type { InputScorer } from './inputCost';
+import type { InputScorer } from './input-cost';
 
 /**
  * The cost plan of one operation: what the estimate and the actual cost are

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@commerce/common';
-import type { GatewayContext } from '../context';
-import { isKnownCode } from '../formatError';
+import type { GatewayContext } from '../../context';
+import { isKnownCode } from '../../format-error';
 
 /** Options of {@link createErrorLoggingPlugin}. */
 export interface ErrorLoggingPluginOptions {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../context';
-import { REQUEST_ID_HEADER } from '../principal';
+import type { GatewayContext } from '../../context';
+import { REQUEST_ID_HEADER } from '../../principal';
 
 /** Echoes the request id sent to subgraphs in the `x-request-id` response header. */
 export function createRequestIdPlugin(): ApolloServerPlugin<GatewayContext> {

@@ -1,7 +1,7 @@
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
-import type { GatewayContext } from '../context';
-import { formatQueryPlan, servicesOfPlan, type QueryPlan } from './queryPlanText';
+import type { GatewayContext } from '../../context';
+import { formatQueryPlan, servicesOfPlan, type QueryPlan } from './query-plan-text';
 
 /** The request header that asks for debug extensions, e.g. `x-debug: plan,cost,cache`. */
 export const DEBUG_HEADER = 'x-debug';

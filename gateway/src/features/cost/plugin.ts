@@ -1,16 +1,16 @@
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
-import type { GatewayContext } from '../context';
-import { createMemoryBudgetStore, type BucketState, type BudgetStore } from '../cost/bucket';
-import type { CostConfig } from '../cost/config';
-import { createCostEstimator, type CostEstimator } from '../cost/estimator';
-import { policyHeader, rateLimitHeader, secondsUntil } from '../cost/headers';
-import { createCostMetrics } from '../cost/metrics';
-import { CostAnalysisError, type CostPlan } from '../cost/plan';
-import { createRedisBudgetStore } from '../cost/redisBucket';
-import { redisReady } from '../limits/redis';
-import { clientIdentity } from '../principal';
+import type { GatewayContext } from '../../context';
+import { createMemoryBudgetStore, type BucketState, type BudgetStore } from '../../cost/bucket';
+import type { CostConfig } from '../../cost/config';
+import { createCostEstimator, type CostEstimator } from '../../cost/estimator';
+import { policyHeader, rateLimitHeader, secondsUntil } from '../../cost/headers';
+import { createCostMetrics } from '../../cost/metrics';
+import { CostAnalysisError, type CostPlan } from '../../cost/plan';
+import { createRedisBudgetStore } from '../../cost/redis-bucket';
+import { redisReady } from '../../limits/redis';
+import { clientIdentity } from '../../principal';
 
 /** Request header asking for the cost report (`x-cost-estimated`/`x-cost-actual` headers and `extensions.cost`). */
 export const COST_REPORT_HEADER = 'x-cost-report';

@@ -4,11 +4,11 @@ import { Kind, getVariableValues, type GraphQLFormattedError } from 'graphql';
 import { collectFields } from 'graphql/execution/collectFields.js';
 import { Counter, type Registry } from 'prom-client';
 import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
-import type { GatewayContext } from '../context';
-import type { FieldRateLimit } from '../limits/config';
-import { FieldRateRedisStore, createFieldRateLimiter, type FieldRateGrant, type FieldRateLimiter } from '../limits/fieldRateLimiter';
-import { redisReady } from '../limits/redis';
-import { clientIdentity, type Principal } from '../principal';
+import type { GatewayContext } from '../../context';
+import type { FieldRateLimit } from '../../limits/config';
+import { FieldRateRedisStore, createFieldRateLimiter, type FieldRateGrant, type FieldRateLimiter } from '../../limits/field-rate-limiter';
+import { redisReady } from '../../limits/redis';
+import { clientIdentity, type Principal } from '../../principal';
 
 /** Options of {@link createFieldRateLimitPlugin}. */
 export interface FieldRateLimitPluginOptions {

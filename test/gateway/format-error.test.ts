@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GraphQLFormattedError } from 'graphql';
-import { createFormatError } from '../../gateway/src/formatError';
+import { createFormatError } from '../../gateway/src/format-error';
 
 const production = createFormatError({ production: true });
 const development = createFormatError({ production: false });

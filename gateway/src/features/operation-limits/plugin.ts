@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { CommerceError, type ErrorCode } from '@commerce/common';
-import type { GatewayContext } from '../context';
-import type { OperationLimits } from '../limits/config';
-import { MAX_NESTING, NestingTooDeep, measureOperations, type OperationShape } from '../limits/operationShape';
+import type { GatewayContext } from '../../context';
+import type { OperationLimits } from '../../limits/config';
+import { MAX_NESTING, NestingTooDeep, measureOperations, type OperationShape } from '../../limits/operation-shape';
 
 /** Options of {@link createOperationLimitsPlugin}. */
 export interface OperationLimitsPluginOptions {

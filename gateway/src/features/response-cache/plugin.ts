@@ -1,11 +1,11 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse, type GraphQLResponse } from '@apollo/server';
 import type { Logger } from '@commerce/common';
-import type { ResponseCacheConfig } from '../config';
-import type { GatewayContext } from '../context';
-import { cacheKey, type CacheScope } from '../cache/key';
-import type { ResponseCacheStore } from '../cache/store';
-import type { GatewayMetrics } from '../metrics';
-import type { CacheEntryInfo, HotPath } from '../cache/hot-path';
+import type { ResponseCacheConfig } from '../../config';
+import type { GatewayContext } from '../../context';
+import { cacheKey, type CacheScope } from '../../cache/key';
+import type { ResponseCacheStore } from '../../cache/store';
+import type { GatewayMetrics } from '../../metrics';
+import type { CacheEntryInfo, HotPath } from '../../cache/hot-path';
 
 /** Options of {@link createResponseCachePlugin}. */
 export interface ResponseCachePluginOptions {
