@@ -3,7 +3,7 @@ export type { ErrorCode, CommerceErrorOptions } from './errors';
 export { ConfigError, stringVar, optionalVar, intVar, boolVar, urlVar, redactUrl } from './config';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
-export { createServiceMetrics } from './metrics';
+export { createServiceMetrics, LATENCY_BUCKETS } from './metrics';
 export type { ServiceMetrics } from './metrics';
 export { createGraphQLHttpHandler, serveMetrics, readBody, send, sendValidated, etagOf, BodyTooLarge } from './http';
 export type { CompleteResponse, GraphQLHttpOptions, GraphQLParams, PrepareResult, RawGraphQLRequest } from './http';
@@ -13,3 +13,5 @@ export { stopOnSignals, loadShutdownConfig, SHUTDOWN_DEFAULTS } from './lifecycl
 export type { ShutdownConfig } from './lifecycle';
 export { createRedis } from './redis';
 export type { RedisClient } from './redis';
+export { loadTelemetryConfig, startTelemetry, tracingEnabled, withSpan, injectTraceContext, activeTraceId, continueIncomingTraces, traceRequests, SERVICE_ATTRIBUTE } from './telemetry';
+export type { Telemetry, TelemetryConfig } from './telemetry';

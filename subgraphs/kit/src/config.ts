@@ -1,4 +1,4 @@
-import { ConfigError, intVar, loadShutdownConfig, optionalVar, stringVar, type ShutdownConfig } from '@commerce/common';
+import { ConfigError, intVar, loadShutdownConfig, loadTelemetryConfig, optionalVar, stringVar, type ShutdownConfig, type TelemetryConfig } from '@commerce/common';
 import { shardMapFromEnv, type ShardMap } from './shard-map';
 
 /** Configuration of one subgraph process, parsed once from the environment. */
@@ -18,6 +18,8 @@ export interface SubgraphConfig {
   readonly production: boolean;
   /** `SHUTDOWN_TIMEOUT_MS`, `SHUTDOWN_DELAY_MS`: how a stop signal drains. */
   readonly shutdown: ShutdownConfig;
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends: where spans go (tracing is off without an endpoint). */
+  readonly telemetry: TelemetryConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,5 +40,6 @@ export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: Sha
     connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 10_000, { min: 100 }),
     production: env.NODE_ENV === 'production',
     shutdown: loadShutdownConfig(env),
+    telemetry: loadTelemetryConfig(env),
   });
 }

@@ -5,12 +5,13 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { createGraphQLHttpHandler, createLogger, createRedis, createServiceMetrics, listen, type Logger, type ServiceMetrics } from '@commerce/common';
+import { createGraphQLHttpHandler, createLogger, createRedis, createServiceMetrics, listen, startTelemetry, type Logger, type ServiceMetrics } from '@commerce/common';
 import type { SubgraphConfig } from './config';
 import { createMemoryLsnStore, createRedisLsnStore, type LsnStore } from './db/lsn-store';
 import { ShardedDb } from './db/sharded-db';
 import { createCacheTags, createCacheTagsPlugin, type CacheTags } from './cache-tags';
 import { principalFromHeaders, type Principal } from './principal';
+import { createRequestTelemetry } from './request-telemetry';
 
 /** What every resolver receives. */
 export interface SubgraphContext<L> {
@@ -56,9 +57,12 @@ function formatError(logger: Logger) {
 
 /** Builds the subgraph's Apollo Server and HTTP handler and listens on the configured port. */
 export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config: SubgraphConfig, logger: Logger = createLogger(definition.name)): Promise<RunningSubgraph> {
+  // Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed by stop().
+  const telemetry = startTelemetry(config.telemetry, definition.name);
   const metrics = createServiceMetrics(definition.name);
+  const requests = createRequestTelemetry({ service: definition.name, registry: metrics.registry, logger });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'read-your-writes positions') : undefined;
-  const lsnStore: LsnStore = redis ? createRedisLsnStore(redis, config.readYourWritesTtlMs) : createMemoryLsnStore(config.readYourWritesTtlMs);
+  const lsnStore: LsnStore = redis ? createRedisLsnStore(redis, config.readYourWritesTtlMs, undefined, definition.name) : createMemoryLsnStore(config.readYourWritesTtlMs);
   const db = new ShardedDb({
     shardMap: config.shardMap,
     subgraph: definition.name,
@@ -79,7 +83,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), createCacheTagsPlugin<SubgraphContext<L>>(schema)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), createCacheTagsPlugin<SubgraphContext<L>>(schema), requests.plugin<SubgraphContext<L>>()],
     logger,
     // The process's signal handler (runSubgraphMain) drains HTTP first, then stops Apollo once.
     stopOnTerminationSignals: false,
@@ -93,10 +97,12 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     ready: () => db.readiness(),
     async context(req: IncomingMessage) {
       const principal = principalFromHeaders(req.headers);
-      return { principal, db, loaders: definition.createLoaders(db, principal), logger, cacheTags: createCacheTags() };
+      const context = { principal, db, loaders: definition.createLoaders(db, principal), logger, cacheTags: createCacheTags() };
+      requests.attach(req, context);
+      return context;
     },
   });
-  const server = await listen(handler, { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
+  const server = await listen(requests.wrap(handler), { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
   logger.info({ url: server.url, shards: config.shardMap.shards.length }, `${definition.name} subgraph listening`);
 
   let stopping: Promise<void> | undefined;
@@ -115,6 +121,7 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
           await db.close();
           await lsnStore.close();
           redis?.disconnect();
+          await telemetry.shutdown();
         }
       })();
       return stopping;

@@ -1,4 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
+import { withSpan } from '@commerce/common';
 
 /**
  * Read-your-writes memory: after a write for a principal, the shard's WAL
@@ -52,16 +53,20 @@ return 1`;
 /**
  * Redis store shared by every subgraph process. LSNs are stored as decimal
  * strings (they fit in a double only up to 2^53; Lua compares numbers, which
- * is exact for WAL positions below 8 PiB of WAL).
+ * is exact for WAL positions below 8 PiB of WAL). `service` (the subgraph)
+ * names the Redis calls' spans.
  */
-export function createRedisLsnStore(redis: Redis | Cluster, ttlMs: number, prefix = 'ryw:'): LsnStore {
+export function createRedisLsnStore(redis: Redis | Cluster, ttlMs: number, prefix = 'ryw:', service = 'subgraph'): LsnStore {
   const key = (principal: string, shard: number) => `${prefix}{${principal}}:${shard}`;
+  // A client span per command when tracing is on (the key names a user: it stays out of the span).
+  const traced = <T>(command: string, shard: number, fn: () => Promise<T>) =>
+    withSpan(service, `redis ${command}`, { 'db.system.name': 'redis', 'db.operation.name': command, 'commerce.db.shard': shard }, fn);
   return {
     async record(principal, shard, lsn) {
-      await redis.eval(RECORD_MAX, 1, key(principal, shard), lsn.toString(), String(ttlMs));
+      await traced('EVAL', shard, () => redis.eval(RECORD_MAX, 1, key(principal, shard), lsn.toString(), String(ttlMs)));
     },
     async required(principal, shard) {
-      const value = await redis.get(key(principal, shard));
+      const value = await traced('GET', shard, () => redis.get(key(principal, shard)));
       return value === null ? undefined : BigInt(value);
     },
     async close() {},

@@ -1,4 +1,6 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS } from '@commerce/common';
+import type { DbNode } from './node';
 
 export type DbMetrics = ReturnType<typeof createDbMetrics>;
 
@@ -8,6 +10,13 @@ export function createDbMetrics(registry: Registry) {
       name: 'db_statements_total',
       help: 'SQL statements sent by request handling, by subgraph, shard and role (primary|replica)',
       labelNames: ['subgraph', 'shard', 'role'] as const,
+      registers: [registry],
+    }),
+    statementDuration: new Histogram({
+      name: 'db_statement_duration_seconds',
+      help: 'Time from sending a SQL statement (waiting for a pooled connection included) to its result, by subgraph, shard and role',
+      labelNames: ['subgraph', 'shard', 'role'] as const,
+      buckets: [...LATENCY_BUCKETS],
       registers: [registry],
     }),
     replicaFailures: new Counter({
@@ -53,4 +62,27 @@ export function createDbMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+}
+
+/** The pool of one Postgres server, as its gauges read it. */
+type PooledNode = Pick<DbNode, 'shard' | 'role' | 'label' | 'pool'>;
+
+/**
+ * Pool usage per server, read from node-postgres when `/metrics` is scraped:
+ * open connections, idle ones, and statements waiting for a free one.
+ */
+export function registerPoolGauges(registry: Registry, subgraph: string, nodes: readonly PooledNode[]): void {
+  const gauge = (name: string, help: string, read: (pool: DbNode['pool']) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['subgraph', 'shard', 'role', 'node'] as const,
+      registers: [registry],
+      collect() {
+        for (const node of nodes) this.set({ subgraph, shard: String(node.shard), role: node.role, node: node.label }, read(node.pool));
+      },
+    });
+  gauge('db_pool_connections', 'Open connections of the pool of one Postgres server (busy and idle)', (pool) => pool.totalCount);
+  gauge('db_pool_idle_connections', 'Idle connections of the pool of one Postgres server', (pool) => pool.idleCount);
+  gauge('db_pool_waiting_queries', 'Statements waiting for a free connection of the pool of one Postgres server', (pool) => pool.waitingCount);
 }

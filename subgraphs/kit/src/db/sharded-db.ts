@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import type { Logger } from '@commerce/common';
+import { tracingEnabled, withSpan, type Logger } from '@commerce/common';
+import { performance } from 'node:perf_hooks';
 import { bucketOf } from '../ids';
 import type { ShardMap } from '../shard-map';
 import type { LsnStore } from './lsn-store';
 import { checkShards, markPrimaryDown, type ShardNodes } from './health-check';
 import { parseLsn } from './lsn';
-import { createDbMetrics, type DbMetrics } from './metrics';
+import { createDbMetrics, registerPoolGauges, type DbMetrics } from './metrics';
 import { checkout, createNode, isConnectionLost, isServerFailure, type DbNode, type NodeOptions } from './node';
 import { PrimaryPositions } from './replica-lag';
 import { databaseUnavailable } from './unavailable';
@@ -30,6 +31,26 @@ export interface ShardedDbOptions {
   statementTimeoutMs?: number;
   /** Longest wait for a connection (new or from the busy pool). Default 10000 ms. */
   connectTimeoutMs?: number;
+}
+
+/** The statement's first keyword (SELECT, INSERT, BEGIN…), the span's name and `db.operation.name`. */
+function operationOf(text: string): string {
+  return /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
+}
+
+/** Longest statement text put in a span. */
+const MAX_STATEMENT_TEXT = 1000;
+
+function statementAttributes(node: DbNode, text: string) {
+  return {
+    'db.system': 'postgresql',
+    'db.system.name': 'postgresql',
+    'db.operation.name': operationOf(text),
+    'db.statement': text.length > MAX_STATEMENT_TEXT ? `${text.slice(0, MAX_STATEMENT_TEXT)}…` : text,
+    'commerce.db.shard': node.shard,
+    'commerce.db.role': node.role,
+    'commerce.db.node': node.label,
+  };
 }
 
 /** Runs statements; every statement is counted in `db_statements_total`. */
@@ -84,6 +105,7 @@ export class ShardedDb {
       positions: new PrimaryPositions(keepMs),
     }));
     this.shardCount = this.shards.length;
+    registerPoolGauges(options.registry, options.subgraph, this.shards.flatMap((s) => [s.primary, ...s.replicas]));
   }
 
   /** Probes every server once, then keeps probing in the background. */
@@ -209,9 +231,23 @@ export class ShardedDb {
     await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
   }
 
+  /**
+   * Sends one statement: counted, timed (`db_statement_duration_seconds`) and,
+   * when tracing is on, a client span naming the shard and role with the
+   * statement's text (placeholders only: parameter values never go in a span).
+   */
   private async run<R extends pg.QueryResultRow>(runner: pg.Pool | pg.PoolClient, node: DbNode, text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
-    this.metrics.statements.inc({ subgraph: this.options.subgraph, shard: String(node.shard), role: node.role });
-    return runner.query<R>(text, params);
+    const labels = { subgraph: this.options.subgraph, shard: String(node.shard), role: node.role };
+    this.metrics.statements.inc(labels);
+    const started = performance.now();
+    const query = () => runner.query<R>(text, params);
+    try {
+      // Tested first so that with tracing off not even the span's name and attributes are built.
+      if (!tracingEnabled()) return await query();
+      return await withSpan(this.options.subgraph, `${operationOf(text)} shard${node.shard} ${node.role}`, statementAttributes(node, text), query);
+    } finally {
+      this.metrics.statementDuration.observe(labels, (performance.now() - started) / 1000);
+    }
   }
 
   /**
