@@ -3,7 +3,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
+import { continueIncomingTraces, createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
 import { createResponseCache } from './cache';
 import { clusterMetricsText } from './cluster';
 import { createPersistedDocuments } from './persisted';
@@ -225,7 +225,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   await gateway.start();
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
-    listening = await listen(gateway.handler, { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
+    // With tracing on, a request's spans (Apollo's gateway.request, plan, fetches) join the client's traceparent.
+    listening = await listen(continueIncomingTraces(gateway.handler), { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
   } catch (error) {
     await gateway.stop();
     throw error;
