@@ -3,6 +3,7 @@ import { ConfigError, boolVar, intVar, loadShutdownConfig, optionalVar, redactUr
 import { loadCostConfig, type CostConfig } from './cost/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 import { loadSubgraphTrafficConfig, type SubgraphTrafficConfig } from './traffic/config';
+import { loadTelemetryConfig, type TelemetryConfig } from '@commerce/common';
 
 type Env = Record<string, string | undefined>;
 
@@ -67,6 +68,8 @@ export interface GatewayConfig {
   readonly fieldRateLimits: readonly FieldRateLimit[];
   /** `SHUTDOWN_TIMEOUT_MS`, `SHUTDOWN_DELAY_MS`: how a stop signal drains (see README "Failure behaviour: processes and shutdown"). */
   readonly shutdown: ShutdownConfig;
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends: where spans go (tracing is off without an endpoint). */
+  readonly telemetry: TelemetryConfig;
 }
 
 export interface PersistedConfig {
@@ -228,5 +231,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     operationLimits: loadOperationLimits(env),
     fieldRateLimits: loadFieldRateLimits(env),
     shutdown: loadShutdownConfig(env),
+    telemetry: loadTelemetryConfig(env),
   });
 }
