@@ -2,7 +2,7 @@ import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { EventEmitter } from 'node:events';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, type Dispatcher } from 'undici';
-import { CommerceError } from '@commerce/common';
+import { CommerceError, injectTraceContext } from '@commerce/common';
 import { takeCallHints } from './traffic/call-hints';
 import { subgraphError } from './traffic/errors';
 
@@ -140,6 +140,8 @@ export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs, dedu
   const inFlight = new Map<string, Promise<FetcherResponse>>();
   return (url, init = {}) => {
     const { deadline, operation } = takeCallHints(init.headers as Record<string, string> | undefined);
+    // The active span (the traffic policies' attempt span) becomes the subgraph's parent; nothing while tracing is off.
+    if (init.headers) injectTraceContext(init.headers as Record<string, string>);
     const key = deduplicate ? dedupeKey(url, init, operation) : undefined;
     if (key === undefined) return fetchOnce(url, init, deadline);
     let shared = inFlight.get(key);

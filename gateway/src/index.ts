@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { runClusterPrimary } from './cluster';
-import { createLogger, stopOnSignals } from '@commerce/common';
+import { createLogger, startTelemetry, stopOnSignals } from '@commerce/common';
 import { loadGatewayConfig } from './config';
 import { startGateway } from './server';
 
@@ -20,9 +20,12 @@ async function main(): Promise<void> {
     runClusterPrimary(config.workers, logger, config.shutdown.delayMs + config.shutdown.timeoutMs + 10_000);
     return;
   }
+  // Before the gateway starts, so that its requests are traced (only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+  const telemetry = startTelemetry(config.telemetry, 'gateway');
   const running = await startGateway(config, { logger });
   logger.info({ url: running.url, production: config.production }, 'gateway listening');
-  stopOnSignals(running.stop, logger, 'gateway', config.shutdown);
+  // Spans still batched are flushed once the requests in flight are done.
+  stopOnSignals(() => running.stop().finally(() => telemetry.shutdown()), logger, 'gateway', config.shutdown);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

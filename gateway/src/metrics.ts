@@ -1,5 +1,5 @@
-import { Counter, Gauge } from 'prom-client';
-import { createServiceMetrics, type ServiceMetrics } from '@commerce/common';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { LATENCY_BUCKETS, createServiceMetrics, type ServiceMetrics } from '@commerce/common';
 
 /** Outcome of one subgraph fetch, the `result` label of `gateway_subgraph_requests_total`. */
 export type SubgraphResult = 'ok' | 'graphql_error' | 'http_error' | 'invalid_response' | 'timeout' | 'unavailable';
@@ -38,6 +38,8 @@ export interface GatewayMetrics extends ServiceMetrics {
   subgraphRetryBudgetExhausted: Counter<'subgraph'>;
   /** Subgraph calls the gateway refused to make, by reason: circuit_open, concurrency_limit, deadline. */
   subgraphRejected: Counter<'subgraph' | 'reason'>;
+  /** Duration of each attempt of a subgraph call that reached the subgraph, by outcome (ok or the failure's reason). */
+  subgraphFetchDuration: Histogram<'subgraph' | 'outcome'>;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {
@@ -130,6 +132,13 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_subgraph_rejected_total',
       help: 'Subgraph calls refused without reaching the subgraph, by reason (circuit_open, concurrency_limit, deadline)',
       labelNames: ['subgraph', 'reason'] as const,
+      registers,
+    }),
+    subgraphFetchDuration: new Histogram({
+      name: 'gateway_subgraph_fetch_duration_seconds',
+      help: 'Duration of each attempt of a subgraph call (response body included), by subgraph and outcome (ok, or why it failed: connection_failed, timeout, deadline, bad_status, invalid_response)',
+      labelNames: ['subgraph', 'outcome'] as const,
+      buckets: [...LATENCY_BUCKETS],
       registers,
     }),
     operations: new Counter({

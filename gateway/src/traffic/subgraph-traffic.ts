@@ -14,7 +14,9 @@ import {
   type CircuitBreakerPolicy,
   type RetryPolicy,
 } from 'cockatiel';
-import { CommerceError, type Logger } from '@commerce/common';
+import { performance } from 'node:perf_hooks';
+import { CommerceError, tracingEnabled, withSpan, type Logger } from '@commerce/common';
+import type { Span } from '@opentelemetry/api';
 import type { GatewayMetrics } from '../metrics';
 import type { SubgraphPolicyConfig } from './config';
 import { atPath, isRetryableFailure, isSubgraphFailure, subgraphError } from './errors';
@@ -46,7 +48,7 @@ export interface SubgraphTrafficOptions {
   retryBackoffMs: number;
   /** The subgraph's retry budget. */
   budget: RetryBudget;
-  metrics: Pick<GatewayMetrics, 'subgraphBreakerState' | 'subgraphRetries' | 'subgraphRetryBudgetExhausted' | 'subgraphRejected'>;
+  metrics: Pick<GatewayMetrics, 'subgraphBreakerState' | 'subgraphRetries' | 'subgraphRetryBudgetExhausted' | 'subgraphRejected' | 'subgraphFetchDuration'>;
   logger: Logger;
 }
 
@@ -55,6 +57,12 @@ class RetryRequested extends Error {
   constructor(readonly failure: unknown) {
     super('retry requested');
   }
+}
+
+/** The `outcome` of a failed attempt: the failure's reason (timeout, bad_status…), else `error`. */
+function outcomeOf(error: unknown): string {
+  const reason = error instanceof CommerceError ? (error.extensions as { reason?: unknown }).reason : undefined;
+  return typeof reason === 'string' ? reason : 'error';
 }
 
 function breakerState(state: CircuitState): BreakerState {
@@ -126,7 +134,7 @@ export class SubgraphTraffic {
         throw subgraphError(this.name, 'deadline');
       }
       try {
-        return await this.#admit(() => this.#breaker.execute(attempt), call.deadline);
+        return await this.#admit(() => this.#breaker.execute(() => this.#attempt(attempt, retries + 1)), call.deadline);
       } catch (error) {
         if (!call.retryable || retries >= policy.retries || !isRetryableFailure(error) || Date.now() >= call.deadline) throw error;
         if (!budget.withdraw()) {
@@ -141,6 +149,30 @@ export class SubgraphTraffic {
     } catch (error) {
       throw this.#failure(error instanceof RetryRequested ? error.failure : error, call);
     }
+  }
+
+  /**
+   * One exchange with the subgraph, timed in `gateway_subgraph_fetch_duration_seconds`
+   * by outcome and, when tracing is on, in a client span (subgraph, attempt, outcome)
+   * that is active while the fetcher runs, so the request carries its `traceparent`.
+   */
+  #attempt<T>(attempt: () => Promise<T>, number: number): Promise<T> {
+    const { subgraphFetchDuration } = this.#options.metrics;
+    const run = async (span: Span | undefined): Promise<T> => {
+      const started = performance.now();
+      let outcome = 'ok';
+      try {
+        return await attempt();
+      } catch (error) {
+        outcome = outcomeOf(error);
+        throw error;
+      } finally {
+        span?.setAttribute('commerce.outcome', outcome);
+        subgraphFetchDuration.observe({ subgraph: this.name, outcome }, (performance.now() - started) / 1000);
+      }
+    };
+    if (!tracingEnabled()) return run(undefined);
+    return withSpan('gateway', `subgraph ${this.name}`, { 'commerce.subgraph': this.name, 'commerce.attempt': number }, run);
   }
 
   /** Takes a bulkhead slot; a call that has to queue gives up its place at the deadline. */
