@@ -22,6 +22,10 @@ interface RequestRecord {
   operationName?: string;
 }
 
+/** Where a GraphQL context holds its request's record. */
+const RECORD = Symbol('request telemetry');
+type Holder = { [RECORD]?: RequestRecord };
+
 /** The gateway's request id is reused in log lines only if it is short and plain. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -56,7 +60,6 @@ export function createRequestTelemetry({ service, registry, logger, graphqlPath 
     return known.has(path) ? path : 'other';
   };
   const byRequest = new WeakMap<IncomingMessage, RequestRecord>();
-  const byContext = new WeakMap<object, RequestRecord>();
 
   function measured(handler: RequestListener): RequestListener {
     return (req, res) => {
@@ -85,14 +88,15 @@ export function createRequestTelemetry({ service, registry, logger, graphqlPath 
     wrap: (handler) => traceRequests(service, measured(handler), routeOf),
     attach(req, context) {
       const record = byRequest.get(req);
-      if (record) byContext.set(context, record);
+      // A property, not a WeakMap entry: Apollo Server hands plugins a shallow copy of the context.
+      if (record) (context as Holder)[RECORD] = record;
     },
     plugin<T extends BaseContext>(): ApolloServerPlugin<T> {
       return {
         async requestDidStart() {
           return {
             async didResolveOperation({ contextValue, operationName }) {
-              const record = byContext.get(contextValue);
+              const record = (contextValue as Holder)[RECORD];
               if (record && operationName) record.operationName = operationName;
             },
           };
