@@ -9,7 +9,8 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+/** Environment variables as a service reads them (`process.env`, or a test's object): the one Env type. */
+export type Env = Record<string, string | undefined>;
 
 export function stringVar(env: Env, name: string, fallback: string): string {
   const raw = env[name];

@@ -36,10 +36,11 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
    */
   prepare?: (params: GraphQLParams, req: IncomingMessage) => PrepareResult | Promise<PrepareResult>;
   /**
-   * May answer a GraphQL request before anything else runs (an in-memory
-   * response cache keyed by the request's exact bytes); returns true if it did.
+   * May answer a GraphQL request after `prepare` and before Apollo Server runs
+   * (an in-memory response cache keyed by the request's exact bytes), with the
+   * request's context already built; returns (or resolves to) true if it did.
    */
-  shortcut?: (req: IncomingMessage, res: ServerResponse, raw: RawGraphQLRequest) => boolean;
+  shortcut?: (req: IncomingMessage, res: ServerResponse, raw: RawGraphQLRequest, context: TContext) => boolean | Promise<boolean>;
   /** Sees every complete GraphQL response, with the context Apollo Server ran it with. */
   onResponse?: (req: IncomingMessage, raw: RawGraphQLRequest, context: TContext | undefined, response: CompleteResponse) => void;
   /** Extra routes (exact path → handler), checked before the GraphQL path. */
@@ -224,7 +225,14 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
       if (nestsDeeperThan(variables, maxJsonDepth) || nestsDeeperThan(extensions, maxJsonDepth)) return tooDeep(res);
     }
     const received: RawGraphQLRequest = { search, body: raw };
-    if (options.shortcut?.(req, res, received)) return res.statusCode;
+    // Built once, before anything may answer; a failure is reported by Apollo Server as the context's error.
+    let context: TContext | undefined;
+    let contextError: unknown;
+    try {
+      context = await options.context(req);
+    } catch (error) {
+      contextError = error;
+    }
     if (options.prepare) {
       const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
       const params: GraphQLParams | undefined = req.method === 'GET' ? paramsFromSearch(search) : isObject ? (body as GraphQLParams) : undefined;
@@ -241,14 +249,20 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         }
       }
     }
+    if (context !== undefined && options.shortcut) {
+      const answered = options.shortcut(req, res, received, context);
+      if (answered === true || (answered !== false && (await answered))) return res.statusCode;
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    let context: TContext | undefined;
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-      context: async () => (context = await options.context(req)),
+      context: async () => {
+        if (context === undefined) throw contextError;
+        return context;
+      },
     });
     const status = response.status ?? 200;
     for (const [key, value] of response.headers) res.setHeader(key, value);

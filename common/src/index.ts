@@ -1,6 +1,7 @@
 export { ERROR_CODES, CommerceError, badUserInput, notFound, errorBody } from './errors';
 export type { ErrorCode, CommerceErrorOptions } from './errors';
 export { ConfigError, stringVar, optionalVar, intVar, boolVar, urlVar, redactUrl } from './config';
+export type { Env } from './config';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { createServiceMetrics, LATENCY_BUCKETS } from './metrics';

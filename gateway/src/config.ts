@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { ConfigError, boolVar, intVar, loadShutdownConfig, optionalVar, redactUrl, stringVar, type ShutdownConfig } from '@commerce/common';
+import { ConfigError, boolVar, intVar, loadShutdownConfig, optionalVar, redactUrl, stringVar, type ShutdownConfig, type Env } from '@commerce/common';
 import { loadCostConfig, type CostConfig } from './cost/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 import { loadSubgraphTrafficConfig, type SubgraphTrafficConfig } from './traffic/config';
 import { loadTelemetryConfig, type TelemetryConfig } from '@commerce/common';
 
-type Env = Record<string, string | undefined>;
 
 /** Where the supergraph SDL comes from. */
 export type SupergraphSource =

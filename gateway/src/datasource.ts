@@ -5,7 +5,6 @@ import { CommerceError, ERROR_CODES, type ErrorCode, type Logger } from '@commer
 import type { GatewayContext } from './context';
 import type { SubgraphResult } from './metrics';
 import { collectTags } from './cache/collector';
-import { principalHeaders } from './principal';
 import { requestDeadline, type SubgraphCall, type SubgraphTraffic } from './traffic';
 import { attachCallHints } from './traffic/call-hints';
 import { subgraphError } from './traffic/errors';
@@ -23,6 +22,8 @@ export interface SubgraphDataSourceOptions {
   url: string;
   /** See createSubgraphFetcher. */
   fetcher: Base['fetcher'];
+  /** Headers every fetch of a request carries (the pipeline's `subgraphHeaders`: the caller, the request id). */
+  headers: (context: GatewayContext) => Readonly<Record<string, string>>;
   /** `gateway_subgraph_requests_total`. */
   requests: Counter<'subgraph' | 'result'>;
   /** The subgraph's timeout, retry, breaker and concurrency policies. */
@@ -65,7 +66,7 @@ function responsePath(path: readonly (string | number)[] | undefined, query: str
 }
 
 /**
- * One subgraph: forwards the principal, runs every call under the
+ * One subgraph: forwards the pipeline's subgraph headers (the caller), runs every call under the
  * subgraph's traffic policies, counts every fetch by result, and
  * turns every transport failure into a CommerceError naming the service.
  */
@@ -79,7 +80,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   /** Plan warm-up requests never reach a subgraph; client requests go through the traffic policies. */
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
-    if ((options.context as Partial<GatewayContext>).warmup) return { data: null };
+    // Warm-up runs the plan stage only.
+    if ((options.context as Partial<GatewayContext>).phase === 'warmup') return { data: null };
     // Health checks and schema loads (the kinds without an incoming request) are not client traffic.
     if (!('incomingRequestContext' in options)) return super.process(options);
     const { traffic, requestTimeoutMs } = this.#options;
@@ -97,9 +99,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const headers = options.request.http?.headers;
     if (!headers) return;
     headers.delete(TRACE_HEADER);
-    const principal = (options.context as Partial<GatewayContext>).principal;
-    if (principal) {
-      for (const [name, value] of Object.entries(principalHeaders(principal))) headers.set(name, value);
+    const context = options.context as Partial<GatewayContext>;
+    if (context.principal) {
+      for (const [name, value] of Object.entries(this.#options.headers(context as GatewayContext))) headers.set(name, value);
     }
     // For the fetcher: it cuts the call at the request's deadline and shares only a query's calls.
     if ('incomingRequestContext' in options) {

@@ -2,29 +2,31 @@ import type { RequestListener } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { continueIncomingTraces, createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
-import { createResponseCache } from './cache';
 import { clusterMetricsText } from './cluster';
-import { createPersistedDocuments } from './persisted';
 import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
-import { createContext, type GatewayContext } from './context';
+import type { GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './format-error';
+import { useCostLimits } from './features/cost';
+import { useDebugExtensions } from './features/debug-extensions';
+import { useErrorLogging } from './features/error-logging';
+import { useFieldRateLimits } from './features/field-rate-limits';
+import { useIdentity } from './features/identity';
+import { useOperationLimits } from './features/operation-limits';
+import { useOperationMetrics } from './features/operation-metrics';
+import { usePersistedDocuments } from './features/persisted-documents';
+import { createPipeline } from './features/pipeline';
+import { useRequestDeadline } from './features/request-deadline';
+import { useRequestId } from './features/request-id';
+import { useResponseCache } from './features/response-cache';
+import { useSandbox } from './features/sandbox';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
-import { COST_REPORT_HEADER, createCostLimitPlugin } from './features/cost/plugin';
-import { createDebugExtensions } from './features/debug-extensions/plugin';
-import { createErrorLoggingPlugin } from './features/error-logging/plugin';
-import { createFieldRateLimitPlugin } from './features/field-rate-limits/plugin';
-import { createOperationLimitsPlugin } from './features/operation-limits/plugin';
-import { createOperationMetricsPlugin } from './features/operation-metrics/plugin';
-import { createRequestIdPlugin } from './features/request-id/plugin';
-import { createSandbox } from './sandbox';
 import { createSupergraphManager } from './supergraph';
 import { createSupergraphSource } from './supergraph-source';
-import { createRequestDeadlinePlugin, createSubgraphTrafficRegistry } from './traffic';
+import { createSubgraphTrafficRegistry } from './traffic';
 
 /** Options of {@link createGateway} and {@link startGateway}. */
 export interface GatewayOptions {
@@ -71,13 +73,36 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   // Timeouts, retries, breakers and concurrency limits per subgraph name, kept across supergraph reloads.
   const traffic = createSubgraphTrafficRegistry({ config: config.subgraphTraffic, metrics, logger });
   const apolloLogger = logger.child({ component: 'apollo' });
-  // The cost plugin reports estimated/actual cost only when asked with its header.
-  const debug = config.debugExtensions ? createDebugExtensions({ companionHeaders: { [COST_REPORT_HEADER]: '1' } }) : undefined;
-  const sandbox = config.sandbox ? createSandbox({ debugHeaders: debug?.requestHeaders ?? null }) : undefined;
   // One Redis connection for everything the gateway shares between instances.
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'gateway') : undefined;
-  const responseCache = createResponseCache(config, redis, metrics, logger);
-  const persisted = createPersistedDocuments(config, redis, metrics, logger, () => responseCache.clearHotPath());
+  const shared = { redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger };
+  const formatError = createFormatError({ production: config.production });
+
+  // The request pipeline (DESIGN §5.0, README "Architecture"): the features in the order they see a request.
+  const identity = useIdentity();
+  const responseCache = useResponseCache({ config, redis, metrics, logger });
+  const persisted = usePersistedDocuments({ config, redis, metrics, logger, onManifestChange: () => responseCache.clearHotPath() });
+  const debug = config.debugExtensions ? useDebugExtensions() : undefined;
+  const pipeline = createPipeline({
+    identity,
+    formatError,
+    features: [
+      useRequestId(),
+      identity,
+      useSandbox({ enabled: config.sandbox, debugHeaders: debug?.debug.requestHeaders ?? null }),
+      useRequestDeadline(config.subgraphTraffic.requestTimeoutMs),
+      useErrorLogging(logger),
+      persisted,
+      responseCache,
+      // Shape limits (before validation), then field rate limits, then cost: all refuse before planning, hits included.
+      useOperationLimits(config.operationLimits),
+      useFieldRateLimits({ limits: config.fieldRateLimits, ...shared }),
+      useCostLimits({ config: config.cost, ...shared }),
+      useOperationMetrics(metrics),
+      // Last: it reads the other features' results when the response is serialized.
+      ...(debug ? [debug] : []),
+    ],
+  });
 
   const gateway = new ApolloGateway({
     supergraphSdl: createSupergraphManager({
@@ -90,7 +115,13 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       new SubgraphDataSource({
         name,
         url: config.subgraphUrls[name] ?? url ?? '',
-        fetcher: createSubgraphFetcher({ serviceName: name, dispatcher: agent, timeoutMs: traffic.policyOf(name).timeoutMs, deduplicate: config.subgraphDeduplication }),
+        fetcher: createSubgraphFetcher({
+          serviceName: name,
+          dispatcher: agent,
+          timeoutMs: traffic.policyOf(name).timeoutMs,
+          deduplicate: config.subgraphDeduplication,
+        }),
+        headers: pipeline.subgraphHeaders,
         requests: metrics.subgraphRequests,
         traffic: traffic.forSubgraph(name),
         requestTimeoutMs: config.subgraphTraffic.requestTimeoutMs,
@@ -99,7 +130,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     logger: apolloLogger,
     queryPlannerConfig: { cache: createPlanCache(metrics.planCache) },
     __exposeQueryPlanExperimental: false,
-    ...(debug ? { experimental_didResolveQueryPlan: debug.didResolveQueryPlan } : {}),
+    ...(debug ? { experimental_didResolveQueryPlan: debug.debug.didResolveQueryPlan } : {}),
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -110,25 +141,12 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: !config.fieldSuggestions,
-    formatError: createFormatError({ production: config.production }),
+    formatError,
     stopOnTerminationSignals: false,
     // The token limit is the parser's: a huge document is refused while it is read (MAX_TOKENS_EXCEEDED, see formatError).
     parseOptions: config.operationLimits.maxTokens > 0 ? { maxTokens: config.operationLimits.maxTokens } : {},
-    persistedQueries: persisted.apollo,
-    plugins: [
-      sandbox ? sandbox.plugin : ApolloServerPluginLandingPageDisabled(),
-      createOperationMetricsPlugin({ operations: metrics.operations }),
-      createRequestIdPlugin(),
-      createRequestDeadlinePlugin({ timeoutMs: config.subgraphTraffic.requestTimeoutMs }),
-      createErrorLoggingPlugin({ logger }),
-      // Shape limits (before validation), then field rate limits, then cost: all refuse before planning.
-      createOperationLimitsPlugin({ limits: config.operationLimits }),
-      createFieldRateLimitPlugin({ limits: config.fieldRateLimits, redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger }),
-      createCostLimitPlugin({ config: config.cost, redis, keyPrefix: config.redisKeyPrefix, registry: metrics.registry, logger }),
-      ...responseCache.plugins,
-      // Last by convention; it reads other plugins' results when the response is serialized anyway.
-      ...(debug ? [debug.plugin] : []),
-    ],
+    persistedQueries: persisted.documents.apollo,
+    plugins: pipeline.plugins,
   });
 
   let state: Lifecycle = { phase: 'initialized' };
@@ -140,15 +158,15 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       gateway.onSchemaLoadOrUpdate((update) => {
         apiSchema = update.apiSchema;
         responseCache.clearHotPath();
-        setImmediate(() => state.phase === 'started' && void persisted.warmUp(apollo, update.apiSchema).catch(() => undefined));
+        setImmediate(() => state.phase === 'started' && void persisted.documents.warmUp(apollo, update.apiSchema).catch(() => undefined));
       });
       await apollo.start();
       // Ready only once every trusted document is planned, so no first request pays for planning.
-      if (apiSchema) await persisted.warmUp(apollo, apiSchema);
+      if (apiSchema) await persisted.documents.warmUp(apollo, apiSchema);
       state = { phase: 'started' };
     } catch (error) {
       state = { phase: 'stopped' };
-      persisted.close();
+      await pipeline.close();
       await agent.close();
       redis?.disconnect();
       throw error;
@@ -159,8 +177,7 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
     try {
       if (wasStarted) await apollo.stop();
     } finally {
-      persisted.close();
-      responseCache.close();
+      await pipeline.close();
       await agent.close();
       redis?.disconnect();
       state = { phase: 'stopped' };
@@ -206,11 +223,17 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({ apollo, context: createContext, metrics, ready, bodyLimit: config.bodyLimitBytes, routes: { ...responseCache.routes, ...sandbox?.routes, '/ready/subgraphs': traffic.healthRoute },
-      prepare: persisted.prepare,
+    handler: createGraphQLHttpHandler<GatewayContext>({
+      apollo,
+      context: pipeline.context,
+      metrics,
+      ready,
+      bodyLimit: config.bodyLimitBytes,
+      routes: { ...pipeline.routes, '/ready/subgraphs': traffic.healthRoute },
+      prepare: pipeline.prepare,
       metricsText: clusterMetricsText(metrics.registry),
-      shortcut: responseCache.shortcut,
-      onResponse: responseCache.onResponse,
+      shortcut: pipeline.shortcut,
+      onResponse: pipeline.onResponse,
     }),
     metrics,
     ready,

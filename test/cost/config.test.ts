@@ -7,9 +7,11 @@ import { hashApiKey } from '../../gateway/src/principal';
 const load = (env: Record<string, string>) => loadGatewayConfig({ NODE_ENV: 'test', ...env });
 
 describe('cost and limit configuration', () => {
-  it('has defaults that let the deep query of the README through', () => {
+  it('enforces cost limits by default, with defaults that let the deep query of the README through', () => {
     const config = load({});
-    assert.equal(config.cost.mode, 'measure');
+    assert.equal(config.cost.mode, 'enforce');
+    assert.equal(config.cost.leasePercent, 1);
+    assert.equal(config.cost.leaseMs, 1000);
     assert.equal(config.cost.maxCost, 20_000);
     assert.deepEqual(config.cost.budget, { capacity: 100_000, refillPerSecond: 2_000 });
     assert.equal(config.cost.defaultListSize, 10);
@@ -26,7 +28,10 @@ describe('cost and limit configuration', () => {
   });
 
   it('parses budget overrides, hashing API keys', () => {
-    const { overrides } = load({ COST_BUDGET_OVERRIDES: 'apikey:s3cret=key=500000/10000, user:usr_42=200000/0.5, ip:10.0.0.1=1000/1' }).cost;
+    const raw = 'apikey:s3cret=key=500000/10000, user:usr_42=200000/0.5, ip:10.0.0.1=1000/1';
+    // A bucket below COST_MAX is refused only when enforcing (its client could never run a maximal operation).
+    assert.throws(() => load({ COST_BUDGET_OVERRIDES: raw }), /ip:10\.0\.0\.1\) capacity 1000 is below COST_MAX/);
+    const { overrides } = load({ COST_MODE: 'measure', COST_BUDGET_OVERRIDES: raw }).cost;
     assert.deepEqual(overrides.get(`apikey:${hashApiKey('s3cret=key')}`), { capacity: 500_000, refillPerSecond: 10_000 });
     assert.deepEqual(overrides.get('user:usr_42'), { capacity: 200_000, refillPerSecond: 0.5 });
     assert.deepEqual(overrides.get('ip:10.0.0.1'), { capacity: 1000, refillPerSecond: 1 });
@@ -46,6 +51,9 @@ describe('cost and limit configuration', () => {
     [{ COST_MODE: 'enforce', COST_MAX: '500', COST_BUDGET_CAPACITY: '1000', COST_BUDGET_OVERRIDES: 'apikey:hidden=100/1' }, /COST_BUDGET_OVERRIDES \(apikey:\*\*\*\) capacity 100/],
     [{ COST_BUDGET_OVERRIDES: 'apikey:hidden' }, /got "apikey:\*\*\*"/],
     [{ COST_BUDGET_OVERRIDES: 'user:a=1/1,user:a=2/2' }, /names "user:a=2\/2" twice/],
+    [{ COST_BUDGET_LEASE_PERCENT: '60' }, /COST_BUDGET_LEASE_PERCENT must be at most 50, got "60"/],
+    [{ COST_BUDGET_LEASE_PERCENT: '0' }, /COST_BUDGET_LEASE_PERCENT must be a number > 0, got "0"/],
+    [{ COST_BUDGET_LEASE_MS: '5' }, /COST_BUDGET_LEASE_MS must be >= 10/],
     [{ FIELD_RATE_LIMITS: 'placeOrder=5/1m' }, /FIELD_RATE_LIMITS entries must look like Mutation.placeOrder=30\/1m@principal/],
     [{ FIELD_RATE_LIMITS: 'Mutation.placeOrder=0/1m@ip' }, /needs a max and a window above 0/],
     [{ MAX_QUERY_DEPTH: '-1' }, /MAX_QUERY_DEPTH must be >= 0, got -1/],

@@ -1,9 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { etagOf, sendValidated, type CompleteResponse, type Logger, type RawGraphQLRequest, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../context';
+import type { CachedResponse, OperationFacts } from '../features/feature';
 import type { GatewayMetrics } from '../metrics';
-import { REQUEST_ID_HEADER } from '../principal';
+import { COST_REPORT_HEADER } from '../features/cost/plugin';
+import { DEBUG_HEADER } from '../features/debug-extensions/plugin';
+import { CACHE_STATUS_HEADER } from '../features/response-cache/plugin';
+import { SESSION_ID_HEADER, USER_ID_HEADER } from '../principal';
 import { TaggedLru } from './tagged-lru';
 
 /** What the response cache tells the hot path about a response it stored or served. */
@@ -15,6 +19,8 @@ export interface CacheEntryInfo {
 }
 
 interface HotEntry extends CacheEntryInfo {
+  /** What the policies check on a hit, instead of parsing and planning the operation again. */
+  facts: OperationFacts;
   /** The response bytes, encoded once. */
   body: Buffer;
   contentLength: string;
@@ -26,14 +32,15 @@ interface HotEntry extends CacheEntryInfo {
 type Invalidation = { tags: readonly string[] } | { types: readonly string[] } | { all: true };
 
 // Request headers that change what a response is, or whether it may be served.
-const VARYING_HEADERS = ['x-user-id', 'x-session-id', 'authorization', 'accept', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name'];
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const VARYING_HEADERS = [USER_ID_HEADER, SESSION_ID_HEADER, 'authorization', 'accept', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name'];
 
 /**
  * The in-memory hot path in front of the response cache: the exact bytes of
  * a response the cache already holds, keyed by the exact bytes of the request
- * (method, query string, body and the headers that vary the answer). A repeat
- * is answered before parsing, planning or plugins run. Entries die with their
+ * (method, query string, body and the headers that vary the answer), with
+ * the operation's facts. A repeat is answered without parsing, planning or
+ * executing, after the policies of the request pipeline checked the facts
+ * (features/pipeline.ts). Entries die with their
  * cache entry: by TTL, by tag invalidation here or — through Redis pub/sub —
  * in any other gateway instance; while that channel is down, the hot path is
  * off (it could not hear other instances' invalidations).
@@ -71,45 +78,49 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
 
   function fingerprint(req: IncomingMessage, raw: RawGraphQLRequest): string | undefined {
     // Requests asking for per-request reports (debug extensions, cost) always take the full path.
-    if (req.headers['x-debug'] !== undefined || req.headers['x-cost-report'] !== undefined) return undefined;
+    if (req.headers[DEBUG_HEADER] !== undefined || req.headers[COST_REPORT_HEADER] !== undefined) return undefined;
     const hash = createHash('sha256').update(req.method ?? '').update('\0').update(raw.search).update('\0').update(raw.body ?? '');
     for (const name of VARYING_HEADERS) hash.update('\0').update(String(req.headers[name] ?? ''));
     return hash.digest('base64url');
   }
 
+  function send(entry: HotEntry, req: IncomingMessage, res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+    const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
+    res.setHeader('content-type', entry.contentType);
+    res.setHeader('cache-control', `max-age=${Math.max(0, entry.maxAge - age)}, ${entry.scope.toLowerCase()}`);
+    res.setHeader('age', String(age));
+    res.setHeader(CACHE_STATUS_HEADER, 'HIT');
+    for (const name in headers) res.setHeader(name, headers[name]!);
+    if (entry.etag !== undefined) {
+      sendValidated(req, res, entry.body, entry.etag);
+    } else {
+      res.setHeader('content-length', entry.contentLength);
+      res.end(entry.body);
+    }
+  }
+
   return {
-    /** Answers an exact repeat of a cached request; true if it did. */
-    shortcut(req: IncomingMessage, res: ServerResponse, raw: RawGraphQLRequest): boolean {
-      if (!usable || entries.size === 0) return false;
+    /** The cached answer to an exact repeat of a request, if any; counted as a hit. */
+    lookup(req: IncomingMessage, raw: RawGraphQLRequest): CachedResponse | undefined {
+      if (!usable || entries.size === 0) return undefined;
       const key = fingerprint(req, raw);
       const entry = key === undefined ? undefined : entries.get(key);
-      if (!entry) return false;
-      const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
-      const clientId = req.headers[REQUEST_ID_HEADER];
-      res.setHeader('content-type', entry.contentType);
-      res.setHeader('cache-control', `max-age=${Math.max(0, entry.maxAge - age)}, ${entry.scope.toLowerCase()}`);
-      res.setHeader('age', String(age));
-      res.setHeader('x-cache', 'HIT');
-      res.setHeader(REQUEST_ID_HEADER, typeof clientId === 'string' && SAFE_REQUEST_ID.test(clientId) ? clientId : randomUUID());
+      if (!entry) return undefined;
       options.metrics.responseCache.inc({ result: 'hit' });
-      if (entry.etag !== undefined) {
-        sendValidated(req, res, entry.body, entry.etag);
-      } else {
-        res.setHeader('content-length', entry.contentLength);
-        res.end(entry.body);
-      }
-      return true;
+      return { facts: entry.facts, send: (request, res, headers) => send(entry, request, res, headers) };
     },
     /** Remembers a response the response cache stored or served. */
     onResponse(req: IncomingMessage, raw: RawGraphQLRequest, context: GatewayContext | undefined, response: CompleteResponse): void {
       const info = context?.outcome.cacheEntry;
-      if (!usable || !info || response.status !== 200) return;
+      const operation = context?.outcome.operation;
+      if (!usable || !info || !operation || response.status !== 200) return;
       const ttl = info.storedAt + info.maxAge * 1000 - Date.now();
       const key = fingerprint(req, raw);
       if (key === undefined || ttl <= 0) return;
       const body = Buffer.from(response.body);
       const etag = req.method === 'GET' && info.scope === 'PUBLIC' ? etagOf(body) : undefined;
-      entries.set(key, { ...info, body, contentLength: String(body.length), etag, contentType: response.headers.get('content-type') ?? 'application/json' }, ttl);
+      const facts: OperationFacts = context.outcome.cost ? { ...operation, cost: context.outcome.cost } : operation;
+      entries.set(key, { ...info, facts, body, contentLength: String(body.length), etag, contentType: response.headers.get('content-type') ?? 'application/json' }, ttl);
     },
     /** Drops matching entries here and tells every other instance to do the same (resolves once Redis has the message). */
     async invalidate(message: Invalidation): Promise<void> {

@@ -23,6 +23,12 @@ export interface BudgetStore {
   close(): Promise<void>;
 }
 
+/** A shared store that can also hand out a batch of points to spend elsewhere (cost/leased-budget.ts). */
+export interface LeasableBudgetStore extends BudgetStore {
+  /** Takes up to `points` (as many whole points as the bucket holds); says how many it took and how many are left. */
+  lease(client: string, points: number, policy: BudgetPolicy): Promise<{ taken: number; tokens: number }>;
+}
+
 /** Options of {@link createMemoryBudgetStore}. */
 export interface MemoryBudgetStoreOptions {
   /** Milliseconds clock. Default `Date.now` (tests pass a fake one). */

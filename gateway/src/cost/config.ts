@@ -1,7 +1,6 @@
-import { ConfigError, intVar, optionalVar, stringVar } from '@commerce/common';
+import { ConfigError, intVar, optionalVar, stringVar, type Env } from '@commerce/common';
 import { hashApiKey } from '../principal';
 
-type Env = Record<string, string | undefined>;
 
 /**
  * `off`: no cost analysis at all. `measure`: estimate, charge budgets and
@@ -20,7 +19,7 @@ export interface BudgetPolicy {
 
 /** Query-cost analysis and per-client budgets (README "Query cost and rate limits"). */
 export interface CostConfig {
-  /** `COST_MODE`. Default `measure`. */
+  /** `COST_MODE`. Default `enforce` (README "Query cost and rate limits" says why). */
   readonly mode: CostMode;
   /** `COST_MAX`: largest estimated cost of one operation. Default 20000. */
   readonly maxCost: number;
@@ -33,14 +32,24 @@ export interface CostConfig {
    * identity (`user:<id>`, `apikey:<sha256 of the key>`, `ip:<address>`).
    */
   readonly overrides: ReadonlyMap<string, BudgetPolicy>;
+  /**
+   * `COST_BUDGET_LEASE_PERCENT`: with Redis, each gateway instance takes a
+   * client's points from the shared bucket this share of the capacity at a
+   * time (or the operation's cost, if more) and spends them locally. Default 1.
+   */
+  readonly leasePercent: number;
+  /** `COST_BUDGET_LEASE_MS`: an unspent lease goes back to the shared bucket after this long. Default 1000. */
+  readonly leaseMs: number;
 }
 
 export const COST_DEFAULTS = Object.freeze({
-  mode: 'measure' as CostMode,
+  mode: 'enforce' as CostMode,
   maxCost: 20_000,
   defaultListSize: 10,
   budgetCapacity: 100_000,
   budgetRefillPerSecond: 2_000,
+  leasePercent: 1,
+  leaseMs: 1000,
 });
 
 const MODES: readonly CostMode[] = ['off', 'measure', 'enforce'];
@@ -96,6 +105,9 @@ export function loadCostConfig(env: Env): CostConfig {
     refillPerSecond: refill === undefined ? COST_DEFAULTS.budgetRefillPerSecond : positiveNumber('COST_BUDGET_REFILL_PER_SECOND', refill),
   });
   const overrides = parseBudgetOverrides(env.COST_BUDGET_OVERRIDES);
+  const lease = optionalVar(env, 'COST_BUDGET_LEASE_PERCENT');
+  const leasePercent = lease === undefined ? COST_DEFAULTS.leasePercent : positiveNumber('COST_BUDGET_LEASE_PERCENT', lease);
+  if (leasePercent > 50) throw new ConfigError(`COST_BUDGET_LEASE_PERCENT must be at most 50, got ${JSON.stringify(lease)}`);
   if (mode === 'enforce') {
     // An operation allowed by COST_MAX must fit in every bucket, or its client could never run it.
     for (const [client, policy] of [['COST_BUDGET_CAPACITY', budget] as const, ...overrides]) {
@@ -111,5 +123,7 @@ export function loadCostConfig(env: Env): CostConfig {
     defaultListSize: intVar(env, 'COST_DEFAULT_LIST_SIZE', COST_DEFAULTS.defaultListSize, { min: 0, max: 10_000 }),
     budget,
     overrides,
+    leasePercent,
+    leaseMs: intVar(env, 'COST_BUDGET_LEASE_MS', COST_DEFAULTS.leaseMs, { min: 10, max: 600_000 }),
   });
 }

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '@commerce/common';
-import type { BucketState, BudgetStore } from './bucket';
+import type { BucketState, LeasableBudgetStore } from './bucket';
 import type { BudgetPolicy } from './config';
 
 /**
  * One bucket operation, atomic in Redis: refill for the time elapsed on the
  * Redis clock (so gateway clocks need not agree), then take or refund, then
  * expire the key when the bucket would be full again.
- * KEYS[1] bucket hash {t: tokens, at: ms}; ARGV capacity, refill/s, points, 'take'|'refund'.
+ * KEYS[1] bucket hash {t: tokens, at: ms}; ARGV capacity, refill/s, points, 'take'|'refund'|'lease'.
+ * A lease takes as many of the points as the bucket holds (whole points) and
+ * returns how many it took in place of the 0/1 verdict.
  */
 const SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -31,6 +33,10 @@ if tokens > capacity then tokens = capacity end
 local allowed = 1
 if ARGV[4] == 'refund' then
   tokens = math.min(capacity, tokens + points)
+elseif ARGV[4] == 'lease' then
+  allowed = math.min(points, math.floor(tokens))
+  if allowed < 0 then allowed = 0 end
+  tokens = tokens - allowed
 elseif tokens >= points then
   tokens = tokens - points
 else
@@ -56,8 +62,8 @@ export interface RedisBudgetStoreOptions {
 }
 
 /** Buckets in Redis, shared by every gateway instance that uses the same Redis and prefix. */
-export function createRedisBudgetStore({ redis, keyPrefix }: RedisBudgetStoreOptions): BudgetStore {
-  async function run(client: string, policy: BudgetPolicy, points: number, action: 'take' | 'refund'): Promise<BucketState> {
+export function createRedisBudgetStore({ redis, keyPrefix }: RedisBudgetStoreOptions): LeasableBudgetStore {
+  async function run(client: string, policy: BudgetPolicy, points: number, action: 'take' | 'refund' | 'lease'): Promise<[number, number]> {
     const args = [`${keyPrefix}cost-budget:${client}`, policy.capacity, policy.refillPerSecond, points, action];
     let reply: unknown;
     try {
@@ -66,12 +72,17 @@ export function createRedisBudgetStore({ redis, keyPrefix }: RedisBudgetStoreOpt
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       reply = await redis.eval(SCRIPT, 1, ...args);
     }
-    const [allowed, tokens] = reply as [number, string];
-    return { allowed: allowed === 1, tokens: Number(tokens) };
+    const [verdict, tokens] = reply as [number, string];
+    return [verdict, Number(tokens)];
   }
+  const state = ([allowed, tokens]: [number, number]): BucketState => ({ allowed: allowed === 1, tokens });
   return {
-    take: (client, cost, policy) => run(client, policy, cost, 'take'),
-    refund: (client, points, policy) => run(client, policy, points, 'refund'),
+    take: async (client, cost, policy) => state(await run(client, policy, cost, 'take')),
+    refund: async (client, points, policy) => state(await run(client, policy, points, 'refund')),
+    async lease(client, points, policy) {
+      const [taken, tokens] = await run(client, policy, points, 'lease');
+      return { taken, tokens };
+    },
     async close() {},
   };
 }

@@ -1,6 +1,5 @@
-import { ConfigError, intVar, stringVar } from '@commerce/common';
+import { ConfigError, intVar, stringVar, type Env } from '@commerce/common';
 
-type Env = Record<string, string | undefined>;
 
 /** Shape limits checked on every operation before it is planned; 0 turns one off. */
 export interface OperationLimits {

@@ -1,8 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from '@commerce/common';
-import type { GatewayContext } from '../context';
-import { createTagCollector } from '../cache/collector';
+import { createContext, type GatewayContext } from '../context';
 import type { GatewayMetrics } from '../metrics';
 import type { Manifest } from './manifest';
 import { placeholderVariables } from './placeholders';
@@ -14,14 +13,10 @@ export interface InvalidOperation {
   errors: string[];
 }
 
-/** The context of warm-up requests: anonymous, and data sources answer without calling subgraphs. */
+/** The context of warm-up requests: anonymous, in the `warmup` phase (the plan stage only, no subgraph called). */
 export function warmupContext(): GatewayContext {
-  return {
-    principal: Object.freeze({ userId: undefined, sessionId: undefined, requestId: 'plan-warmup', apiKeyHash: undefined, clientIp: undefined }),
-    cacheTags: createTagCollector(),
-    outcome: {},
-    warmup: true,
-  };
+  const principal = Object.freeze({ userId: undefined, sessionId: undefined, requestId: 'plan-warmup', apiKeyHash: undefined, clientIp: undefined });
+  return createContext(principal, 'warmup');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, intVar, loadShutdownConfig, loadTelemetryConfig, optionalVar, stringVar, type ShutdownConfig, type TelemetryConfig } from '@commerce/common';
+import { ConfigError, intVar, loadShutdownConfig, loadTelemetryConfig, optionalVar, stringVar, type ShutdownConfig, type TelemetryConfig, type Env } from '@commerce/common';
 import { shardMapFromEnv, type ShardMap } from './shard-map';
 
 /** Configuration of one subgraph process, parsed once from the environment. */
@@ -21,8 +21,6 @@ export interface SubgraphConfig {
   /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends: where spans go (tracing is off without an endpoint). */
   readonly telemetry: TelemetryConfig;
 }
-
-type Env = Record<string, string | undefined>;
 
 export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: ShardMap): SubgraphConfig {
   const map = shardMap ?? shardMapFromEnv(env);

@@ -8,14 +8,17 @@ import { createCostEstimator, type CostEstimator } from '../../cost/estimator';
 import { policyHeader, rateLimitHeader, secondsUntil } from '../../cost/headers';
 import { createCostMetrics } from '../../cost/metrics';
 import { CostAnalysisError, type CostPlan } from '../../cost/plan';
+import type { BudgetPolicy } from '../../cost/config';
+import { createLeasedBudgetStore } from '../../cost/leased-budget';
 import { createRedisBudgetStore } from '../../cost/redis-bucket';
+import type { CacheHit } from '../feature';
 import { redisReady } from '../../limits/redis';
 import { clientIdentity } from '../../principal';
 
 /** Request header asking for the cost report (`x-cost-estimated`/`x-cost-actual` headers and `extensions.cost`). */
 export const COST_REPORT_HEADER = 'x-cost-report';
 
-/** Options of {@link createCostLimitPlugin}. */
+/** Options of {@link createCostLimits}. */
 export interface CostLimitPluginOptions {
   /** Mode, maximum, list size and budgets (`loadCostConfig`). With mode `off` the plugin does nothing. */
   config: CostConfig;
@@ -42,6 +45,12 @@ interface Charge {
 
 const wantsReport = (value: string | undefined): boolean => value !== undefined && value !== '' && value !== '0' && value !== 'false';
 
+/** The cost limits' hooks: the operation plugin, and the checks of a cache hit from the entry's cost facts. */
+export interface CostLimits {
+  plugin: ApolloServerPlugin<GatewayContext>;
+  checkHit(hit: CacheHit): Promise<void> | undefined;
+}
+
 /**
  * Query cost analysis and per-client cost budgets. Before any subgraph is
  * called (didResolveOperation) it estimates the operation from the
@@ -49,10 +58,13 @@ const wantsReport = (value: string | undefined): boolean => value !== undefined 
  * (COST_ESTIMATED_TOO_EXPENSIVE), and takes the estimate from the client's
  * token bucket (RATE_LIMITED, HTTP 429, `Retry-After`, when short). After
  * execution it measures the actual cost from the response and refunds the
- * difference. Every response carries `RateLimit-Policy` and `RateLimit`. In
- * `measure` mode nothing is refused. Budget store failures let traffic through.
+ * difference. A cache hit is charged the same from the estimated and actual
+ * cost its entry carries, without parsing. Every response carries
+ * `RateLimit-Policy` and `RateLimit`. In `measure` mode nothing is refused.
+ * Budget store failures let traffic through. With Redis, budgets are leased
+ * (cost/leased-budget.ts): no round trip while the instance's lease lasts.
  */
-export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloServerPlugin<GatewayContext> {
+export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
   const { config, logger } = options;
   const enforce = config.mode === 'enforce';
   const metrics = createCostMetrics(options.registry);
@@ -63,7 +75,8 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
     if (options.store) return options.store;
     if (!options.redis) return createMemoryBudgetStore();
     await redisReady(options.redis);
-    return createRedisBudgetStore({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'commerce:' });
+    const shared = createRedisBudgetStore({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'commerce:' });
+    return createLeasedBudgetStore({ shared, leasePercent: config.leasePercent, leaseMs: config.leaseMs, logger });
   }
 
   async function guarded(operation: () => Promise<BucketState>): Promise<BucketState | undefined> {
@@ -76,7 +89,51 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
     }
   }
 
-  return {
+  function budgetExceeded(estimated: number, bucket: BucketState, policy: BudgetPolicy): CommerceError {
+    const retryAfter = secondsUntil(estimated, bucket.tokens, policy);
+    const remaining = Math.floor(bucket.tokens);
+    return new CommerceError('RATE_LIMITED', `Cost budget exceeded: the operation costs ${estimated} points and ${remaining} are left; retry in ${retryAfter} s`, {
+      extensions: {
+        rateLimit: { policy: 'cost', remaining, reset: secondsUntil(policy.capacity, bucket.tokens, policy), retryAfter },
+        cost: { estimated },
+      },
+    });
+  }
+
+  function setBudgetHeaders(headers: { set(name: string, value: string): unknown }, policy: BudgetPolicy, bucket: BucketState | undefined, refused: number | undefined): void {
+    headers.set('ratelimit-policy', policyHeader(policy));
+    if (bucket) headers.set('ratelimit', rateLimitHeader(bucket.tokens, policy));
+    if (refused !== undefined && bucket) headers.set('retry-after', String(secondsUntil(refused, bucket.tokens, policy)));
+  }
+
+  /** A hit is charged its estimate, then refunded down to the actual cost its entry recorded. */
+  async function chargeHit(hit: CacheHit, budgets: BudgetStore, cost: { estimated: number; actual: number }): Promise<void> {
+    const client = clientIdentity(hit.context.principal);
+    const policy = config.overrides.get(client) ?? config.budget;
+    const headers = { set: (name: string, value: string) => (hit.headers[name] = value) };
+    let bucket = await guarded(() => budgets.take(client, cost.estimated, policy));
+    if (bucket && !bucket.allowed) {
+      metrics.exceeded.inc({ reason: 'budget', mode: config.mode });
+      if (enforce) {
+        setBudgetHeaders(headers, policy, bucket, cost.estimated);
+        throw budgetExceeded(cost.estimated, bucket, policy);
+      }
+    }
+    metrics.cost.observe({ kind: 'estimated' }, cost.estimated);
+    metrics.cost.observe({ kind: 'actual' }, cost.actual);
+    const refund = cost.estimated - cost.actual;
+    if (bucket?.allowed && refund > 0) bucket = await guarded(() => budgets.refund(client, refund, policy));
+    setBudgetHeaders(headers, policy, bucket, undefined);
+  }
+
+  function checkHit(hit: CacheHit): Promise<void> | undefined {
+    const cost = hit.facts.cost;
+    // Off, not started, or an entry whose cost could not be analysed (let through uncharged, as on a miss).
+    if (config.mode === 'off' || !store || !cost) return undefined;
+    return chargeHit(hit, store, cost);
+  }
+
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async serverWillStart() {
       if (config.mode === 'off') return;
       const budgets = (store = await createStore());
@@ -95,8 +152,7 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
     },
 
     async requestDidStart({ contextValue }) {
-      // The gateway's own plan warm-up is nobody's request: nothing to charge.
-      if (config.mode === 'off' || !store || contextValue.warmup) return;
+      if (config.mode === 'off' || !store) return;
       const budgets: BudgetStore = store;
       const client = clientIdentity(contextValue.principal);
       const policy = config.overrides.get(client) ?? config.budget;
@@ -144,13 +200,7 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
         metrics.exceeded.inc({ reason: 'budget', mode: config.mode });
         if (!enforce) return;
         refused = estimated;
-        const retryAfter = secondsUntil(estimated, bucket.tokens, policy);
-        throw new CommerceError('RATE_LIMITED', `Cost budget exceeded: the operation costs ${estimated} points and ${Math.floor(bucket.tokens)} are left; retry in ${retryAfter} s`, {
-          extensions: {
-            rateLimit: { policy: 'cost', remaining: Math.floor(bucket.tokens), reset: secondsUntil(policy.capacity, bucket.tokens, policy), retryAfter },
-            cost: { estimated },
-          },
-        });
+        throw budgetExceeded(estimated, bucket, policy);
       }
 
       async function settle({ response, request }: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
@@ -161,15 +211,14 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
         if (charge && refused === undefined && body.kind === 'single') {
           actual = charge.estimator.actual(charge.plan, charge.variables, body.singleResult.data);
           metrics.cost.observe({ kind: 'actual' }, actual);
+          contextValue.outcome.cost = { estimated: charge.estimated, actual };
           const refund = Math.min(charge.taken, charge.estimated - actual);
           if (refund > 0) bucket = await guarded(() => budgets.refund(client, refund, policy));
         }
         // Every response tells the client its budget, even one that charged nothing.
         if (!bucket && !storeFailed) bucket = await guarded(() => budgets.take(client, 0, policy));
         const headers = response.http.headers;
-        headers.set('ratelimit-policy', policyHeader(policy));
-        if (bucket) headers.set('ratelimit', rateLimitHeader(bucket.tokens, policy));
-        if (refused !== undefined && bucket) headers.set('retry-after', String(secondsUntil(refused, bucket.tokens, policy)));
+        setBudgetHeaders(headers, policy, bucket, refused);
         if (!wantsReport(request.http?.headers.get(COST_REPORT_HEADER))) return;
         if (charge) headers.set('x-cost-estimated', String(charge.estimated));
         if (actual !== undefined) headers.set('x-cost-actual', String(actual));
@@ -188,4 +237,5 @@ export function createCostLimitPlugin(options: CostLimitPluginOptions): ApolloSe
       };
     },
   };
+  return { plugin, checkHit };
 }

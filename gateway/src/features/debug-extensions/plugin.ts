@@ -1,6 +1,7 @@
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GatewayContext } from '../../context';
+import { CACHE_STATUS_HEADER } from '../response-cache/plugin';
 import { formatQueryPlan, servicesOfPlan, type QueryPlan } from './query-plan-text';
 
 /** The request header that asks for debug extensions, e.g. `x-debug: plan,cost,cache`. */
@@ -97,7 +98,7 @@ export function costFromExtensions(requestContext: ResponseContext): DebugCost |
 
 export function cacheStatusFromHeaders(requestContext: ResponseContext): string | undefined {
   const headers = requestContext.response.http.headers;
-  return headers.get('x-cache') ?? headers.get('cache-status') ?? undefined;
+  return headers.get(CACHE_STATUS_HEADER) ?? headers.get('cache-status') ?? undefined;
 }
 
 /**

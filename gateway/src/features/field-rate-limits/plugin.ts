@@ -5,12 +5,13 @@ import { collectFields } from 'graphql/execution/collectFields.js';
 import { Counter, type Registry } from 'prom-client';
 import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../../context';
+import type { CacheHit } from '../feature';
 import type { FieldRateLimit } from '../../limits/config';
 import { FieldRateRedisStore, createFieldRateLimiter, type FieldRateGrant, type FieldRateLimiter } from '../../limits/field-rate-limiter';
 import { redisReady } from '../../limits/redis';
 import { clientIdentity, type Principal } from '../../principal';
 
-/** Options of {@link createFieldRateLimitPlugin}. */
+/** Options of {@link createFieldRateLimits}. */
 export interface FieldRateLimitPluginOptions {
   /** `FIELD_RATE_LIMITS` (`loadFieldRateLimits`). With none the plugin does nothing. */
   limits: readonly FieldRateLimit[];
@@ -21,6 +22,13 @@ export interface FieldRateLimitPluginOptions {
   /** The gateway's Prometheus registry. */
   registry: Registry;
   logger: Logger;
+}
+
+/** The field rate limits' hooks: the operation plugin and the checks of a cache hit. */
+export interface FieldRateLimits {
+  plugin: ApolloServerPlugin<GatewayContext>;
+  checkHit(hit: CacheHit): Promise<void> | undefined;
+  answeredHit(hit: CacheHit, refusal: CommerceError | undefined): Promise<void>;
 }
 
 /** Codes of failures that are ours, not the client's: a call that ended in one was not served and is given back. */
@@ -47,9 +55,10 @@ function identityFor(limit: FieldRateLimit, principal: Principal): string {
  * document. A counted call that is then not executed (the operation refused
  * by another limit) or fails for a fault of ours (SUBGRAPH_UNAVAILABLE,
  * INTERNAL_SERVER_ERROR…) is given back. If the store fails, calls are let
- * through and logged.
+ * through and logged. A cache hit counts the root fields its entry recorded,
+ * Query fields as much as mutations.
  */
-export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions): ApolloServerPlugin<GatewayContext> {
+export function createFieldRateLimits(options: FieldRateLimitPluginOptions): FieldRateLimits {
   const { limits, logger } = options;
   const byField = new Map(limits.map((l) => [`${l.typeName}.${l.fieldName}`, l]));
   const limited = new Counter({
@@ -64,8 +73,61 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
     registers: [options.registry],
   });
   let limiter: FieldRateLimiter | undefined;
+  /** Calls a cache hit counted, given back if a later policy refuses the hit. */
+  const hitGrants = new WeakMap<CacheHit, FieldRateGrant[]>();
 
-  return {
+  function giveBack(current: FieldRateLimiter, grant: FieldRateGrant): Promise<void> {
+    return current.giveBack(grant).catch((error: unknown) => {
+      failures.inc();
+      logger.warn({ err: error, field: grant.limit.fieldName }, 'field rate limit store failed; a call not served stays counted');
+    });
+  }
+
+  /** Counts one call; the grant, or the refusal to throw. */
+  async function count(current: FieldRateLimiter, limit: FieldRateLimit, principal: Principal): Promise<FieldRateGrant | CommerceError | undefined> {
+    let verdict;
+    try {
+      verdict = await current.check(limit, identityFor(limit, principal));
+    } catch (error) {
+      failures.inc();
+      logger.warn({ err: error, field: limit.fieldName }, 'field rate limit store failed; letting the call through');
+      return undefined;
+    }
+    if (verdict.allowed) return verdict.grant;
+    const field = `${limit.typeName}.${limit.fieldName}`;
+    limited.inc({ field });
+    const retryAfter = verdict.retryAfterSeconds;
+    return new CommerceError('RATE_LIMITED', verdict.message, {
+      extensions: { rateLimit: { field, max: limit.max, window: limit.windowMs / 1000, retryAfter } },
+    });
+  }
+
+  async function countHit(hit: CacheHit, current: FieldRateLimiter, fields: FieldRateLimit[]): Promise<void> {
+    const grants: FieldRateGrant[] = [];
+    for (const limit of fields) {
+      const result = await count(current, limit, hit.context.principal);
+      if (result instanceof CommerceError) {
+        await Promise.all(grants.map((grant) => giveBack(current, grant)));
+        hit.headers['retry-after'] = String((result.extensions.rateLimit as { retryAfter: number }).retryAfter);
+        throw result;
+      }
+      if (result) grants.push(result);
+    }
+    hitGrants.set(hit, grants);
+  }
+
+  function checkHit(hit: CacheHit): Promise<void> | undefined {
+    if (!limiter) return undefined;
+    const limitedFields = hit.facts.rootFields.flatMap((field) => byField.get(field) ?? []);
+    return limitedFields.length === 0 ? undefined : countHit(hit, limiter, limitedFields);
+  }
+
+  async function answeredHit(hit: CacheHit, refusal: CommerceError | undefined): Promise<void> {
+    const grants = hitGrants.get(hit);
+    if (refusal && grants && limiter) await Promise.all(grants.map((grant) => giveBack(limiter!, grant)));
+  }
+
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async serverWillStart() {
       if (limits.length === 0) return;
       const { redis } = options;
@@ -74,7 +136,7 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
     },
 
     async requestDidStart({ contextValue }) {
-      if (!limiter || contextValue.warmup) return;
+      if (!limiter) return;
       const current: FieldRateLimiter = limiter;
       let retryAfter: number | undefined;
       /** Counted calls, by response key. */
@@ -82,7 +144,7 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
       let executed = false;
       let counting: Promise<void> | undefined;
 
-      async function count({ operation, document, schema, request }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
+      async function countCalls({ operation, document, schema, request }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
         const rootType = operation && schema.getRootType(operation.operation);
         if (!operation || !rootType) return;
         const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
@@ -92,29 +154,18 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
         for (const [key, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
           const limit = field && byField.get(`${rootType.name}.${field.name.value}`);
           if (!limit) continue;
-          let verdict;
-          try {
-            verdict = await current.check(limit, identityFor(limit, contextValue.principal));
-          } catch (error) {
-            failures.inc();
-            logger.warn({ err: error, field: limit.fieldName }, 'field rate limit store failed; letting the call through');
-            continue;
+          const result = await count(current, limit, contextValue.principal);
+          if (result instanceof CommerceError) {
+            retryAfter = (result.extensions.rateLimit as { retryAfter: number }).retryAfter;
+            throw result;
           }
-          if (verdict.allowed) {
-            grants.push({ key, grant: verdict.grant });
-            continue;
-          }
-          limited.inc({ field: `${limit.typeName}.${limit.fieldName}` });
-          retryAfter = verdict.retryAfterSeconds;
-          throw new CommerceError('RATE_LIMITED', verdict.message, {
-            extensions: { rateLimit: { field: `${limit.typeName}.${limit.fieldName}`, max: limit.max, window: limit.windowMs / 1000, retryAfter } },
-          });
+          if (result) grants.push({ key, grant: result });
         }
       }
 
       return {
         didResolveOperation(requestContext) {
-          return (counting = count(requestContext));
+          return (counting = countCalls(requestContext));
         },
         async executionDidStart() {
           executed = true;
@@ -127,13 +178,11 @@ export function createFieldRateLimitPlugin(options: FieldRateLimitPluginOptions)
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : response.body.initialResult.errors ?? [];
           for (const { key, grant } of grants) {
             if (executed && !errors.some((e) => failedOnUs(e, key))) continue;
-            await current.giveBack(grant).catch((error: unknown) => {
-              failures.inc();
-              logger.warn({ err: error, field: grant.limit.fieldName }, 'field rate limit store failed; a call not served stays counted');
-            });
+            await giveBack(current, grant);
           }
         },
       };
     },
   };
+  return { plugin, checkHit, answeredHit };
 }

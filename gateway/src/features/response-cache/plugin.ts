@@ -6,6 +6,7 @@ import { cacheKey, type CacheScope } from '../../cache/key';
 import type { ResponseCacheStore } from '../../cache/store';
 import type { GatewayMetrics } from '../../metrics';
 import type { CacheEntryInfo, HotPath } from '../../cache/hot-path';
+import { operationFacts } from '../operation-facts';
 
 /** Options of {@link createResponseCachePlugin}. */
 export interface ResponseCachePluginOptions {
@@ -144,6 +145,8 @@ export function createResponseCachePlugin({ store, config, metrics, logger, hotP
         async willSendResponse(requestContext) {
           if (requestContext.operation?.operation === 'mutation') await invalidate([...requestContext.contextValue.cacheTags.invalidated]);
           else if (status === 'MISS' && keys) await write(requestContext, keys, startedAt);
+          // Stored or served: what the policies check when the in-memory hot path answers it next time.
+          if (requestContext.contextValue.outcome.cacheEntry) requestContext.contextValue.outcome.operation = operationFacts(requestContext);
           metrics.responseCache.inc({ result: status.toLowerCase() });
           requestContext.response.http.headers.set(CACHE_STATUS_HEADER, status);
         },
