@@ -4,7 +4,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { ConfigError, optionalVar, urlVar } from './config';
 
@@ -21,6 +21,19 @@ export interface TelemetryConfig {
   readonly serviceName?: string;
   /** Extra headers of the export requests (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. a collector's API key. Never logged. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Which traces are recorded (`OTEL_TRACES_SAMPLER`). Default `parentbased_always_on`. */
+  readonly sampler: SamplerName;
+  /** The ratio of `traceidratio` samplers (`OTEL_TRACES_SAMPLER_ARG`), 0–1. Default 1. */
+  readonly samplerRatio: number;
+}
+
+/** The samplers of the OpenTelemetry specification's `OTEL_TRACES_SAMPLER` this service knows. */
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+function samplerOf({ sampler, samplerRatio }: TelemetryConfig): Sampler {
+  const root = sampler.endsWith('always_on') ? new AlwaysOnSampler() : sampler.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(samplerRatio);
+  return sampler.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,11 +51,26 @@ function parseHeaders(raw: string | undefined): Record<string, string> {
   return headers;
 }
 
+function samplerVar(env: Env): SamplerName {
+  const raw = optionalVar(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on';
+  if (!(SAMPLERS as readonly string[]).includes(raw)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as SamplerName;
+}
+
+function ratioVar(env: Env): number {
+  const raw = optionalVar(env, 'OTEL_TRACES_SAMPLER_ARG');
+  if (raw === undefined) return 1;
+  const ratio = Number(raw);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, got ${JSON.stringify(raw)}`);
+  return ratio;
+}
+
 /**
  * Reads the standard OpenTelemetry variables a service honours:
  * `OTEL_EXPORTER_OTLP_ENDPOINT` (spans go to `<endpoint>/v1/traces`),
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the traces URL as is; wins),
- * `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_HEADERS`.
+ * `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_TRACES_SAMPLER`,
+ * `OTEL_TRACES_SAMPLER_ARG`.
  */
 export function loadTelemetryConfig(env: Env): TelemetryConfig {
   let tracesUrl: string | undefined;
@@ -52,6 +80,8 @@ export function loadTelemetryConfig(env: Env): TelemetryConfig {
     tracesUrl,
     serviceName: optionalVar(env, 'OTEL_SERVICE_NAME'),
     headers: Object.freeze(parseHeaders(optionalVar(env, 'OTEL_EXPORTER_OTLP_HEADERS'))),
+    sampler: samplerVar(env),
+    samplerRatio: ratioVar(env),
   });
 }
 
@@ -86,6 +116,7 @@ export function startTelemetry(config: TelemetryConfig, service: string): Teleme
     const exporter = new OTLPTraceExporter({ url: config.tracesUrl, headers: { ...config.headers } });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service }),
+      sampler: samplerOf(config),
       spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 })],
     });
     trace.setGlobalTracerProvider(provider);
