@@ -29,24 +29,79 @@ export interface TargetDefinition {
   readonly cache: CacheMode;
   /** Environment of our gateway's process, on top of the harness's own (`GATEWAY_WORKERS`, `SUPERGRAPH_PATH`, …). */
   readonly env: Readonly<Record<string, string>>;
+  /** Our gateway exports OpenTelemetry spans (`OTEL_EXPORTER_OTLP_ENDPOINT`) to a local OTLP sink the harness runs. Default false. */
+  readonly traced?: boolean;
 }
 
+/** Cost limits off: the baseline of the enforce rows. */
+const NO_COST = { COST_MODE: 'off' };
+/** Cost estimated and charged, never refused (these rows' history predates COST_MODE=enforce by default). */
+const MEASURE = { COST_MODE: 'measure' };
+/**
+ * Cost limits enforced as by default, with a maximum and a budget that fit
+ * the workload: its query is estimated at about 24,000 points (no @listSize
+ * in its SDL, so every list counts 10), over the default COST_MAX of 20,000;
+ * and one client sends every request, so its budget must cover the whole load.
+ */
+const ENFORCE = { COST_MODE: 'enforce', COST_MAX: '1000000', COST_BUDGET_CAPACITY: '1000000000', COST_BUDGET_REFILL_PER_SECOND: '1000000000' };
+
 const DEFINITIONS: TargetDefinition[] = [
-  { id: 'ours', workload: 'standard', label: 'our gateway, uncached (response cache off)', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false' } },
+  { id: 'ours', workload: 'standard', label: 'our gateway, uncached (response cache off), cost limits off', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false', ...NO_COST } },
+  {
+    id: 'ours-enforce',
+    workload: 'standard',
+    label: 'our gateway, uncached, cost limits enforced (COST_MODE=enforce)',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', ...ENFORCE },
+  },
   {
     id: 'ours-dedup',
     workload: 'standard',
     label: 'our gateway, uncached, WITH cross-request deduplication (identical subgraph queries in flight share one call)',
     kind: 'ours',
     cache: 'off',
-    env: { RESPONSE_CACHE: 'false', SUBGRAPH_DEDUPLICATION: 'true' },
+    env: { RESPONSE_CACHE: 'false', SUBGRAPH_DEDUPLICATION: 'true', ...NO_COST },
   },
-  { id: 'ours-cached', workload: 'standard', label: 'our gateway, cached (every request a hit)', kind: 'ours', cache: 'hit', env: { RESPONSE_CACHE: 'true' } },
+  {
+    id: 'ours-traced',
+    workload: 'standard',
+    label: 'our gateway, uncached, WITH OpenTelemetry tracing on (every span exported over OTLP/HTTP to a local sink)',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', COST_MODE: 'off' },
+    traced: true,
+  },
+  {
+    id: 'ours-traced-10pct',
+    workload: 'standard',
+    label: 'our gateway, uncached, WITH tracing on, 10% of traces sampled (OTEL_TRACES_SAMPLER=parentbased_traceidratio, ARG 0.1)',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', COST_MODE: 'off', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+    traced: true,
+  },
+  {
+    id: 'ours-cached',
+    workload: 'standard',
+    label: 'our gateway, cached (every request a hit), cost limits off',
+    kind: 'ours',
+    cache: 'hit',
+    env: { RESPONSE_CACHE: 'true', ...NO_COST },
+  },
+  {
+    id: 'ours-cached-enforce',
+    workload: 'standard',
+    label: 'our gateway, cached (every request a hit), cost limits enforced: every hit charged from the leased budget',
+    kind: 'ours',
+    cache: 'hit',
+    env: { RESPONSE_CACHE: 'true', ...ENFORCE },
+  },
   { id: 'stock', workload: 'standard', label: 'stock Apollo Gateway (documented setup)', kind: 'stock', cache: 'off', env: {} },
   { id: 'ceiling', workload: 'standard', label: 'ceiling: bare node:http, same bytes', kind: 'ceiling', cache: 'off', env: {} },
-  { id: 'commerce', workload: 'commerce', label: 'our gateway, uncached (response cache off)', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false' } },
-  { id: 'commerce-cached', workload: 'commerce', label: 'our gateway, cached (same principal: every request a hit)', kind: 'ours', cache: 'hit', env: { RESPONSE_CACHE: 'true' } },
-  { id: 'commerce-miss', workload: 'commerce', label: 'our gateway, cache on, a new principal per request (every request a miss + store)', kind: 'ours', cache: 'miss', env: { RESPONSE_CACHE: 'true' } },
+  { id: 'commerce', workload: 'commerce', label: 'our gateway, uncached (response cache off)', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false', ...MEASURE } },
+  { id: 'commerce-cached', workload: 'commerce', label: 'our gateway, cached (same principal: every request a hit)', kind: 'ours', cache: 'hit', env: { RESPONSE_CACHE: 'true', ...MEASURE } },
+  { id: 'commerce-miss', workload: 'commerce', label: 'our gateway, cache on, a new principal per request (every request a miss + store)', kind: 'ours', cache: 'miss', env: { RESPONSE_CACHE: 'true', ...MEASURE } },
 ];
 
 export const TARGETS: readonly TargetDefinition[] = Object.freeze(DEFINITIONS.map((t) => Object.freeze({ ...t, env: Object.freeze({ ...t.env }) })));

@@ -10,6 +10,9 @@ export type { GatewayConfig, SupergraphSource } from './config';
 export { createGateway, startGateway } from './server';
 export type { Gateway, GatewayOptions, RunningGateway } from './server';
 export type { GatewayMetrics } from './metrics';
+export { loadManifest } from './persisted/manifest';
+export type { Manifest, ManifestOperation } from './persisted/manifest';
+export type { GatewayFeature, OperationFacts } from './features/feature';
 
 /** Runs the gateway from `process.env` until SIGINT or SIGTERM; with GATEWAY_WORKERS > 1, as a node:cluster of workers. */
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import { CriticalityLevel, diff, type Change } from '@graphql-inspector/core';
 import { GraphQLError, parse, validate, type GraphQLSchema } from 'graphql';
-import { loadManifest } from '../../gateway/src/persisted/manifest';
+import { loadManifest } from '@commerce/gateway';
 import { composeFromConfig } from './composition';
 import { apiSchemaOf } from './persisted-manifest';
 

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
 import { scrape, sum } from '../helpers/metrics';
-import { postGraphQL, startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { postGraphQL, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 const PRODUCTS = 'query Products($first: Int) { products(first: $first) { edges { node { id name price { amount } } } } }';
@@ -111,7 +112,7 @@ describe('response cache through the gateway, on Redis', () => {
     assert.equal(await operations(second.url), before + 1, 'a hot hit is counted in gateway_operations_total like any operation');
     const update = await platform.gql('mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { id } }', { id, p: hot.body.data.product.price.amount + 7 });
     assert.equal(update.body.errors, undefined);
-    await waitFor(async () => (await postGraphQL(second.url, PRICE, { id })).headers.get('x-cache') !== 'HIT', 2000, 'the other instance to drop its hot copy');
+    await waitFor('the other instance to drop its hot copy', async () => (await postGraphQL(second.url, PRICE, { id })).headers.get('x-cache') !== 'HIT', 2000);
     assert.ok((await operations(second.url)) > before, 'the next request ran the operation again');
   });
 
@@ -183,6 +184,6 @@ describe('response cache through the gateway, on Redis', () => {
     } finally {
       await redis.start();
     }
-    await waitFor(async () => (await platform.gql(PRODUCTS, { first: 5 })).headers.get('x-cache') === 'HIT', 15_000, 'cache hits after Redis restarted');
+    await waitFor('cache hits after Redis restarted', async () => (await platform.gql(PRODUCTS, { first: 5 })).headers.get('x-cache') === 'HIT', 15_000);
   });
 });

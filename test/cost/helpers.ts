@@ -8,6 +8,7 @@ import { parse } from 'graphql';
 import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerce/common';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
 import { silentLogger, tempDir } from '../gateway/helpers';
+import { postGraphQL, type GraphQLResponse } from '../helpers/graphql';
 
 /** Federation 2.9 with the cost directives, for the SDLs of these tests. */
 export const COST_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])';
@@ -77,20 +78,11 @@ export async function startCostGateway(t: After, env: Record<string, string>): P
   return gateway;
 }
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  body: { data?: any; errors?: { message: string; extensions?: Record<string, any> }[]; extensions?: Record<string, any> };
-}
+export type Reply = GraphQLResponse;
 
-/** POSTs a GraphQL request as JSON. */
-export async function post(url: string, query: string, { variables, headers = {} }: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Reply['body'] };
+/** POSTs a GraphQL request as JSON (test/helpers/graphql.ts). */
+export function post(url: string, query: string, { variables, headers = {} }: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return postGraphQL(url, query, variables, headers);
 }
 
 /** Parses `"cost";r=12;t=3` into its parameters. */

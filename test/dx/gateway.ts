@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { RunningGateway } from '@commerce/gateway';
 import { compose, replaceFile, startSubgraph, startTestGateway, tempDir } from '../gateway/helpers';
+import { postGraphQL } from '../helpers/graphql';
 import { cleanupStack } from './cleanup';
 
 const SDL = 'type Query { hello: String product: Product } type Product @key(fields: "id") { id: ID! name: String }';
@@ -35,8 +36,7 @@ export interface DebuggableResult {
   body: { data?: any; errors?: Array<{ message: string; extensions?: Record<string, any> }>; extensions?: Record<string, any> };
 }
 
-/** POSTs a query as JSON with extra headers. */
-export async function post(url: string, query: string, headers: Record<string, string> = {}): Promise<DebuggableResult> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-  return { status: response.status, body: (await response.json()) as DebuggableResult['body'] };
+/** POSTs a query as JSON with extra headers (test/helpers/graphql.ts). */
+export function post(url: string, query: string, headers: Record<string, string> = {}): Promise<DebuggableResult> {
+  return postGraphQL(url, query, undefined, headers);
 }

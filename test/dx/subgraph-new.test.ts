@@ -10,7 +10,8 @@ import type * as KitModule from '@commerce/kit';
 import { migrateDatabase, type SubgraphDefinition } from '@commerce/kit';
 import { composeFromConfig } from '../../scripts/lib/composition';
 import { metric, replaceFile } from '../gateway/helpers';
-import { startTestPlatform, waitFor } from '../helpers/platform';
+import { startTestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 import { cleanupStack } from './cleanup';
 import { startLoad, type LoadReport } from './load';
 import { REPO, copyWorkspace, type WorkspaceCopy } from './workspace';
@@ -74,21 +75,21 @@ test('a subgraph made by subgraph:new joins the running gateway on a reload, and
   let report: LoadReport | undefined;
   const stopLoad = async (): Promise<LoadReport> => (report ??= await load.stop());
   defer(stopLoad);
-  await waitFor(() => load.completed() >= 50, 30_000, 'the load loop to get going');
+  await waitFor('the load loop to get going', () => load.completed() >= 50, 30_000);
 
   // 5a. A broken supergraph is refused, counted and logged; the old one keeps serving.
   await replaceFile(supergraphPath, 'this is { not a supergraph');
-  await waitFor(async () => (await metric(gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'failure' })) === 1, 20_000, 'the failed reload');
+  await waitFor('the failed reload', async () => (await metric(gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'failure' })) === 1, 20_000);
   assert.equal(await metric(gatewayUrl, 'gateway_supergraph_last_reload_success'), 0);
   assert.ok(platform.logs.some((line) => line.msg === 'supergraph reload failed; still serving the previous supergraph'));
 
   // 5b. The composed supergraph with reviews is swapped in.
   const beforeSwap = load.completed();
   await replaceFile(supergraphPath, withReviews);
-  await waitFor(async () => (await metric(gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'success' })) === 1, 20_000, 'the reload with reviews');
+  await waitFor('the reload with reviews', async () => (await metric(gatewayUrl, 'gateway_supergraph_reloads_total', { result: 'success' })) === 1, 20_000);
   assert.equal(await metric(gatewayUrl, 'gateway_supergraph_last_reload_success'), 1);
   const atSwap = load.completed();
-  await waitFor(() => load.completed() >= atSwap + 50, 30_000, 'requests after the swap');
+  await waitFor('requests after the swap', () => load.completed() >= atSwap + 50, 30_000);
 
   // 6. One query spanning products and reviews.
   const session = { 'x-session-id': 'dx-e2e' };

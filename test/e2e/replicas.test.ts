@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decodeId } from '@commerce/kit';
-import { startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 
 const ME_ORDERS = '{ me { id orders(first: 1) { edges { node { id } } } } }';
 const USER_ORDERS = 'query($id: ID!) { user(id: $id) { orders(first: 1) { edges { node { id } } } } }';
@@ -93,7 +94,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
       assert.equal(res.status, 200);
       assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
       assert.equal(res.body.data.user.orders.edges.length, 1);
-      await waitFor(async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 0, 5000, 'the replica to be reported unhealthy');
+      await waitFor('the replica to be reported unhealthy', async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 0, 5000);
       const primaryBefore = await statements(shard, 'primary');
       const again = await platform.gql(USER_ORDERS, { id: user });
       assert.equal(again.body.errors, undefined);
@@ -105,7 +106,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
     } finally {
       await replica.start();
     }
-    await waitFor(async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 1, 30_000, 'the replica to recover');
+    await waitFor('the replica to recover', async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 1, 30_000);
     const replicaBefore = await statements(shard, 'replica');
     await platform.gql(USER_ORDERS, { id: user });
     assert.ok((await statements(shard, 'replica')) > replicaBefore, 'reads return to the replica');

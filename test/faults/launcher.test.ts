@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isAlive } from '@commerce/kit/embedded';
-import { TEMPLATE_DIR, postGraphQL, waitFor } from '../helpers/platform';
+import { TEMPLATE_DIR, postGraphQL } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 import { killQuietly, processesMentioning } from './process-probes';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,11 +65,11 @@ async function startLauncher(dataDir: string): Promise<Launcher> {
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor(() => {
+  await waitFor('the launcher to be ready', () => {
     if (child.exitCode !== null) throw new Error(`the launcher exited with ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
     // The banner ends the start output.
     return lines.some((line) => line.includes('Ctrl-C stops everything'));
-  }, 120_000, 'the launcher to be ready');
+  }, 120_000);
   const readyMs = Date.now() - started;
   const gatewayUrl = /Gateway\s+(\S+)/.exec(lines.join('\n'))![1]!;
   const pids = Object.fromEntries([...lines.find((line) => line.includes('Processes'))!.matchAll(/(\w+) pid (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
@@ -126,10 +127,10 @@ describe('npm start under process faults', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     let left = await leftovers(dataDir!, Object.values(first.pids));
-    await waitFor(async () => {
+    await waitFor('no process of the killed launcher', async () => {
       left = await leftovers(dataDir!, Object.values(first.pids));
       return left.postgres.length === 0 && left.services.length === 0 && left.ports.length === 0;
-    }, 15_000, 'no process of the killed launcher').catch((error: Error) => {
+    }, 15_000).catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(left)}`);
     });
     console.log(`[launcher] SIGKILL: all postgres and service processes gone after ${Date.now() - killed} ms`);
@@ -145,12 +146,12 @@ describe('npm start under process faults', () => {
     process.kill(victim, 'SIGKILL');
     let othersServed = 0;
     const othersFailed: string[] = [];
-    await waitFor(async () => {
+    await waitFor('the launcher to restart products', async () => {
       const answer = await postGraphQL(second.gatewayUrl, USERS_ONLY);
       if (answer.status === 200 && answer.body.data?.users.edges.length === 2 && !answer.body.errors) othersServed++;
       else othersFailed.push(JSON.stringify(answer.body).slice(0, 200));
       return second.lines.some((line) => /\[start\] products back up \(pid \d+\)/.test(line));
-    }, 30_000, 'the launcher to restart products');
+    }, 30_000);
     const backUpMs = Date.now() - crashed;
     assert.deepEqual(othersFailed, [], 'users kept serving while products was down');
     assert.ok(second.lines.some((line) => line.includes(`products (pid ${victim}) killed by SIGKILL`)), 'the crash is logged');
@@ -158,11 +159,11 @@ describe('npm start under process faults', () => {
     servicePids.add(restartedPid);
     assert.notEqual(restartedPid, victim);
     let answeredMs = 0;
-    await waitFor(async () => {
+    await waitFor('the gateway to answer products again', async () => {
       const answer = await postGraphQL(second.gatewayUrl, PRODUCTS);
       answeredMs = Date.now() - crashed;
       return answer.body.data?.products?.edges.length === 2;
-    }, 15_000, 'the gateway to answer products again');
+    }, 15_000);
     console.log(`[launcher] products killed: back up after ${backUpMs} ms, answered through the gateway after ${answeredMs} ms; users served ${othersServed} requests meanwhile, 0 failed`);
 
     // The launcher and its watchdog both killed: the servers stay, and the next start stops them (stale postmaster.pid).
@@ -219,6 +220,6 @@ test('embedded Postgres stops when the process that started it dies of a fatal V
   assert.equal(servers.length, 2, `the fixture started 2 servers: ${stdout} ${stderr}`);
   assert.match(stderr, /heap out of memory|Reached heap limit/);
   assert.ok(exit.signal === 'SIGABRT' || exit.code === 134, `a V8 abort, got ${JSON.stringify(exit)}`);
-  await waitFor(() => servers.every((pid) => !isAlive(pid)) && processesMentioning(dataDir).length === 0, 15_000, 'the servers of the dead process to stop');
+  await waitFor('the servers of the dead process to stop', () => servers.every((pid) => !isAlive(pid)) && processesMentioning(dataDir).length === 0, 15_000);
   console.log(`[launcher] V8 heap out of memory: 2 servers stopped ${Date.now() - died} ms after the process died`);
 });

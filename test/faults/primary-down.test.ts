@@ -5,7 +5,8 @@ import pg from 'pg';
 import { decodeId } from '@commerce/kit';
 import { startLoad, watchProcessErrors } from '../helpers/load';
 import { crashNode, makeDurable, restartNode } from '../helpers/pg-node';
-import { startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 
 const PLACE_ORDER = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const SHARD = 0;
@@ -79,18 +80,18 @@ describe('a shard primary that dies under a placeOrder load', () => {
     let restartedAt = 0;
     let returnedAt = 0;
     try {
-      await waitFor(() => acked() >= 30, 20_000, 'orders placed before the kill');
+      await waitFor('orders placed before the kill', () => acked() >= 30, 20_000);
       const pid = await crashNode(primary);
       killedAt = Date.now();
-      await waitFor(() => refused() >= 20 && Date.now() - killedAt > 1500, 20_000, 'writes refused while the primary is down');
+      await waitFor('writes refused while the primary is down', () => refused() >= 20 && Date.now() - killedAt > 1500, 20_000);
       assert.equal(primary.pid(), undefined, `postgres pid ${pid} stays down`);
       restartedAt = Date.now();
       // Resolves once the server accepts connections (seen by a poll every 100 ms).
       await restartNode(primary);
       returnedAt = Date.now();
-      await waitFor(() => load.results.some((r) => r.orderId && r.endedAt > returnedAt), 5000, 'an order placed after the primary returned');
+      await waitFor('an order placed after the primary returned', () => load.results.some((r) => r.orderId && r.endedAt > returnedAt), 5000);
       const after = acked();
-      await waitFor(() => acked() >= after + 20, 10_000, 'orders flowing again');
+      await waitFor('orders flowing again', () => acked() >= after + 20, 10_000);
     } finally {
       await load.stop();
     }
@@ -131,7 +132,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
     assert.equal((await ready()).status, 200);
     await primary.stop();
     try {
-      await waitFor(async () => (await ready()).status === 503, 5000, '/ready to turn 503');
+      await waitFor('/ready to turn 503', async () => (await ready()).status === 503, 5000);
       assert.deepEqual((await ready()).body.unreachablePrimaries, [platform.shardMap.shards[SHARD]!.name]);
       const started = Date.now();
       const refused = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': users[0]! });
@@ -144,7 +145,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
       await primary.start();
     }
     const returnedAt = Date.now();
-    await waitFor(async () => (await ready()).status === 200, 2000, '/ready back to 200 within 2 s');
+    await waitFor('/ready back to 200 within 2 s', async () => (await ready()).status === 200, 2000);
     const placed = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': users[0]! });
     assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
     console.log(`primary SIGINT: /ready 200 and writes back ${Date.now() - returnedAt} ms after the primary returned`);

@@ -5,7 +5,8 @@ import { decodeId } from '@commerce/kit';
 import { startLoad, watchProcessErrors } from '../helpers/load';
 import { scrape, sum } from '../helpers/metrics';
 import { crashNode, restartNode } from '../helpers/pg-node';
-import { startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 
 const SHARD = 1;
 const MAX_LAG_MS = 1000;
@@ -81,20 +82,20 @@ describe('a replica that dies under a read load', () => {
     let readmittedAt: number | undefined;
     let returnedAt = 0;
     try {
-      await waitFor(() => reads.results.length >= 30, 10_000, 'reads before the kill');
+      await waitFor('reads before the kill', () => reads.results.length >= 30, 10_000);
       await crashNode(replica);
-      await waitFor(() => watch((s) => s.healthy === 0), 5000, 'the replica to be reported down');
+      await waitFor('the replica to be reported down', () => watch((s) => s.healthy === 0), 5000);
       // Hold its replay 3 s behind the primary once it is back: its lag stays over the bound.
       await replica.setSetting('recovery_min_apply_delay', '3s');
       await restartNode(replica);
       returnedAt = Date.now();
-      await waitFor(() => watch((s) => s.lagSeconds * 1000 > 2 * MAX_LAG_MS && s.at - returnedAt > 1500), 15_000, 'the returned replica to report a lag over the bound');
+      await waitFor('the returned replica to report a lag over the bound', () => watch((s) => s.lagSeconds * 1000 > 2 * MAX_LAG_MS && s.at - returnedAt > 1500), 15_000);
       await replica.setSetting('recovery_min_apply_delay', '0');
-      await waitFor(() => watch((s) => s.healthy === 1), 15_000, 'the replica to be re-admitted once it caught up');
+      await waitFor('the replica to be re-admitted once it caught up', () => watch((s) => s.healthy === 1), 15_000);
       readmittedAt = Date.now();
       const onReplica = () => platform.metric('db_statements_total', { subgraph: 'orders', shard: String(SHARD), role: 'replica' }, ['orders']);
       const before = await onReplica();
-      await waitFor(async () => (await onReplica()) > before + 10, 5000, 'reads served by the re-admitted replica');
+      await waitFor('reads served by the re-admitted replica', async () => (await onReplica()) > before + 10, 5000);
     } finally {
       await Promise.all([reads.stop(), writes.stop()]);
       await replica.setSetting('recovery_min_apply_delay', '0').catch(() => undefined);

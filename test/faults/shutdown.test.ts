@@ -20,7 +20,8 @@ import { isAlive, startEmbeddedCluster, type EmbeddedCluster } from '@commerce/k
 import { templateKey } from '../../scripts/lib/platform';
 import { compose, gate, startSubgraph, type TestSubgraph } from '../gateway/helpers';
 import { childPids, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
-import { TEMPLATE_DIR, waitFor } from '../helpers/platform';
+import { TEMPLATE_DIR } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 import { freePort } from '../helpers/ports';
 import { gql, killQuietly, request, type Outcome } from './process-probes';
 
@@ -122,7 +123,7 @@ describe('SIGTERM to the gateway process under load', () => {
       // IN_FLIGHT requests held in the subgraph, each on its own kept-alive connection.
       const slowAgent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
       const slow = Array.from({ length: IN_FLIGHT }, (_, i) => request(gw.url, { body: gql('query($i: Int!) { slow(i: $i) }', { i }), agent: slowAgent }));
-      await waitFor(() => arrived === IN_FLIGHT, 10_000, `${IN_FLIGHT} requests in flight`);
+      await waitFor(`${IN_FLIGHT} requests in flight`, () => arrived === IN_FLIGHT, 10_000);
 
       const sigterm = Date.now();
       process.kill(gw.serverPid, 'SIGTERM');
@@ -130,13 +131,13 @@ describe('SIGTERM to the gateway process under load', () => {
 
       let readyTurned503AfterMs = -1;
       await waitFor(
+        '/ready to answer 503 while the listener still accepts',
         async () => {
           const ready = await request(`${base}/ready`);
           if (ready.kind === 'answered' && ready.status === 503) readyTurned503AfterMs = Date.now() - sigterm;
           return readyTurned503AfterMs >= 0;
         },
         SHUTDOWN_DELAY_MS,
-        '/ready to answer 503 while the listener still accepts',
       );
       // A new request on the kept-alive connection is still served, and told to close the connection.
       const onKeptAlive = await request(gw.url, { body: gql('{ fast(i: 2) }'), agent: keepAlive });
@@ -144,7 +145,7 @@ describe('SIGTERM to the gateway process under load', () => {
       assert.equal(onKeptAlive.connection, 'close');
 
       // The listener closes while the held requests are still in flight; only then do their answers come.
-      await waitFor(() => listenerClosed(base), SHUTDOWN_DELAY_MS + 5_000, 'the listener to close');
+      await waitFor('the listener to close', () => listenerClosed(base), SHUTDOWN_DELAY_MS + 5_000);
       held.open();
       const outcomes: Outcome[] = await Promise.all(slow);
       const exitCode = await gw.exited;
@@ -209,11 +210,11 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     });
     started.push(child);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => {
+    await waitFor('the products subgraph to be ready', async () => {
       if (child.exitCode !== null) throw new Error(`products exited with ${child.exitCode}`);
       const ready = await request(`${base}/ready`);
       return ready.kind === 'answered' && ready.status === 200;
-    }, 30_000, 'the products subgraph to be ready');
+    }, 30_000);
     return { child, base, url: `${base}/graphql` };
   }
 
@@ -225,7 +226,7 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
       const sent = Date.now();
       child.kill(signal);
       assert.equal(await exitOf(child), 0);
-      await waitFor(() => !isAlive(server[0]!), 5_000, 'the subgraph process to exit');
+      await waitFor('the subgraph process to exit', () => !isAlive(server[0]!), 5_000);
       console.log(`[shutdown] products (tsx) idle ${signal}: exited after ${Date.now() - sent} ms`);
     });
   }
@@ -261,22 +262,22 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
     const query = gql('query($first: Int) { products(first: $first) { edges { node { id name } } } }', { first: 3 });
     const held = Array.from({ length: IN_FLIGHT }, () => request(url, { body: query, agent }));
-    await waitFor(async () => (await waiting()) >= IN_FLIGHT, 10_000, `${IN_FLIGHT} product reads waiting on the lock`);
+    await waitFor(`${IN_FLIGHT} product reads waiting on the lock`, async () => (await waiting()) >= IN_FLIGHT, 10_000);
 
     const sigterm = Date.now();
     child.kill('SIGTERM');
     const late = lateLoad(url, gql('{ __typename }'), exited);
     let readyTurned503AfterMs = -1;
     await waitFor(
+      '/ready to answer 503',
       async () => {
         const ready = await request(`${base}/ready`);
         if (ready.kind === 'answered' && ready.status === 503) readyTurned503AfterMs = Date.now() - sigterm;
         return readyTurned503AfterMs >= 0;
       },
       SHUTDOWN_DELAY_MS,
-      '/ready to answer 503',
     );
-    await waitFor(() => listenerClosed(base), SHUTDOWN_DELAY_MS + 5_000, 'the listener to close');
+    await waitFor('the listener to close', () => listenerClosed(base), SHUTDOWN_DELAY_MS + 5_000);
     for (const client of lockers.splice(0)) {
       await client.query('COMMIT');
       await client.end();

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
-import { startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 import { hostileRequest, loadCorpus } from './hostile';
 import { createPrng } from './prng';
 import { send, type Outcome } from './send';
@@ -132,7 +133,7 @@ describe(`hostile requests against the gateway process (FUZZ_SEED=${SEED} FUZZ_C
     // Garbage from the run may take a moment to be collected.
     const bound = Math.min(RSS_BOUND_MB, rssBefore + RSS_GROWTH_BOUND_MB);
     let rssAfter = stillAlive ? rssMb(gateway.pid) : 0;
-    if (stillAlive) await waitFor(() => (rssAfter = rssMb(gateway.pid)) < bound, 10_000, `gateway RSS under ${bound} MB`).catch(() => undefined);
+    if (stillAlive) await waitFor(`gateway RSS under ${bound} MB`, () => (rssAfter = rssMb(gateway.pid)) < bound, 10_000).catch(() => undefined);
 
     const resetOnOversizedHead = (o: Outcome & { index: number }): boolean => o.status === 0 && oversizedHead(requests[o.index]!) && /ECONNRESET|EPIPE/.test(o.failure ?? '');
     const summary = {

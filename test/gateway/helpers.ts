@@ -105,6 +105,8 @@ export function startTestGateway(env: Record<string, string>): Promise<RunningGa
   return startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...env }), { logger: silentLogger });
 }
 
+import { postGraphQL } from '../helpers/graphql';
+
 export interface GraphQLResult {
   status: number;
   headers: Headers;
@@ -114,14 +116,9 @@ export interface GraphQLResult {
   };
 }
 
-/** POSTs a GraphQL request as JSON. */
-export async function graphql(url: string, query: string, headers: Record<string, string> = {}): Promise<GraphQLResult> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
+/** POSTs a GraphQL request as JSON (test/helpers/graphql.ts). */
+export function graphql(url: string, query: string, headers: Record<string, string> = {}): Promise<GraphQLResult> {
+  return postGraphQL(url, query, undefined, headers);
 }
 
 /** Sum of the samples of `name` on the gateway's `/metrics` whose labels include `labels`. */
@@ -129,25 +126,7 @@ export async function metric(gatewayUrl: string, name: string, labels: Record<st
   return sum(await scrape(gatewayUrl), name, labels);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  description: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`, { cause: last });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '../helpers/wait';
 
 /** A promise with its resolve function, for resolvers that wait until a test releases them. */
 export function gate(): { promise: Promise<void>; open(): void } {

@@ -1,12 +1,12 @@
 import type { PgNode } from '@commerce/kit/embedded';
-import { waitFor } from './platform';
+import { waitFor } from './wait';
 
 /** kill -9 of the node's postmaster, by PID; resolves once the process is gone. Returns the PID killed. */
 export async function crashNode(node: PgNode): Promise<number> {
   const pid = node.pid();
   if (pid === undefined) throw new Error('the node is not running');
   process.kill(pid, 'SIGKILL');
-  await waitFor(() => node.pid() === undefined, 10_000, `postgres pid ${pid} to exit after SIGKILL`);
+  await waitFor(`postgres pid ${pid} to exit after SIGKILL`, () => node.pid() === undefined, 10_000);
   return pid;
 }
 
@@ -18,6 +18,7 @@ export async function crashNode(node: PgNode): Promise<number> {
 export async function restartNode(node: PgNode, timeoutMs = 30_000): Promise<void> {
   let lastError: unknown;
   await waitFor(
+    'postgres to start again',
     async () => {
       try {
         await node.start();
@@ -28,7 +29,6 @@ export async function restartNode(node: PgNode, timeoutMs = 30_000): Promise<voi
       }
     },
     timeoutMs,
-    'postgres to start again',
   ).catch((error: Error) => {
     throw new Error(`${error.message}: ${(lastError as Error | undefined)?.message ?? 'no start error'}`);
   });

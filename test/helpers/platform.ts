@@ -4,16 +4,15 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startPlatform, type Platform, type SubgraphName } from '../../scripts/lib/platform';
+import { postGraphQL, type GraphQLResponse } from './graphql';
 import { total } from './metrics';
+import * as wait from './wait';
 
 /** Where the migrated + seeded template cluster is kept between test files and runs. */
 export const TEMPLATE_DIR = process.env.TEST_PG_TEMPLATE_DIR ?? join(tmpdir(), 'commerce-test-template');
 
-export interface GraphQLResponse {
-  status: number;
-  headers: Headers;
-  body: { data?: any; errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, any> }> };
-}
+export type { GraphQLResponse } from './graphql';
+export { postGraphQL };
 
 export interface TestPlatform extends Platform {
   /** Log lines (parsed JSON) the services wrote. */
@@ -65,22 +64,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   });
 }
 
-/** POSTs a GraphQL request to any endpoint. */
-export async function postGraphQL(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes. */
+/** The old argument order of the tests' one `waitFor` (test/helpers/wait.ts), kept for test/deploy. */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await wait.waitFor(what, check, timeoutMs);
 }

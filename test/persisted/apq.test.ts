@@ -4,15 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
 import { postGraphQL, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { startRedis, type TestRedis } from '../helpers/redis';
+import { postJson } from '../helpers/graphql';
 
 const QUERY = 'query Top($first: Int) { products(first: $first) { edges { node { id name } } } }';
 const HASH = createHash('sha256').update(QUERY).digest('hex');
 const persisted = (hash = HASH, version = 1) => ({ persistedQuery: { version, sha256Hash: hash } });
 
-async function post(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
-}
+const post = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => postJson(url, body, headers);
 
 describe('automatic persisted queries, shared through Redis', () => {
   let redis: TestRedis;

@@ -9,17 +9,16 @@ import { pino } from 'pino';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
 import { composeFromConfig } from '../../scripts/lib/composition';
 import { scrape, sum } from '../helpers/metrics';
-import { startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
+import { postJson } from '../helpers/graphql';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 interface Manifest {
   operations: { id: string; name: string; type: string; body: string }[];
 }
 
-async function post(url: string, body: Record<string, unknown>) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
-}
+const post = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => postJson(url, body, headers);
 
 describe('trusted documents', () => {
   let platform: TestPlatform;
@@ -92,7 +91,7 @@ describe('trusted documents', () => {
     assert.equal((await post(gw.url, { query: body })).status, 400);
     const added = { ...manifest, operations: [...manifest.operations, { id: 'categories-v1', name: 'Categories', type: 'query', body }] };
     await writeFile(path, JSON.stringify(added));
-    await waitFor(async () => (await post(gw.url, { documentId: 'categories-v1' })).status === 200, 10_000, 'the new manifest entry to be accepted');
+    await waitFor('the new manifest entry to be accepted', async () => (await post(gw.url, { documentId: 'categories-v1' })).status === 200, 10_000);
     assert.equal((await post(gw.url, { query: body })).body.data.products.edges.length, 5);
   });
 
@@ -119,7 +118,7 @@ describe('trusted documents', () => {
     const composed = composeFromConfig(join(schemaDir, 'supergraph.yaml'));
     assert.ok(composed.ok);
     await writeFile(join(schemaDir, 'supergraph.graphql'), composed.supergraphSdl);
-    await waitFor(async () => (await metric(gw, 'gateway_trusted_documents_invalid')) === 1, 10_000, 'the broken manifest operation to be reported');
+    await waitFor('the broken manifest operation to be reported', async () => (await metric(gw, 'gateway_trusted_documents_invalid')) === 1, 10_000);
     assert.ok(logs.some((l) => l.name === 'ProductDetail' && /no longer validates/.test(String(l.msg))));
   });
 });

@@ -47,6 +47,7 @@ const VARYING_HEADERS = [USER_ID_HEADER, SESSION_ID_HEADER, 'authorization', 'ac
  */
 export function createHotPath(options: { maxBytes: number; redis?: RedisClient; channel: string; metrics: Pick<GatewayMetrics, 'responseCache'>; logger: Logger }) {
   const entries = new TaggedLru<HotEntry>(options.maxBytes, (entry) => entry.body.length);
+  const hits = options.metrics.responseCache.labels({ result: 'hit' });
   let usable = options.redis === undefined;
 
   function apply(message: Invalidation): void {
@@ -106,7 +107,7 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
       const key = fingerprint(req, raw);
       const entry = key === undefined ? undefined : entries.get(key);
       if (!entry) return undefined;
-      options.metrics.responseCache.inc({ result: 'hit' });
+      hits.inc();
       return { facts: entry.facts, send: (request, res, headers) => send(entry, request, res, headers) };
     },
     /** Remembers a response the response cache stored or served. */

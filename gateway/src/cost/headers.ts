@@ -16,7 +16,16 @@ export function secondsUntil(needed: number, tokens: number, policy: BudgetPolic
   return Math.max(0, Math.ceil((Math.min(needed, policy.capacity) - tokens) / policy.refillPerSecond));
 }
 
+const policyHeaders = new WeakMap<BudgetPolicy, string>();
+
+/** The `RateLimit-Policy` value of a budget, made once per policy. */
 export function policyHeader(policy: BudgetPolicy): string {
+  let header = policyHeaders.get(policy);
+  if (header === undefined) policyHeaders.set(policy, (header = formatPolicy(policy)));
+  return header;
+}
+
+function formatPolicy(policy: BudgetPolicy): string {
   return `"${POLICY_NAME}";q=${policy.capacity};w=${Math.ceil(policy.capacity / policy.refillPerSecond)}`;
 }
 

@@ -45,8 +45,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const shard = ctx.db.shardOfBucket(bucket);
       try {
         // The new user reads its own account next: record the write for it too.
-        const principals = (created: UserRow) => [ctx.principal.consistencyKey, userConsistencyKey(created.id)];
-        const row = await ctx.db.transaction(shard, principals, async (tx) => {
+        const consistencyKeys = (created: UserRow) => [ctx.principal.consistencyKey, userConsistencyKey(created.id)];
+        const row = await ctx.db.transaction(shard, consistencyKeys, async (tx) => {
           const { rows } = await tx.query<UserRow>(`INSERT INTO users (id, email, name) VALUES (next_id($1), $2, $3) RETURNING ${USER_COLUMNS}`, [bucket, email, name]);
           return rows[0]!;
         });

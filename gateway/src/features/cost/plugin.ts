@@ -106,6 +106,10 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
     if (refused !== undefined && bucket) headers.set('retry-after', String(secondsUntil(refused, bucket.tokens, policy)));
   }
 
+  // Bound once: a hit observes both without hashing label sets.
+  const observeEstimated = metrics.cost.labels({ kind: 'estimated' });
+  const observeActual = metrics.cost.labels({ kind: 'actual' });
+
   /** A hit is charged its estimate, then refunded down to the actual cost its entry recorded. */
   async function chargeHit(hit: CacheHit, budgets: BudgetStore, cost: { estimated: number; actual: number }): Promise<void> {
     const client = clientIdentity(hit.context.principal);
@@ -119,8 +123,8 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
         throw budgetExceeded(cost.estimated, bucket, policy);
       }
     }
-    metrics.cost.observe({ kind: 'estimated' }, cost.estimated);
-    metrics.cost.observe({ kind: 'actual' }, cost.actual);
+    observeEstimated.observe(cost.estimated);
+    observeActual.observe(cost.actual);
     const refund = cost.estimated - cost.actual;
     if (bucket?.allowed && refund > 0) bucket = await guarded(() => budgets.refund(client, refund, policy));
     setBudgetHeaders(headers, policy, bucket, undefined);

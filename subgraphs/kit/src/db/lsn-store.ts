@@ -2,15 +2,15 @@ import type { Redis, Cluster } from 'ioredis';
 import { withSpan } from '@commerce/common';
 
 /**
- * Read-your-writes memory: after a write for a principal, the shard's WAL
- * position is recorded for a short time; reads for that principal on that
+ * Read-your-writes memory: after a write for a consistency key, the shard's WAL
+ * position is recorded for a short time; reads for that key on that
  * shard may use a replica only once it has replayed that far.
  */
 export interface LsnStore {
-  /** Records (keeping the highest) the LSN a principal must see on a shard. */
-  record(principal: string, shard: number, lsn: bigint): Promise<void>;
-  /** The LSN the principal must see on the shard, or undefined if none is pending. */
-  required(principal: string, shard: number): Promise<bigint | undefined>;
+  /** Records (keeping the highest) the LSN a consistency key must see on a shard. */
+  record(consistencyKey: string, shard: number, lsn: bigint): Promise<void>;
+  /** The LSN the consistency key must see on the shard, or undefined if none is pending. */
+  required(consistencyKey: string, shard: number): Promise<bigint | undefined>;
   close(): Promise<void>;
 }
 
@@ -23,14 +23,14 @@ export function createMemoryLsnStore(ttlMs: number): LsnStore {
   }, Math.max(1000, ttlMs));
   sweep.unref();
   return {
-    async record(principal, shard, lsn) {
-      const key = `${principal}:${shard}`;
+    async record(consistencyKey, shard, lsn) {
+      const key = `${consistencyKey}:${shard}`;
       const current = entries.get(key);
       if (!current || current.expires <= Date.now() || current.lsn < lsn) entries.set(key, { lsn, expires: Date.now() + ttlMs });
       else current.expires = Date.now() + ttlMs;
     },
-    async required(principal, shard) {
-      const entry = entries.get(`${principal}:${shard}`);
+    async required(consistencyKey, shard) {
+      const entry = entries.get(`${consistencyKey}:${shard}`);
       return entry && entry.expires > Date.now() ? entry.lsn : undefined;
     },
     async close() {
@@ -57,16 +57,16 @@ return 1`;
  * names the Redis calls' spans.
  */
 export function createRedisLsnStore(redis: Redis | Cluster, ttlMs: number, prefix = 'ryw:', service = 'subgraph'): LsnStore {
-  const key = (principal: string, shard: number) => `${prefix}{${principal}}:${shard}`;
+  const key = (consistencyKey: string, shard: number) => `${prefix}{${consistencyKey}}:${shard}`;
   // A client span per command when tracing is on (the key names a user: it stays out of the span).
   const traced = <T>(command: string, shard: number, fn: () => Promise<T>) =>
     withSpan(service, `redis ${command}`, { 'db.system.name': 'redis', 'db.operation.name': command, 'commerce.db.shard': shard }, fn);
   return {
-    async record(principal, shard, lsn) {
-      await traced('EVAL', shard, () => redis.eval(RECORD_MAX, 1, key(principal, shard), lsn.toString(), String(ttlMs)));
+    async record(consistencyKey, shard, lsn) {
+      await traced('EVAL', shard, () => redis.eval(RECORD_MAX, 1, key(consistencyKey, shard), lsn.toString(), String(ttlMs)));
     },
-    async required(principal, shard) {
-      const value = await traced('GET', shard, () => redis.get(key(principal, shard)));
+    async required(consistencyKey, shard) {
+      const value = await traced('GET', shard, () => redis.get(key(consistencyKey, shard)));
       return value === null ? undefined : BigInt(value);
     },
     async close() {},

@@ -68,7 +68,7 @@ export type DbReadiness = {
 
 /**
  * Routes statements to shards: writes to the primary, reads to a healthy
- * replica (round robin) unless the principal has a write on that shard the
+ * replica (round robin) unless the consistency key has a write on that shard the
  * replica has not replayed yet (read-your-writes) or no replica is healthy.
  *
  * Survives its servers: while a primary is down (a health check or a
@@ -145,14 +145,14 @@ export class ShardedDb {
   }
 
   /**
-   * A read on one shard, for `principal` (read-your-writes) if given: on a
-   * replica fresh enough for the principal, else on the primary; while the
+   * A read on one shard, for `consistencyKey` (read-your-writes) if given: on a
+   * replica fresh enough for that key, else on the primary; while the
    * primary is down and no replica qualifies, DATABASE_UNAVAILABLE.
    */
-  async read<R extends pg.QueryResultRow = pg.QueryResultRow>(shard: number, principal: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  async read<R extends pg.QueryResultRow = pg.QueryResultRow>(shard: number, consistencyKey: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
     const target = this.shards[shard]!;
     // Each failing replica is marked down, so this tries each at most once.
-    for (let replica = await this.pickReplica(target, principal); replica; replica = await this.pickReplica(target, principal)) {
+    for (let replica = await this.pickReplica(target, consistencyKey); replica; replica = await this.pickReplica(target, consistencyKey)) {
       try {
         return await this.run<R>(replica.pool, replica, text, params);
       } catch (error) {
@@ -170,17 +170,17 @@ export class ShardedDb {
   }
 
   /** The same read on every shard, in parallel; results in shard order. */
-  readAll<R extends pg.QueryResultRow = pg.QueryResultRow>(principal: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>[]> {
-    return Promise.all(this.shards.map((_, shard) => this.read<R>(shard, principal, text, params)));
+  readAll<R extends pg.QueryResultRow = pg.QueryResultRow>(consistencyKey: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>[]> {
+    return Promise.all(this.shards.map((_, shard) => this.read<R>(shard, consistencyKey, text, params)));
   }
 
   /**
    * A transaction on the shard's primary. After commit, the shard's WAL
-   * position is recorded for the principal(s) so their next reads see the
-   * write: `principals` is a consistency key, or a function of the result
-   * (e.g. a new user becomes a principal of its own sign-up).
+   * position is recorded for the consistency key(s) so their next reads see the
+   * write: `consistencyKeys` is one key, or a function of the result
+   * (e.g. a new user gets a consistency key of its own at sign-up).
    */
-  async transaction<T>(shard: number, principals: string | undefined | ((result: T) => (string | undefined)[]), fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(shard: number, consistencyKeys: string | undefined | ((result: T) => (string | undefined)[]), fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const node = this.shards[shard]!.primary;
     if (!node.healthy) throw this.unavailable(node, 'write');
     let checkedOut: Awaited<ReturnType<typeof checkout>>;
@@ -213,7 +213,7 @@ export class ShardedDb {
         await tx.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw fromDatabase.has(error as object) ? this.primaryFailed(node, 'write', error) : error;
       }
-      await this.recordPosition(tx, shard, principals, result);
+      await this.recordPosition(tx, shard, consistencyKeys, result);
       return result;
     } finally {
       checkedOut.release(broken);
@@ -251,11 +251,11 @@ export class ShardedDb {
   }
 
   /**
-   * After commit, records the shard's WAL position for the principal(s) so their next reads
+   * After commit, records the shard's WAL position for the consistency key(s) so their next reads
    * see the write. The write is committed by now: a failure here is logged, not raised.
    */
-  private async recordPosition<T>(tx: Queryable, shard: number, principals: string | undefined | ((result: T) => (string | undefined)[]), result: T): Promise<void> {
-    const keys = (typeof principals === 'function' ? principals(result) : [principals]).filter((k): k is string => k !== undefined);
+  private async recordPosition<T>(tx: Queryable, shard: number, consistencyKeys: string | undefined | ((result: T) => (string | undefined)[]), result: T): Promise<void> {
+    const keys = (typeof consistencyKeys === 'function' ? consistencyKeys(result) : [consistencyKeys]).filter((k): k is string => k !== undefined);
     if (!keys.length) return;
     try {
       const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
@@ -283,7 +283,7 @@ export class ShardedDb {
     return this.unavailable(node, kind, error);
   }
 
-  private async pickReplica(target: ShardNodes, principal: string | undefined): Promise<DbNode | undefined> {
+  private async pickReplica(target: ShardNodes, consistencyKey: string | undefined): Promise<DbNode | undefined> {
     const healthy = target.replicas.filter((r) => r.healthy);
     const reason = (why: string) => this.metrics.primaryFallbacks.inc({ subgraph: this.options.subgraph, shard: String(target.index), reason: why });
     if (healthy.length === 0) {
@@ -291,12 +291,12 @@ export class ShardedDb {
       return undefined;
     }
     let candidates = healthy;
-    if (principal) {
+    if (consistencyKey) {
       let required: bigint | undefined;
       try {
-        required = await this.options.lsnStore.required(principal, target.index);
+        required = await this.options.lsnStore.required(consistencyKey, target.index);
       } catch (error) {
-        // Without the store we cannot prove a replica is fresh enough for this principal.
+        // Without the store we cannot prove a replica is fresh enough for this consistency key.
         this.options.logger.warn({ shard: target.index, err: (error as Error).message }, 'read-your-writes store unavailable; reading from primary');
         reason('read_your_writes');
         return undefined;
