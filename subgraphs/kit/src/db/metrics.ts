@@ -72,7 +72,12 @@ type PooledNode = Pick<DbNode, 'shard' | 'role' | 'label' | 'pool'>;
  * open connections, idle ones, and statements waiting for a free one.
  */
 export function registerPoolGauges(registry: Registry, subgraph: string, nodes: readonly PooledNode[]): void {
-  const gauge = (name: string, help: string, read: (pool: DbNode['pool']) => number) =>
+  const gauges: Array<{ name: string; help: string; read: (pool: DbNode['pool']) => number }> = [
+    { name: 'db_pool_connections', help: 'Open connections of the pool of one Postgres server (busy and idle)', read: (pool) => pool.totalCount },
+    { name: 'db_pool_idle_connections', help: 'Idle connections of the pool of one Postgres server', read: (pool) => pool.idleCount },
+    { name: 'db_pool_waiting_queries', help: 'Statements waiting for a free connection of the pool of one Postgres server', read: (pool) => pool.waitingCount },
+  ];
+  for (const { name, help, read } of gauges) {
     new Gauge({
       name,
       help,
@@ -82,7 +87,5 @@ export function registerPoolGauges(registry: Registry, subgraph: string, nodes: 
         for (const node of nodes) this.set({ subgraph, shard: String(node.shard), role: node.role, node: node.label }, read(node.pool));
       },
     });
-  gauge('db_pool_connections', 'Open connections of the pool of one Postgres server (busy and idle)', (pool) => pool.totalCount);
-  gauge('db_pool_idle_connections', 'Idle connections of the pool of one Postgres server', (pool) => pool.idleCount);
-  gauge('db_pool_waiting_queries', 'Statements waiting for a free connection of the pool of one Postgres server', (pool) => pool.waitingCount);
+  }
 }
