@@ -10,6 +10,7 @@ import { startedProcesses, stopAllChildren } from './lib/children';
 import { cpuCount, pinSelf, planPinning, type Pinning } from './lib/cpus';
 import { startInstance, type Instance } from './lib/instance';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load';
+import { startOtlpReceiver, type OtlpReceiver } from '../test/helpers/otlp-receiver';
 import type { BenchmarkReport, Row, WorkloadReport } from './lib/report';
 import { COMMERCE_QUERY, startCommerceWorkload } from './workload/commerce';
 import { startStandardSubgraphs } from './workload/standard/server';
@@ -238,13 +239,20 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   const body = JSON.stringify({ query: STANDARD_QUERY });
   const common = { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath };
   const runs = plan('standard', options);
+  // Traced targets export their spans here (started only when one is selected).
+  let sink: OtlpReceiver | undefined;
+  if (runs.some((r) => r.definition.traced)) {
+    // Counts what arrives without decoding it: the benchmark measures the exporting side.
+    const started = (sink = await startOtlpReceiver({ decode: false }));
+    cleanups.push(() => started.stop());
+  }
   const instances: Instance[] = [];
   const start = async (definition: TargetDefinition, workers: number, responsePath?: string): Promise<Instance> => {
     log(`  starting ${definition.id}@${workers}`);
     const cpus = gatewayCpus(pinning, workers);
     const env: Record<string, string> =
       definition.kind === 'ours'
-        ? { ...common, LOG_LEVEL: 'warn', GATEWAY_WORKERS: String(workers), ...definition.env }
+        ? { ...common, LOG_LEVEL: 'warn', GATEWAY_WORKERS: String(workers), ...definition.env, ...(definition.traced && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}) }
         : definition.kind === 'stock'
           ? { ...common, APOLLO_TELEMETRY_DISABLED: 'true', BENCH_WORKERS: String(workers) }
           : { RESPONSE_PATH: responsePath! };
@@ -288,6 +296,7 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   await runRounds(subjects, context, options, log);
   for (const subject of subjects) await subject.instance.stop();
   await subgraphs.stop();
+  if (sink) log(`  OTLP sink: ${sink.requests} export requests, ${(sink.bytes / 1024 ** 2).toFixed(1)} MiB of spans received`);
   return {
     id: 'standard',
     title: 'Standard workload (graphql-gateways-benchmark: accounts, inventory, products, reviews)',
@@ -362,6 +371,11 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
     'req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon\'s latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.',
     'Peak RSS: total = largest sampled sum of RSS over the target\'s Node processes (every 250 ms while loaded, warm-up included); max proc = largest peak RSS (VmHWM) of one process. workers (procs) = Node processes seen: a cluster primary + its workers, or 1.',
   ];
+  if (workloads.some((w) => w.rows.some((r) => TARGETS.find((t) => t.id === r.target)?.traced))) {
+    list.push(
+      'Traced rows: our gateway with `OTEL_EXPORTER_OTLP_ENDPOINT` set to a node:http OTLP receiver in the harness process (test/helpers/otlp-receiver.ts, counting without decoding, answering 200): every request\'s spans (`@apollo/gateway`\'s request/validate/plan/execute/fetch and ours per subgraph attempt) are recorded, batched and exported as OTLP/HTTP JSON, with the AsyncLocalStorage context manager on. The untraced rows run the same code with tracing off.',
+    );
+  }
   if (workloads.some((w) => w.id === 'commerce')) {
     list.push(
       'Commerce workload: the platform in the harness process (`startPlatform`, embedded Postgres: 2 shards × primary + streaming replica, copied from the test template), our gateway a child process routed with `SUBGRAPH_URLS`. Every request sends `x-user-id` (orders are private). A user\'s orders carry a PRIVATE 10 s cache hint, so a cached entry expires every 10 s: "cache hits" is the share of responses with `x-cache: HIT`. SQL statements/op: `db_statements_total` over one request after the warm check (0 on a hit). The subgraphs and Postgres share the load generator\'s CPUs: with one such CPU, uncached commerce numbers are bounded by it, not by the gateway.' +

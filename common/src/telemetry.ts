@@ -113,11 +113,12 @@ export function tracingEnabled(): boolean {
 export function startTelemetry(config: TelemetryConfig, service: string): Telemetry {
   if (!config.tracesUrl) return { enabled: false, shutdown: async () => undefined };
   if (!installed) {
-    const exporter = new OTLPTraceExporter({ url: config.tracesUrl, headers: { ...config.headers } });
+    // An export (and the flush at shutdown) gives up after 5 s: a stopping service must not wait on a gone collector.
+    const exporter = new OTLPTraceExporter({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: 5000 });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service }),
       sampler: samplerOf(config),
-      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 })],
+      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000, exportTimeoutMillis: 5000 })],
     });
     trace.setGlobalTracerProvider(provider);
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -25,6 +25,8 @@ export interface OtlpReceiver {
   readonly url: string;
   /** Export requests received (any path). */
   readonly requests: number;
+  /** Bytes of their bodies. */
+  readonly bytes: number;
   readonly spans: readonly ReceivedSpan[];
   /** Closes the server. Idempotent. */
   stop(): Promise<void>;
@@ -76,16 +78,26 @@ export function spansOf(body: OtlpJson): ReceivedSpan[] {
   return spans;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** Options of {@link startOtlpReceiver}. */
+export interface OtlpReceiverOptions {
+  /** Decode and keep the spans. Default true; false only counts requests and bytes (a sink for the benchmark). */
+  decode?: boolean;
+}
+
+export async function startOtlpReceiver({ decode = true }: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   let requests = 0;
+  let bytes = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (decode) chunks.push(chunk);
+    });
     req.on('end', () => {
       requests += 1;
       if (req.url === '/v1/traces' && req.method === 'POST' && (req.headers['content-type'] ?? '').includes('json')) {
-        spans.push(...spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson));
+        if (decode) spans.push(...spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson));
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       } else {
         res.writeHead(415).end();
@@ -99,6 +111,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     get requests() {
       return requests;
+    },
+    get bytes() {
+      return bytes;
     },
     spans,
     stop: () =>
