@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { CommerceError } from '@commerce/common';
+import { API_KEY_HEADER, CommerceError, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from '@commerce/common';
 
 /**
  * The caller identity, and the one place that reads it from a client request.
@@ -20,10 +20,7 @@ export interface Principal {
   readonly clientIp: string | undefined;
 }
 
-export const USER_ID_HEADER = 'x-user-id';
-export const REQUEST_ID_HEADER = 'x-request-id';
-export const SESSION_ID_HEADER = 'x-session-id';
-export const API_KEY_HEADER = 'x-api-key';
+export { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER };
 
 /** Longest accepted `x-api-key`; longer values are refused with BAD_REQUEST. */
 export const MAX_API_KEY_LENGTH = 512;

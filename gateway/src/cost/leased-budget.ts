@@ -52,7 +52,9 @@ export function createLeasedBudgetStore(options: LeasedBudgetStoreOptions): Budg
     const points = Math.floor(lease.tokens);
     lease.tokens = 0;
     if (points <= 0) return;
-    shared.refund(client, points, lease.policy).catch((error: unknown) => logger.warn({ err: error }, 'cost budget: an unspent lease could not be given back'));
+    shared
+      .refund(client, points, lease.policy)
+      .catch((error: unknown) => logger.warn({ err: error }, 'cost budget: an unspent lease could not be given back'));
   }
 
   function sweep(): void {

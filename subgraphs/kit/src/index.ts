@@ -3,7 +3,7 @@ export * from './shard-map';
 export * from './connection';
 export * from './money';
 export { batchByShard, rowsById, rowsByParent } from './loaders';
-export { principalFromHeaders, requireUser, userConsistencyKey, USER_HEADER, SESSION_HEADER } from './principal';
+export { principalFromHeaders, requireUser, userConsistencyKey } from './principal';
 export type { Principal } from './principal';
 export { ShardedDb } from './db/sharded-db';
 export type { Queryable, ShardedDbOptions } from './db/sharded-db';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { CommerceError } from '@commerce/common';
+import { CommerceError, SESSION_ID_HEADER, USER_ID_HEADER } from '@commerce/common';
 import { decodeId } from './ids';
 
 /**
@@ -17,8 +17,6 @@ export interface Principal {
   readonly consistencyKey?: string;
 }
 
-export const USER_HEADER = 'x-user-id';
-export const SESSION_HEADER = 'x-session-id';
 
 function single(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
@@ -26,14 +24,14 @@ function single(value: string | string[] | undefined): string | undefined {
 }
 
 export function principalFromHeaders(headers: IncomingHttpHeaders): Principal {
-  const user = single(headers[USER_HEADER]);
-  const session = single(headers[SESSION_HEADER])?.slice(0, 128);
+  const user = single(headers[USER_ID_HEADER]);
+  const session = single(headers[SESSION_ID_HEADER])?.slice(0, 128);
   if (user === undefined) return { consistencyKey: session ? `session:${session}` : undefined };
   let userKey: bigint;
   try {
-    userKey = decodeId('User', user, USER_HEADER);
+    userKey = decodeId('User', user, USER_ID_HEADER);
   } catch (error) {
-    throw new CommerceError('UNAUTHENTICATED', `The ${USER_HEADER} header is not a valid user ID: ${(error as Error).message}`);
+    throw new CommerceError('UNAUTHENTICATED', `The ${USER_ID_HEADER} header is not a valid user ID: ${(error as Error).message}`);
   }
   return { userId: user, userKey, consistencyKey: userConsistencyKey(userKey) };
 }
@@ -46,7 +44,7 @@ export function userConsistencyKey(userKey: bigint | string): string {
 /** The signed-in user or an UNAUTHENTICATED error naming what is missing. */
 export function requireUser(principal: Principal): { userId: string; userKey: bigint } {
   if (principal.userId === undefined || principal.userKey === undefined) {
-    throw new CommerceError('UNAUTHENTICATED', `This operation needs a signed-in user (the ${USER_HEADER} header)`);
+    throw new CommerceError('UNAUTHENTICATED', `This operation needs a signed-in user (the ${USER_ID_HEADER} header)`);
   }
   return { userId: principal.userId, userKey: principal.userKey };
 }

@@ -2,7 +2,10 @@ import type { GatewayMetrics } from '../../metrics';
 import type { GatewayFeature } from '../feature';
 import { createOperationMetricsPlugin } from './plugin';
 
-/** `gateway_operations_total` by type and result, for every client operation: cache hits and refusals included, warm-up never. */
+/**
+ * `gateway_operations_total` by type and result, for every client operation:
+ * cache hits and refusals included, warm-up never.
+ */
 export function useOperationMetrics(metrics: Pick<GatewayMetrics, 'operations'>): GatewayFeature {
   // Hits count through children bound once per type and result, without hashing label sets per request.
   const counters = new Map<string, { inc(): void }>();
