@@ -12,7 +12,7 @@ describe('cost and limit configuration', () => {
     assert.equal(config.cost.mode, 'enforce');
     assert.equal(config.cost.leasePercent, 1);
     assert.equal(config.cost.leaseMs, 1000);
-    assert.equal(config.cost.maxCost, 20_000);
+    assert.equal(config.cost.maxCost, 25_000);
     assert.deepEqual(config.cost.budget, { capacity: 100_000, refillPerSecond: 2_000 });
     assert.equal(config.cost.defaultListSize, 10);
     assert.deepEqual(config.operationLimits, { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 50, maxTokens: 2000 });

@@ -34,7 +34,7 @@ describe('npm start as a new user would: cost limits on by default', () => {
     assert.equal(refused.status, 400);
     const error = refused.body.errors?.[0];
     assert.equal(error?.extensions?.code, 'COST_ESTIMATED_TOO_EXPENSIVE');
-    assert.deepEqual(error?.extensions?.cost, { estimated: 40_602, max: 20_000 });
+    assert.deepEqual(error?.extensions?.cost, { estimated: 40_602, max: 25_000 });
   });
 
   it('lets the README deep query and every storefront operation through', async () => {

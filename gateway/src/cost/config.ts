@@ -21,7 +21,7 @@ export interface BudgetPolicy {
 export interface CostConfig {
   /** `COST_MODE`. Default `enforce` (README "Query cost and rate limits" says why). */
   readonly mode: CostMode;
-  /** `COST_MAX`: largest estimated cost of one operation. Default 20000. */
+  /** `COST_MAX`: largest estimated cost of one operation. Default 25000. */
   readonly maxCost: number;
   /** `COST_DEFAULT_LIST_SIZE`: assumed length of lists without `@listSize`. Default 10. */
   readonly defaultListSize: number;
@@ -44,7 +44,7 @@ export interface CostConfig {
 
 export const COST_DEFAULTS = Object.freeze({
   mode: 'enforce' as CostMode,
-  maxCost: 20_000,
+  maxCost: 25_000,
   defaultListSize: 10,
   budgetCapacity: 100_000,
   budgetRefillPerSecond: 2_000,
