@@ -57,8 +57,6 @@ function formatError(logger: Logger) {
 
 /** Builds the subgraph's Apollo Server and HTTP handler and listens on the configured port. */
 export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config: SubgraphConfig, logger: Logger = createLogger(definition.name)): Promise<RunningSubgraph> {
-  // Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed by stop().
-  const telemetry = startTelemetry(config.telemetry, definition.name);
   const metrics = createServiceMetrics(definition.name);
   const requests = createRequestTelemetry({ service: definition.name, registry: metrics.registry, logger });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'read-your-writes positions') : undefined;
@@ -102,7 +100,13 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
       return context;
     },
   });
-  const server = await listen(requests.wrap(handler), { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
+  // Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed by stop(). Started
+  // before the listener is wrapped (tracing off, the wrapper is the handler itself).
+  const telemetry = startTelemetry(config.telemetry, definition.name);
+  const server = await listen(requests.wrap(handler), { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs }).catch(async (error: unknown) => {
+    await telemetry.shutdown();
+    throw error;
+  });
   logger.info({ url: server.url, shards: config.shardMap.shards.length }, `${definition.name} subgraph listening`);
 
   let stopping: Promise<void> | undefined;
