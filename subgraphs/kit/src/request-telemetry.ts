@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS, activeTraceId, traceRequests, type Logger } from '@commerce/common';
+import { LATENCY_BUCKETS, REQUEST_ID_HEADER, activeTraceId, traceRequests, type Logger } from '@commerce/common';
 
 /** Options of {@link createRequestTelemetry}. */
 export interface RequestTelemetryOptions {
@@ -74,7 +74,7 @@ export function createRequestTelemetry({ service, registry, logger, graphqlPath 
         // A response cut before it was complete (client gone, drain timeout) has no status.
         const status = res.writableFinished ? String(res.statusCode) : 'aborted';
         duration.observe({ route, method, status }, seconds);
-        const header = req.headers['x-request-id'];
+        const header = req.headers[REQUEST_ID_HEADER];
         const requestId = typeof header === 'string' && SAFE_REQUEST_ID.test(header) ? header : undefined;
         const line = { requestId, traceId, operationName: record.operationName, method, route, status, durationMs: Math.round(seconds * 10_000) / 10 };
         if (route === graphqlPath) logger.info(line, 'request');
