@@ -54,6 +54,8 @@ describe('every request passes the same policies, cache hits included', () => {
     const refused = await post(gateway.url, FIVE, { headers: user });
     assert.equal(refused.status, 429);
     assert.equal(refused.body.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+    assert.equal(refused.body.errors?.[0]?.extensions?.http, undefined, 'shaped as Apollo Server shapes a refusal');
+    assert.equal(refused.body.errors?.[0]?.extensions?.rateLimit.remaining, 0);
     assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After on the refused hit');
     assert.ok(refused.headers.get('x-request-id'), 'the refused hit carries its request id');
     assert.equal(await metric(gateway.url, 'gateway_operations_total', { type: 'query', result: 'error' }), 1, 'the refused hit counted as an error');

@@ -43,8 +43,10 @@ function servingOnly(plugin: ApolloServerPlugin<GatewayContext>): ApolloServerPl
 }
 
 function sendRefusal(res: ServerResponse, error: CommerceError, hit: CacheHit, format: PipelineOptions['formatError']): void {
-  const status = (error.extensions.http as { status?: number } | undefined)?.status ?? 400;
-  const body = JSON.stringify({ errors: [format(error.toJSON())] });
+  // As Apollo Server does: `extensions.http` sets the status and is not sent.
+  const { http, ...extensions } = error.extensions;
+  const status = (http as { status?: number } | undefined)?.status ?? 400;
+  const body = JSON.stringify({ errors: [format({ message: error.message, extensions })] });
   for (const [name, value] of Object.entries(hit.headers)) res.setHeader(name, value);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
