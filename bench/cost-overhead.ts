@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/cost-overhead.ts [--rounds 3] [--duration 10] [--connections 8] [--users 50]
+ * npx tsx bench/cost-overhead.ts [--rounds 3] [--duration 10] [--connections 8] [--users 50] [--cached]
  *
  * Throughput cost of query-cost estimation + budget check on the deep query
  * of the README. Starts the platform (embedded Postgres test template,
@@ -8,7 +8,10 @@
  * Redis, a budget too large to ever refuse, so every request pays estimate +
  * take + actual + refund). autocannon (its own process, loopback only) loads
  * one gateway at a time, in ABBA order per round, for a bounded time.
- * The response cache is off on both, so each request really executes.
+ * The response cache is off on both, so each request really executes; with
+ * `--cached` it is on (in Redis, with the in-memory hot path) and every
+ * measured request is a hit that still passes the cost budget (leased from
+ * Redis) when the limiter is on.
  *
  * Besides requests/s it reports the CPU time each gateway process spent per
  * request (Linux /proc): on a machine shared with other work, throughput
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '8' },
     users: { type: 'string', default: '50' },
+    cached: { type: 'boolean', default: false },
   },
 });
 const rounds = Math.min(Math.max(Number(values.rounds), 1), 10);
@@ -72,6 +76,8 @@ async function load(gateway: GatewayProcess, seconds: number): Promise<Round> {
 
 function autocannon(url: string, seconds: number): Promise<Omit<Round, 'cpuMsPerRequest'> & { total: number }> {
   const args = ['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ query: DEEP_QUERY }), '-j', url];
+  // The deep query holds private data (a user's orders): only a signed-in caller's answer is cached.
+  if (caller) args.push('-H', `x-user-id=${caller}`);
   return new Promise((resolve, reject) => {
     const child = spawn('node_modules/.bin/autocannon', args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -92,6 +98,9 @@ function autocannon(url: string, seconds: number): Promise<Omit<Round, 'cpuMsPer
   });
 }
 
+/** With `--cached`: the user every request is sent as. */
+let caller: string | undefined;
+
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main(): Promise<void> {
@@ -99,15 +108,20 @@ async function main(): Promise<void> {
   const platform = await startTestPlatform({ COST_MODE: 'off' });
   const gateways: GatewayProcess[] = [];
   try {
-    const common = { REDIS_URL: redis.url, RESPONSE_CACHE: 'false', FIELD_RATE_LIMITS: 'none' };
+    const common = { REDIS_URL: redis.url, RESPONSE_CACHE: String(values.cached), FIELD_RATE_LIMITS: 'none' };
     const off = await startGatewayProcess(platform, { ...common, COST_MODE: 'off' });
     gateways.push(off);
     const on = await startGatewayProcess(platform, { ...common, COST_MODE: 'enforce', COST_BUDGET_CAPACITY: '1000000000', COST_BUDGET_REFILL_PER_SECOND: '1000000000' });
     gateways.push(on);
 
+    if (values.cached) {
+      const users = await platform.gql('{ users(first: 1) { edges { node { id } } } }');
+      caller = users.body.data.users.edges[0].node.id as string;
+    }
     // Sanity: both answer the deep query, and the limiter is really on for one of them.
     for (const [name, url] of [['off', off.url], ['on', on.url]] as const) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: DEEP_QUERY }) });
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...(caller ? { 'x-user-id': caller } : {}) };
+      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: DEEP_QUERY }) });
       const body = (await response.json()) as { errors?: unknown[] };
       if (response.status !== 200 || body.errors) throw new Error(`limiter ${name}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
       console.log(`limiter ${name}: RateLimit ${response.headers.get('ratelimit') ?? '(none)'}`);
@@ -130,7 +144,8 @@ async function main(): Promise<void> {
     const onRps = mean(results.on.map((r) => r.requestsPerSecond));
     const offCpu = mean(results.off.map((r) => r.cpuMsPerRequest));
     const onCpu = mean(results.on.map((r) => r.cpuMsPerRequest));
-    console.log(`\ndeep query (users first ${users}), ${connections} connections, ${rounds} rounds of 2 × ${duration / 2} s per mode`);
+    const what = values.cached ? 'cache hits' : 'uncached';
+    console.log(`\ndeep query (users first ${users}), ${what}, ${connections} connections, ${rounds} rounds of 2 × ${duration / 2} s per mode`);
     console.log(`limiter off: ${offRps.toFixed(1)} req/s, gateway CPU ${offCpu.toFixed(2)} ms/req`);
     console.log(`limiter on:  ${onRps.toFixed(1)} req/s, gateway CPU ${onCpu.toFixed(2)} ms/req`);
     console.log(`overhead:    ${(((offRps - onRps) / offRps) * 100).toFixed(1)} % fewer req/s, ${(((onCpu - offCpu) / offCpu) * 100).toFixed(1)} % more gateway CPU per request`);
