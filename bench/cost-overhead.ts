@@ -75,7 +75,20 @@ async function load(gateway: GatewayProcess, seconds: number): Promise<Round> {
 }
 
 function autocannon(url: string, seconds: number): Promise<Omit<Round, 'cpuMsPerRequest'> & { total: number }> {
-  const args = ['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ query: DEEP_QUERY }), '-j', url];
+  const args = [
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    JSON.stringify({ query: DEEP_QUERY }),
+    '-j',
+    url,
+  ];
   // The deep query holds private data (a user's orders): only a signed-in caller's answer is cached.
   if (caller) args.push('-H', `x-user-id=${caller}`);
   return new Promise((resolve, reject) => {
@@ -85,7 +98,12 @@ function autocannon(url: string, seconds: number): Promise<Omit<Round, 'cpuMsPer
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
-      const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+      const result = JSON.parse(out) as {
+        requests: { average: number; total: number };
+        latency: { p50: number; p99: number };
+        non2xx: number;
+        errors: number;
+      };
       resolve({
         requestsPerSecond: result.requests.average,
         total: result.requests.total,
@@ -111,7 +129,12 @@ async function main(): Promise<void> {
     const common = { REDIS_URL: redis.url, RESPONSE_CACHE: String(values.cached), FIELD_RATE_LIMITS: 'none' };
     const off = await startGatewayProcess(platform, { ...common, COST_MODE: 'off' });
     gateways.push(off);
-    const on = await startGatewayProcess(platform, { ...common, COST_MODE: 'enforce', COST_BUDGET_CAPACITY: '1000000000', COST_BUDGET_REFILL_PER_SECOND: '1000000000' });
+    const on = await startGatewayProcess(platform, {
+      ...common,
+      COST_MODE: 'enforce',
+      COST_BUDGET_CAPACITY: '1000000000',
+      COST_BUDGET_REFILL_PER_SECOND: '1000000000',
+    });
     gateways.push(on);
 
     if (values.cached) {
@@ -119,11 +142,18 @@ async function main(): Promise<void> {
       caller = users.body.data.users.edges[0].node.id as string;
     }
     // Sanity: both answer the deep query, and the limiter is really on for one of them.
-    for (const [name, url] of [['off', off.url], ['on', on.url]] as const) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(caller ? { 'x-user-id': caller } : {}) };
+    for (const [name, url] of [
+      ['off', off.url],
+      ['on', on.url],
+    ] as const) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...(caller ? { 'x-user-id': caller } : {}),
+      };
       const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: DEEP_QUERY }) });
       const body = (await response.json()) as { errors?: unknown[] };
-      if (response.status !== 200 || body.errors) throw new Error(`limiter ${name}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
+      if (response.status !== 200 || body.errors)
+        throw new Error(`limiter ${name}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
       console.log(`limiter ${name}: RateLimit ${response.headers.get('ratelimit') ?? '(none)'}`);
     }
     await load(off, 3);
@@ -145,10 +175,14 @@ async function main(): Promise<void> {
     const offCpu = mean(results.off.map((r) => r.cpuMsPerRequest));
     const onCpu = mean(results.on.map((r) => r.cpuMsPerRequest));
     const what = values.cached ? 'cache hits' : 'uncached';
-    console.log(`\ndeep query (users first ${users}), ${what}, ${connections} connections, ${rounds} rounds of 2 × ${duration / 2} s per mode`);
+    console.log(
+      `\ndeep query (users first ${users}), ${what}, ${connections} connections, ${rounds} rounds of 2 × ${duration / 2} s per mode`,
+    );
     console.log(`limiter off: ${offRps.toFixed(1)} req/s, gateway CPU ${offCpu.toFixed(2)} ms/req`);
     console.log(`limiter on:  ${onRps.toFixed(1)} req/s, gateway CPU ${onCpu.toFixed(2)} ms/req`);
-    console.log(`overhead:    ${(((offRps - onRps) / offRps) * 100).toFixed(1)} % fewer req/s, ${(((onCpu - offCpu) / offCpu) * 100).toFixed(1)} % more gateway CPU per request`);
+    console.log(
+      `overhead:    ${(((offRps - onRps) / offRps) * 100).toFixed(1)} % fewer req/s, ${(((onCpu - offCpu) / offCpu) * 100).toFixed(1)} % more gateway CPU per request`,
+    );
   } finally {
     for (const gateway of gateways) await gateway.stop();
     await platform.stop();

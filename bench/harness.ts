@@ -60,14 +60,20 @@ interface WorkloadContext {
 
 function gitCommit(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim();
   } catch {
     return undefined;
   }
 }
 
 /** a ÷ b, or null when b is not a positive number (a target that completed nothing has no ratio). */
-const divide = (a: number, b: number): number | null => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : null);
+const divide = (a: number, b: number): number | null =>
+  b > 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : null;
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
 /** Checks a freshly started target against the reference: fails loudly on any difference. */
@@ -79,7 +85,9 @@ async function checkSubject(subject: Subject, context: WorkloadContext, log: Log
     const work = (await context.work()) - before;
     const comparison = compare(received, context.reference);
     if (!comparison.deepEqual) {
-      throw new Error(`${instance.key}: its answer is not deep-equal to the reference (${comparison.difference}); first bytes: ${received.text.slice(0, 300)}`);
+      throw new Error(
+        `${instance.key}: its answer is not deep-equal to the reference (${comparison.difference}); first bytes: ${received.text.slice(0, 300)}`,
+      );
     }
     return { comparison, work, cacheStatus: received.headers.get('x-cache') };
   };
@@ -91,12 +99,17 @@ async function checkSubject(subject: Subject, context: WorkloadContext, log: Log
       result = await once();
       if (result.cacheStatus === 'HIT') break;
     }
-    if (result.cacheStatus !== 'HIT') throw new Error(`${instance.key}: no cache hit in ${instance.workers + 1} identical requests after the first (x-cache: ${result.cacheStatus ?? 'absent'})`);
+    if (result.cacheStatus !== 'HIT')
+      throw new Error(
+        `${instance.key}: no cache hit in ${instance.workers + 1} identical requests after the first (x-cache: ${result.cacheStatus ?? 'absent'})`,
+      );
   }
   subject.check = result.comparison;
   if (context.workKind === 'fetches') subject.fetchesPerOperation = result.work;
   else subject.statementsPerOperation = result.work;
-  log(`  ${instance.key}: ${result.comparison.bytesIdentical ? 'same bytes as' : 'deep-equal to'} the reference; ${result.work} ${context.workKind === 'fetches' ? 'subgraph fetches' : 'SQL statements'} per operation`);
+  log(
+    `  ${instance.key}: ${result.comparison.bytesIdentical ? 'same bytes as' : 'deep-equal to'} the reference; ${result.work} ${context.workKind === 'fetches' ? 'subgraph fetches' : 'SQL statements'} per operation`,
+  );
 }
 
 /** Workers seen in a tree of `processes` Node processes: a node:cluster primary and its workers, or one process serving alone. */
@@ -116,7 +129,12 @@ async function quiesce(work: () => Promise<number>): Promise<void> {
 }
 
 /** Runs the rounds: every subject once per round, in order; warm-up before each one's first run. */
-async function runRounds(subjects: Subject[], context: WorkloadContext, options: BenchOptions, log: Log): Promise<void> {
+async function runRounds(
+  subjects: Subject[],
+  context: WorkloadContext,
+  options: BenchOptions,
+  log: Log,
+): Promise<void> {
   for (let round = 0; round < options.rounds; round++) {
     for (const subject of subjects) {
       const { instance } = subject;
@@ -142,7 +160,8 @@ async function runRounds(subjects: Subject[], context: WorkloadContext, options:
         await stopSampling();
       }
       const status = instance.child.exitStatus();
-      if (status !== undefined) throw new Error(`${instance.key} exited (${status}) during its run:\n${instance.child.stderrTail()}`);
+      if (status !== undefined)
+        throw new Error(`${instance.key} exited (${status}) during its run:\n${instance.child.stderrTail()}`);
       subject.rounds.push(result);
       log(
         `  round ${round + 1}/${options.rounds} ${instance.key}: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
@@ -193,7 +212,9 @@ function toRows(subjects: Subject[], baseline: string, pinning: Pinning): Row[] 
   const ceiling = rows.find((r) => r.target === 'ceiling');
   return rows.map((row) => {
     // The ceiling is one process: compare it with the baseline's smallest worker count.
-    const base = rows.find((r) => r.target === baseline && (row.target === 'ceiling' ? true : r.workers === row.workers));
+    const base = rows.find(
+      (r) => r.target === baseline && (row.target === 'ceiling' ? true : r.workers === row.workers),
+    );
     const own = base === row;
     return {
       ...row,
@@ -219,7 +240,9 @@ function newSubject(instance: Instance, headers: () => Record<string, string>, r
 /** Which definitions of a workload run, at which worker counts, in run order. */
 function plan(workload: WorkloadId, options: BenchOptions): Array<{ definition: TargetDefinition; workers: number }> {
   const selected = TARGETS.filter((t) => t.workload === workload && options.targets.includes(t.id));
-  const scaled = options.workers.flatMap((workers) => selected.filter((t) => t.kind !== 'ceiling').map((definition) => ({ definition, workers })));
+  const scaled = options.workers.flatMap((workers) =>
+    selected.filter((t) => t.kind !== 'ceiling').map((definition) => ({ definition, workers })),
+  );
   const single = selected.filter((t) => t.kind === 'ceiling').map((definition) => ({ definition, workers: 1 }));
   // The ceiling goes after the first worker count's gateways, so one round reads A B C D at 1 worker.
   const first = scaled.filter((s) => s.workers === options.workers[0]);
@@ -252,13 +275,32 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
     const cpus = gatewayCpus(pinning, workers);
     const env: Record<string, string> =
       definition.kind === 'ours'
-        ? { ...common, LOG_LEVEL: 'warn', GATEWAY_WORKERS: String(workers), ...definition.env, ...(definition.traced && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}) }
+        ? {
+            ...common,
+            LOG_LEVEL: 'warn',
+            GATEWAY_WORKERS: String(workers),
+            ...definition.env,
+            ...(definition.traced && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
+          }
         : definition.kind === 'stock'
           ? { ...common, APOLLO_TELEMETRY_DISABLED: 'true', BENCH_WORKERS: String(workers) }
           : { RESPONSE_PATH: responsePath! };
-    const script = { ours: 'gateway/src/index.ts', stock: 'bench/targets/stock-gateway.ts', ceiling: 'bench/targets/ceiling.ts' }[definition.kind];
+    const script = {
+      ours: 'gateway/src/index.ts',
+      stock: 'bench/targets/stock-gateway.ts',
+      ceiling: 'bench/targets/ceiling.ts',
+    }[definition.kind];
     const nodeOptions = definition.kind === 'ours' ? GATEWAY_NODE_OPTIONS : undefined;
-    const instance = await startInstance({ definition, workers, script, nodeOptions, env, path: definition.kind === 'ours' ? '/graphql' : '/', cpus, cwd: ROOT });
+    const instance = await startInstance({
+      definition,
+      workers,
+      script,
+      nodeOptions,
+      env,
+      path: definition.kind === 'ours' ? '/graphql' : '/',
+      cpus,
+      cwd: ROOT,
+    });
     cleanups.push(() => instance.stop());
     return instance;
   };
@@ -268,9 +310,17 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   const stockDefinition = stockRun?.definition ?? TARGETS.find((t) => t.id === 'stock')!;
   const stock = await start(stockDefinition, stockRun?.workers ?? options.workers[0]!);
   const received = await post(stock.url, body, {});
-  const json = parseJson(received.text) as { data?: { users?: unknown[]; topProducts?: unknown[] }; errors?: unknown } | undefined;
-  if (received.status !== 200 || json?.errors !== undefined || json?.data?.users?.length !== 6 || json.data.topProducts?.length !== 5) {
-    throw new Error(`stock Apollo Gateway's answer is not the standard workload's (HTTP ${received.status}): ${received.text.slice(0, 500)}`);
+  const json = parseJson(received.text) as
+    { data?: { users?: unknown[]; topProducts?: unknown[] }; errors?: unknown } | undefined;
+  if (
+    received.status !== 200 ||
+    json?.errors !== undefined ||
+    json?.data?.users?.length !== 6 ||
+    json.data.topProducts?.length !== 5
+  ) {
+    throw new Error(
+      `stock Apollo Gateway's answer is not the standard workload's (HTTP ${received.status}): ${received.text.slice(0, 500)}`,
+    );
   }
   const reference = { text: received.text, json };
   const responsePath = join(tmp, 'standard.response.json');
@@ -288,7 +338,9 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   };
   const subjects: Subject[] = [];
   for (const run of runs) {
-    const instance = instances.find((i) => i.definition === run.definition && i.workers === run.workers) ?? (await start(run.definition, run.workers, responsePath));
+    const instance =
+      instances.find((i) => i.definition === run.definition && i.workers === run.workers) ??
+      (await start(run.definition, run.workers, responsePath));
     const subject = newSubject(instance, () => ({}));
     await checkSubject(subject, context, log);
     subjects.push(subject);
@@ -296,7 +348,8 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   await runRounds(subjects, context, options, log);
   for (const subject of subjects) await subject.instance.stop();
   await subgraphs.stop();
-  if (sink) log(`  OTLP sink: ${sink.requests} export requests, ${(sink.bytes / 1024 ** 2).toFixed(1)} MiB of spans received`);
+  if (sink)
+    log(`  OTLP sink: ${sink.requests} export requests, ${(sink.bytes / 1024 ** 2).toFixed(1)} MiB of spans received`);
   return {
     id: 'standard',
     title: 'Standard workload (graphql-gateways-benchmark: accounts, inventory, products, reviews)',
@@ -318,7 +371,13 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
   const loadPrincipals = principals.slice(0, MISS_PRINCIPALS);
   // The check before load takes principals the load generator never uses.
   let nextCheck = MISS_PRINCIPALS;
-  const context: WorkloadContext = { id: 'commerce', body, reference: workload.reference, work: () => workload.statements(), workKind: 'statements' };
+  const context: WorkloadContext = {
+    id: 'commerce',
+    body,
+    reference: workload.reference,
+    work: () => workload.statements(),
+    workKind: 'statements',
+  };
   const subjects: Subject[] = [];
   for (const { definition, workers } of plan('commerce', options)) {
     log(`  starting ${definition.id}@${workers}`);
@@ -342,7 +401,11 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
     cleanups.push(() => instance.stop());
     const subject =
       definition.cache === 'miss'
-        ? newSubject(instance, () => ({ 'x-user-id': principals[nextCheck++ % principals.length]! }), { header: 'x-user-id', values: loadPrincipals, offset: 0 })
+        ? newSubject(instance, () => ({ 'x-user-id': principals[nextCheck++ % principals.length]! }), {
+            header: 'x-user-id',
+            values: loadPrincipals,
+            offset: 0,
+          })
         : newSubject(instance, () => ({ 'x-user-id': workload.principal }));
     await checkSubject(subject, context, log);
     subjects.push(subject);
@@ -368,12 +431,12 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
     'Stock Apollo Gateway: `new ApolloGateway({ supergraphSdl })` + `new ApolloServer({ gateway })` + `startStandaloneServer` exactly as documented (bench/targets/stock-gateway.ts), listening on 127.0.0.1, with `APOLLO_TELEMETRY_DISABLED=true` so it does not phone home; at N > 1 workers, N such processes behind a node:cluster primary (it has no cluster mode).',
     `Every gateway runs with \`NODE_ENV=production\`; ours (\`node ${GATEWAY_NODE_OPTIONS.join(' ')} gateway/src/index.ts\`, as \`npm run gateway\` runs it) with \`LOG_LEVEL=warn\`, \`GATEWAY_WORKERS=N\`, and \`RESPONSE_CACHE=false\` (uncached) or \`true\` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.`,
     'Standard workload subgraphs: a Node implementation of the published subgraphs (bench/workload/standard: the Federation v1 SDL verbatim, the same data, deterministic lorem-ipsum review bodies of the published lengths), one node:http server on loopback, `POST /<name>`, composed with @apollo/composition. They send `Cache-Control: public, max-age=300` (the published ones send none; without it no gateway may cache the response); no byte of data changes.',
-    'req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon\'s latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.',
-    'Peak RSS: total = largest sampled sum of RSS over the target\'s Node processes (every 250 ms while loaded, warm-up included); max proc = largest peak RSS (VmHWM) of one process. workers (procs) = Node processes seen: a cluster primary + its workers, or 1.',
+    "req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon's latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.",
+    "Peak RSS: total = largest sampled sum of RSS over the target's Node processes (every 250 ms while loaded, warm-up included); max proc = largest peak RSS (VmHWM) of one process. workers (procs) = Node processes seen: a cluster primary + its workers, or 1.",
   ];
   if (workloads.some((w) => w.rows.some((r) => TARGETS.find((t) => t.id === r.target)?.traced))) {
     list.push(
-      'Traced rows: our gateway with `OTEL_EXPORTER_OTLP_ENDPOINT` set to a node:http OTLP receiver in the harness process (test/helpers/otlp-receiver.ts, counting without decoding, answering 200): every request\'s spans (`@apollo/gateway`\'s request/validate/plan/execute/fetch and ours per subgraph attempt) are recorded, batched and exported as OTLP/HTTP JSON, with the AsyncLocalStorage context manager on. The untraced rows run the same code with tracing off.',
+      "Traced rows: our gateway with `OTEL_EXPORTER_OTLP_ENDPOINT` set to a node:http OTLP receiver in the harness process (test/helpers/otlp-receiver.ts, counting without decoding, answering 200): every request's spans (`@apollo/gateway`'s request/validate/plan/execute/fetch and ours per subgraph attempt) are recorded, batched and exported as OTLP/HTTP JSON, with the AsyncLocalStorage context manager on. The untraced rows run the same code with tracing off.",
     );
   }
   if (workloads.some((w) => w.id === 'commerce')) {
@@ -383,7 +446,10 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
     );
   }
   const ignored = workloads.flatMap((w) => w.rows).filter((r) => !r.workersHonoured);
-  if (ignored.length) list.push(`Worker count not honoured (process count differs from the workers asked for): ${ignored.map((r) => `${r.key} ran ${r.processes} process${r.processes === 1 ? '' : 'es'}`).join(', ')}.`);
+  if (ignored.length)
+    list.push(
+      `Worker count not honoured (process count differs from the workers asked for): ${ignored.map((r) => `${r.key} ran ${r.processes} process${r.processes === 1 ? '' : 'es'}`).join(', ')}.`,
+    );
   if (options.quick) list.push('Quick run: a smoke check of the harness, its numbers are not for comparison.');
   return list;
 }
@@ -391,8 +457,18 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
 /** Runs the whole benchmark; stops everything it started, even on failure. */
 export async function runBenchmark(options: BenchOptions, command: string, log: Log): Promise<BenchmarkReport> {
   const startedAt = new Date().toISOString();
-  let pinning = planPinning({ pin: options.pin, workers: options.workers, gatewayCpus: options.gatewayCpus, loadCpus: options.loadCpus });
-  if (pinning.kind === 'pinned' && !pinSelf(pinning.load)) pinning = { kind: 'none', reason: 'taskset could not pin this process', description: 'none (taskset could not pin this process)' };
+  let pinning = planPinning({
+    pin: options.pin,
+    workers: options.workers,
+    gatewayCpus: options.gatewayCpus,
+    loadCpus: options.loadCpus,
+  });
+  if (pinning.kind === 'pinned' && !pinSelf(pinning.load))
+    pinning = {
+      kind: 'none',
+      reason: 'taskset could not pin this process',
+      description: 'none (taskset could not pin this process)',
+    };
   log(`CPU pinning: ${pinning.description}`);
   const tmp = await mkdtemp(join(tmpdir(), 'bench-'));
   const workloads: WorkloadReport[] = [];

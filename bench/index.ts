@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseBenchOptions(argv);
   const started = Date.now();
-  const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  const log = (line: string) =>
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   let interrupted = false;
   const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) return;

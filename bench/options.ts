@@ -49,7 +49,8 @@ export class BenchOptionError extends Error {}
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new BenchOptionError(`--${name} must be an integer ${min}-${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new BenchOptionError(`--${name} must be an integer ${min}-${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -107,10 +108,26 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (v.help) throw new BenchOptionError(USAGE);
   const quick = v.quick === true;
   const d = BENCH_DEFAULTS;
-  const targets = v.targets === undefined ? [...TARGET_IDS] : [...new Set(v.targets.split(',').map((t) => t.trim()).filter(Boolean))];
+  const targets =
+    v.targets === undefined
+      ? [...TARGET_IDS]
+      : [
+          ...new Set(
+            v.targets
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean),
+          ),
+        ];
   const unknown = targets.filter((t) => !TARGET_IDS.includes(t));
-  if (targets.length === 0 || unknown.length > 0) throw new BenchOptionError(`--targets must list some of ${TARGET_IDS.join(', ')}, got ${JSON.stringify(v.targets)}`);
-  const workers = v.workers === undefined ? [...d.workers] : [...new Set(v.workers.split(',').map((w) => integer('workers', w.trim(), 1, 1, 64)))];
+  if (targets.length === 0 || unknown.length > 0)
+    throw new BenchOptionError(
+      `--targets must list some of ${TARGET_IDS.join(', ')}, got ${JSON.stringify(v.targets)}`,
+    );
+  const workers =
+    v.workers === undefined
+      ? [...d.workers]
+      : [...new Set(v.workers.split(',').map((w) => integer('workers', w.trim(), 1, 1, 64)))];
   return Object.freeze({
     quick,
     warmupSeconds: integer('warmup', v.warmup, quick ? d.quickWarmupSeconds : d.warmupSeconds, 0, 600),

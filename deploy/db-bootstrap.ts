@@ -30,7 +30,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const config = loadDbBootstrapConfig(process.env);
     await bootstrapShards(config.shardMap, { seed: config.seed, log: (msg) => console.log(`[db-bootstrap] ${msg}`) });
   } catch (error) {
-    console.error(`[db-bootstrap] ${error instanceof ConfigError ? 'configuration error: ' : ''}${(error as Error).message}`);
+    console.error(
+      `[db-bootstrap] ${error instanceof ConfigError ? 'configuration error: ' : ''}${(error as Error).message}`,
+    );
     process.exit(1);
   }
 }

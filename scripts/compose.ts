@@ -9,7 +9,10 @@ import { parseArgs } from 'node:util';
 import { composeFromConfig } from './lib/composition';
 
 const { values } = parseArgs({
-  options: { config: { type: 'string', default: 'schema/supergraph.yaml' }, out: { type: 'string', default: 'schema/supergraph.graphql' } },
+  options: {
+    config: { type: 'string', default: 'schema/supergraph.yaml' },
+    out: { type: 'string', default: 'schema/supergraph.graphql' },
+  },
 });
 const config = resolve(values.config!);
 const out = resolve(values.out!);

@@ -25,7 +25,9 @@ try {
     process.exit(1);
   }
   writeFileSync(resolve(values.out!), `${JSON.stringify(result.manifest, null, 2)}\n`);
-  console.log(`Wrote ${result.manifest.operations.length} operations to ${values.out}: ${result.manifest.operations.map((o) => o.name).join(', ')}`);
+  console.log(
+    `Wrote ${result.manifest.operations.length} operations to ${values.out}: ${result.manifest.operations.map((o) => o.name).join(', ')}`,
+  );
 } catch (error) {
   console.error(`persisted:build failed: ${(error as Error).message}`);
   process.exit(1);

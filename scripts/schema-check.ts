@@ -35,7 +35,12 @@ if (values.base !== undefined) baseline = { kind: 'file', path: resolve(values.b
 if (values['base-ref'] !== undefined) baseline = { kind: 'git', path: supergraphPath, ref: values['base-ref'] };
 
 try {
-  const report = await checkSchema({ configPath: resolve(values.config!), supergraphPath, baseline, documentsPath: values.documents! });
+  const report = await checkSchema({
+    configPath: resolve(values.config!),
+    supergraphPath,
+    baseline,
+    documentsPath: values.documents!,
+  });
   const allowBreaking = values['allow-breaking']!;
   console.log(formatReport(report, { allowBreaking }));
   if (checkFailed(report, { allowBreaking })) process.exitCode = 1;

@@ -13,7 +13,15 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConfigError, createLogger, intVar, loadShutdownConfig, optionalVar, stopOnSignals, stringVar } from '@commerce/common';
+import {
+  ConfigError,
+  createLogger,
+  intVar,
+  loadShutdownConfig,
+  optionalVar,
+  stopOnSignals,
+  stringVar,
+} from '@commerce/common';
 import { encodeId, shardMapFromEnv } from '@commerce/kit';
 import { resetEmbeddedData } from '@commerce/kit/embedded';
 import { loadGatewayConfig } from '@commerce/gateway';
@@ -50,7 +58,11 @@ async function main(): Promise<void> {
     await resetEmbeddedData(dataDir, say);
     await rm(dataDir, { recursive: true, force: true });
   }
-  say(shardMap ? `using ${shardMap.shards.length} external shard(s) from the environment` : `embedded Postgres in ${dataDir} (first run initialises and seeds: about a minute)`);
+  say(
+    shardMap
+      ? `using ${shardMap.shards.length} external shard(s) from the environment`
+      : `embedded Postgres in ${dataDir} (first run initialises and seeds: about a minute)`,
+  );
   const started = Date.now();
   const logger = createLogger('platform');
   // Every subgraph of schema/supergraph.yaml with a subgraphs/<name>/src/server.ts; USERS_PORT, REVIEWS_PORT… override their ports.
@@ -74,14 +86,19 @@ async function main(): Promise<void> {
     host,
     gatewayPort,
     subgraphs: discovered,
-    subgraphPorts: Object.fromEntries(discovered.local.map((s) => [s.name, intVar(env, portVariable(s.name), s.defaultPort, { min: 0, max: 65535 })])),
+    subgraphPorts: Object.fromEntries(
+      discovered.local.map((s) => [s.name, intVar(env, portVariable(s.name), s.defaultPort, { min: 0, max: 65535 })]),
+    ),
     log: progress,
     restartDelayMs: intVar(env, 'RESTART_DELAY_MS', 500, { min: 10, max: 600_000 }),
     maxRestartDelayMs: intVar(env, 'RESTART_MAX_DELAY_MS', 30_000, { min: 10, max: 3_600_000 }),
     stopTimeoutMs,
   });
 
-  stopOnSignals(platform.stop, logger, 'the gateway, subgraphs and databases', { timeoutMs: 2 * stopTimeoutMs + 30_000, delayMs: 0 });
+  stopOnSignals(platform.stop, logger, 'the gateway, subgraphs and databases', {
+    timeoutMs: 2 * stopTimeoutMs + 30_000,
+    delayMs: 0,
+  });
   // A wrapper that started us (npm, tsx) killed outright sends no signal: stop as if it had.
   const parent = process.ppid;
   setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1000).unref();
@@ -91,9 +108,13 @@ async function main(): Promise<void> {
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`
   Gateway    ${gateway.url}   (health: /health, readiness: /ready, metrics: /metrics)${
-    loadGatewayConfig(env).sandbox ? `\n  Sandbox    open ${gateway.url} in a browser (GraphiQL, served offline by the gateway)` : ''
+    loadGatewayConfig(env).sandbox
+      ? `\n  Sandbox    open ${gateway.url} in a browser (GraphiQL, served offline by the gateway)`
+      : ''
   }
-  Subgraphs  ${Object.entries(subgraphs).map(([name, s]) => `${name} ${s.url}`).join(', ')}
+  Subgraphs  ${Object.entries(subgraphs)
+    .map(([name, s]) => `${name} ${s.url}`)
+    .join(', ')}
   Processes  ${[['gateway', gateway] as const, ...Object.entries(subgraphs)].map(([name, s]) => `${name} pid ${s.process.pid}`).join(', ')} (each restarted if it dies)
   Databases  ${platform.shardMap.shards.map((s) => `${s.name}: primary + ${s.replicas.length} replica(s)`).join('; ')}
 
@@ -101,12 +122,16 @@ async function main(): Promise<void> {
 
   curl -s ${gateway.url} -H 'content-type: application/json' \\
     -d '{"query":"{ users(first: 3) { edges { node { id name orders(first: 2) { edges { node { id total { formatted } items { quantity product { name price { formatted } } } } } } } } } }"}'
-${userId ? `
+${
+  userId
+    ? `
   Or act as a user (development header x-user-id):
 
   curl -s ${gateway.url} -H 'content-type: application/json' -H 'x-user-id: ${userId}' \\
     -d '{"query":"{ me { name email orders(first: 3) { edges { node { id status total { formatted } } } } } }"}'
-` : ''}
+`
+    : ''
+}
   Ctrl-C stops everything.`);
 }
 

@@ -36,7 +36,10 @@ function updateLockfile(root: string): { ok: boolean; detail: string } {
   const result = spawnSync(npm, args, { cwd: root, encoding: 'utf8', timeout: 120_000 });
   const detail = `npm ${args.join(' ')}`;
   if (result.status === 0) return { ok: true, detail };
-  return { ok: false, detail: `${detail} failed: ${(result.stderr || result.error?.message || '').trim().split('\n').slice(-3).join(' ')}` };
+  return {
+    ok: false,
+    detail: `${detail} failed: ${(result.stderr || result.error?.message || '').trim().split('\n').slice(-3).join(' ')}`,
+  };
 }
 
 function report(plan: ScaffoldPlan, install: { ok: boolean; detail: string } | undefined, linked: boolean): string {
@@ -53,7 +56,10 @@ function report(plan: ScaffoldPlan, install: { ok: boolean; detail: string } | u
       : 'No node_modules/@commerce here: run npm install to link the new workspace.',
   ];
   if (install?.ok) lines.push(`Recorded it in package-lock.json (${install.detail}).`);
-  else if (install) lines.push(`Could not update package-lock.json (${install.detail}): run npm install before committing, or npm ci will refuse the lockfile.`);
+  else if (install)
+    lines.push(
+      `Could not update package-lock.json (${install.detail}): run npm install before committing, or npm ci will refuse the lockfile.`,
+    );
   else lines.push('Skipped package-lock.json (--skip-install): run npm install before committing.');
 
   const composed = composeFromConfig(`${root}/schema/supergraph.yaml`);
@@ -95,12 +101,20 @@ function main(): void {
     console.log(USAGE);
     return;
   }
-  if (positionals.length !== 1) fail(positionals.length === 0 ? 'give the name of the new subgraph' : `one name only, got ${positionals.join(' ')}`);
+  if (positionals.length !== 1)
+    fail(
+      positionals.length === 0 ? 'give the name of the new subgraph' : `one name only, got ${positionals.join(' ')}`,
+    );
   const port = values.port === undefined ? undefined : Number(values.port);
 
   let plan: ScaffoldPlan;
   try {
-    plan = planSubgraph(positionals[0]!, { parent: values.extends, entity: values.entity, prefix: values.prefix, port });
+    plan = planSubgraph(positionals[0]!, {
+      parent: values.extends,
+      entity: values.entity,
+      prefix: values.prefix,
+      port,
+    });
   } catch (error) {
     fail((error as Error).message);
   }

@@ -8,7 +8,12 @@ export interface Received {
 }
 
 /** Sends one POST (a GraphQL request) with a timeout. */
-export async function post(url: string, body: string, headers: Record<string, string>, timeoutMs = 30_000): Promise<Received> {
+export async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<Received> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -22,13 +27,24 @@ export async function post(url: string, body: string, headers: Record<string, st
 export function firstDifference(a: unknown, b: unknown, path = '$'): string | undefined {
   if (isDeepStrictEqual(a, b)) return undefined;
   const show = (v: unknown) => JSON.stringify(v)?.slice(0, 120);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  ) {
     return `${path}: ${show(a)} ≠ ${show(b)}`;
   }
-  if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length) return `${path}: ${a.length} items ≠ ${b.length} items`;
+  if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length)
+    return `${path}: ${a.length} items ≠ ${b.length} items`;
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) {
-    const diff = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], Array.isArray(a) ? `${path}[${key}]` : `${path}.${key}`);
+    const diff = firstDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      Array.isArray(a) ? `${path}[${key}]` : `${path}.${key}`,
+    );
     if (diff) return diff;
   }
   return `${path}: differs`;
@@ -54,8 +70,11 @@ export function parseJson(text: string): unknown {
 }
 
 export function compare(received: Received, reference: { text: string; json: unknown }): Comparison {
-  if (received.status !== 200) return { deepEqual: false, bytesIdentical: false, difference: `HTTP ${received.status}` };
+  if (received.status !== 200)
+    return { deepEqual: false, bytesIdentical: false, difference: `HTTP ${received.status}` };
   if (received.text === reference.text) return { deepEqual: true, bytesIdentical: true };
   const difference = firstDifference(parseJson(received.text), reference.json);
-  return difference ? { deepEqual: false, bytesIdentical: false, difference } : { deepEqual: true, bytesIdentical: false };
+  return difference
+    ? { deepEqual: false, bytesIdentical: false, difference }
+    : { deepEqual: true, bytesIdentical: false };
 }

@@ -82,7 +82,9 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Starts a child process, pinned with taskset when `cpus` is given (taskset execs, so the PID is the child's). */
 export function spawnChild(spec: ChildSpec): Child {
   const nodeArgs = [...(spec.nodeOptions ?? []), '--import', 'tsx', spec.script, ...(spec.args ?? [])];
-  const [command, args] = spec.cpus?.length ? ['taskset', ['-c', spec.cpus.join(','), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [command, args] = spec.cpus?.length
+    ? ['taskset', ['-c', spec.cpus.join(','), process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   const child = spawn(command, args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
@@ -125,7 +127,8 @@ export function spawnChild(spec: ChildSpec): Child {
       } catch {
         continue;
       }
-      for (let waited = 0; waited < graceMs && (await isSameProcess(known.pid, known.startTime)); waited += 100) await delay(100);
+      for (let waited = 0; waited < graceMs && (await isSameProcess(known.pid, known.startTime)); waited += 100)
+        await delay(100);
       if (await isSameProcess(known.pid, known.startTime)) killSync(known);
     }
     live.delete(child);

@@ -74,8 +74,12 @@ export function planPinning(options: PinningOptions): Pinning {
     load = allowed.slice(gatewayAll.length);
   }
   if (gatewayAll.length === 0 || load.length === 0) return none('no CPU left for the gateway or the load generator');
-  const gateway = new Map(options.workers.map((n) => [n, gatewayAll.slice(0, Math.min(n, gatewayAll.length))] as const));
-  const perWorkers = [...gateway].map(([n, cpus]) => `${n} worker${n > 1 ? 's' : ''} on CPU ${list(cpus)}${cpus.length < n ? ' (sharing)' : ''}`);
+  const gateway = new Map(
+    options.workers.map((n) => [n, gatewayAll.slice(0, Math.min(n, gatewayAll.length))] as const),
+  );
+  const perWorkers = [...gateway].map(
+    ([n, cpus]) => `${n} worker${n > 1 ? 's' : ''} on CPU ${list(cpus)}${cpus.length < n ? ' (sharing)' : ''}`,
+  );
   return {
     kind: 'pinned',
     gateway,

@@ -61,13 +61,15 @@ export async function startInstance(spec: InstanceSpec): Promise<Instance> {
   try {
     for (;;) {
       const status = child.exitStatus();
-      if (status !== undefined) throw new Error(`${key} exited with ${status} before it was ready:\n${child.stderrTail()}`);
+      if (status !== undefined)
+        throw new Error(`${key} exited with ${status} before it was ready:\n${child.stderrTail()}`);
       const ok = await post(url, READY_QUERY, {}, 2000).then(
         (r) => r.status === 200,
         () => false,
       );
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`${key} did not answer within ${spec.readyTimeoutMs ?? 90_000} ms:\n${child.stderrTail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${key} did not answer within ${spec.readyTimeoutMs ?? 90_000} ms:\n${child.stderrTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } catch (error) {

@@ -48,7 +48,12 @@ export interface LoadResult {
 
 /** Runs the load generator as a child process (inheriting this process's CPUs); bounded by its warm-up and duration plus a minute. */
 export async function runLoad(spec: LoadSpec, cwd: string): Promise<LoadResult> {
-  const child = spawnChild({ name: 'load generator', script: 'bench/lib/loadgen.ts', stdin: JSON.stringify(spec), cwd });
+  const child = spawnChild({
+    name: 'load generator',
+    script: 'bench/lib/loadgen.ts',
+    stdin: JSON.stringify(spec),
+    cwd,
+  });
   const deadline = setTimeout(() => void child.stop(1000), (spec.warmupSeconds + spec.durationSeconds + 60) * 1000);
   try {
     const status = await child.exited;

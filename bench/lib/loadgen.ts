@@ -56,7 +56,12 @@ async function main(): Promise<void> {
           body: spec.body,
           // Rotating a header (a new principal per request) defeats the response cache on purpose.
           ...(rotate
-            ? { setupRequest: (request) => ({ ...request, headers: { ...request.headers, [rotate.header]: rotate.values[next++ % rotate.values.length]! } }) }
+            ? {
+                setupRequest: (request) => ({
+                  ...request,
+                  headers: { ...request.headers, [rotate.header]: rotate.values[next++ % rotate.values.length]! },
+                }),
+              }
             : {}),
           onResponse: (status, body, _context, headers) => {
             if (!count) return;
@@ -88,7 +93,13 @@ async function main(): Promise<void> {
     timeouts: result.timeouts,
     durationSeconds: result.duration,
     requestsPerSecond: valid / result.duration,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      mean: result.latency.mean,
+    },
     cache,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);

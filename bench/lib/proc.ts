@@ -48,7 +48,7 @@ async function linuxTree(rootPid: number): Promise<ProcessSample[]> {
   if (!root) return [];
   const members: StatLine[] = [];
   // A process tree is finite and acyclic; the bound only guards against a corrupt read.
-  for (let queue = [root]; queue.length > 0 && members.length < 10_000; ) {
+  for (let queue = [root]; queue.length > 0 && members.length < 10_000;) {
     const next = queue.shift()!;
     members.push(next);
     queue.push(...(children.get(next.pid) ?? []));
@@ -59,7 +59,14 @@ async function linuxTree(rootPid: number): Promise<ProcessSample[]> {
         const status = await readFile(`/proc/${stat.pid}/status`, 'utf8');
         const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
         const exe = await readlink(`/proc/${stat.pid}/exe`).catch(() => '');
-        return { pid: stat.pid, ppid: stat.ppid, startTime: stat.startTime, rssKiB: kib('VmRSS'), peakRssKiB: kib('VmHWM'), isNode: exe === NODE_EXE };
+        return {
+          pid: stat.pid,
+          ppid: stat.ppid,
+          startTime: stat.startTime,
+          rssKiB: kib('VmRSS'),
+          peakRssKiB: kib('VmHWM'),
+          isNode: exe === NODE_EXE,
+        };
       } catch {
         return undefined;
       }
@@ -77,12 +84,19 @@ async function psTree(rootPid: number): Promise<ProcessSample[]> {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), rssKiB: Number(m[3]), comm: m[4]! }));
   const members: typeof rows = [];
-  for (let queue = rows.filter((r) => r.pid === rootPid); queue.length > 0 && members.length < 10_000; ) {
+  for (let queue = rows.filter((r) => r.pid === rootPid); queue.length > 0 && members.length < 10_000;) {
     const next = queue.shift()!;
     members.push(next);
     queue.push(...rows.filter((r) => r.ppid === next.pid));
   }
-  return members.map((r) => ({ pid: r.pid, ppid: r.ppid, startTime: undefined, rssKiB: r.rssKiB, peakRssKiB: undefined, isNode: /node/.test(r.comm) }));
+  return members.map((r) => ({
+    pid: r.pid,
+    ppid: r.ppid,
+    startTime: undefined,
+    rssKiB: r.rssKiB,
+    peakRssKiB: undefined,
+    isNode: /node/.test(r.comm),
+  }));
 }
 
 /** The process `rootPid` and all its descendants, with their memory; empty once it has exited. */

@@ -11,7 +11,14 @@ export interface BenchmarkReport {
   readonly command: string;
   readonly machine: { node: string; platform: string; arch: string; cpuModel: string; cpus: number; memoryGiB: number };
   readonly gitCommit: string | undefined;
-  readonly settings: { connections: number; warmupSeconds: number; durationSeconds: number; rounds: number; workers: readonly number[]; loadGenerator: string };
+  readonly settings: {
+    connections: number;
+    warmupSeconds: number;
+    durationSeconds: number;
+    rounds: number;
+    workers: readonly number[];
+    loadGenerator: string;
+  };
   readonly pinning: string;
   readonly notes: readonly string[];
   readonly workloads: readonly WorkloadReport[];
@@ -86,7 +93,11 @@ function errorsCell(row: Row): string {
   const e = row.errors;
   const bad = e.non2xx + e.socket + e.badBodies;
   if (bad === 0) return `0 of ${row.responses}`;
-  const parts = [e.non2xx && `${e.non2xx} non-2xx`, e.socket && `${e.socket} socket${e.timeouts ? ` (${e.timeouts} timeouts)` : ''}`, e.badBodies && `${e.badBodies} bad bodies`];
+  const parts = [
+    e.non2xx && `${e.non2xx} non-2xx`,
+    e.socket && `${e.socket} socket${e.timeouts ? ` (${e.timeouts} timeouts)` : ''}`,
+    e.badBodies && `${e.badBodies} bad bodies`,
+  ];
   return `**${bad}** of ${row.responses + e.socket}: ${parts.filter(Boolean).join(', ')}`;
 }
 
@@ -103,10 +114,42 @@ function checkCell(row: Row): string {
 function table(workload: WorkloadReport): string[] {
   const standard = workload.id === 'standard';
   const head = standard
-    ? ['target', 'workers', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB (total / max proc)', `× ${workload.baseline} req/s`, `p99 vs ${workload.baseline}`, '% of ceiling', 'subgraph fetches/op', 'cache hits', 'check', 'req/s per round']
-    : ['target', 'workers', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB (total / max proc)', `× ${workload.baseline} req/s`, `p99 vs ${workload.baseline}`, 'SQL statements/op', 'cache hits', 'check', 'req/s per round'];
+    ? [
+        'target',
+        'workers',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'peak RSS MiB (total / max proc)',
+        `× ${workload.baseline} req/s`,
+        `p99 vs ${workload.baseline}`,
+        '% of ceiling',
+        'subgraph fetches/op',
+        'cache hits',
+        'check',
+        'req/s per round',
+      ]
+    : [
+        'target',
+        'workers',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'peak RSS MiB (total / max proc)',
+        `× ${workload.baseline} req/s`,
+        `p99 vs ${workload.baseline}`,
+        'SQL statements/op',
+        'cache hits',
+        'check',
+        'req/s per round',
+      ];
   const numeric = new Set(['req/s', 'p50 ms', 'p99 ms', 'SQL statements/op', 'subgraph fetches/op', '% of ceiling']);
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((h) => (numeric.has(h) || h.startsWith('×') || h.startsWith('p99 vs') ? '---:' : '---')).join('|')}|`];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((h) => (numeric.has(h) || h.startsWith('×') || h.startsWith('p99 vs') ? '---:' : '---')).join('|')}|`,
+  ];
   for (const row of workload.rows) {
     const cells = [
       `**${row.target}** ${row.label}`,
@@ -118,7 +161,12 @@ function table(workload: WorkloadReport): string[] {
       `${fixed(row.peakRssMiB.total, 0)} / ${fixed(row.peakRssMiB.perProcess, 0)}`,
       ratio(row.ratio),
       ratio(row.p99Ratio),
-      ...(standard ? [percent(row.ceilingShare), row.subgraphFetchesPerOperation === null ? '–' : String(row.subgraphFetchesPerOperation)] : [row.sqlStatementsPerOperation === null ? '–' : fixed(row.sqlStatementsPerOperation, 1)]),
+      ...(standard
+        ? [
+            percent(row.ceilingShare),
+            row.subgraphFetchesPerOperation === null ? '–' : String(row.subgraphFetchesPerOperation),
+          ]
+        : [row.sqlStatementsPerOperation === null ? '–' : fixed(row.sqlStatementsPerOperation, 1)]),
       row.cache === 'off' ? 'off' : percent(row.cacheHitRatio),
       checkCell(row),
       row.rounds.map((r) => rps(r.requestsPerSecond)).join(' / '),
@@ -153,7 +201,10 @@ export function renderMarkdown(report: BenchmarkReport): string {
     );
     const logs = workload.serviceLogs;
     if (logs && logs.warnings + logs.errors > 0) {
-      out.push(`The platform's services logged ${logs.errors} errors and ${logs.warnings} warnings during the run; the last: ${logs.last.map((l) => `\`${l}\``).join('; ')}.`, '');
+      out.push(
+        `The platform's services logged ${logs.errors} errors and ${logs.warnings} warnings during the run; the last: ${logs.last.map((l) => `\`${l}\``).join('; ')}.`,
+        '',
+      );
     }
   }
   out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');

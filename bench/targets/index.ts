@@ -43,10 +43,22 @@ const MEASURE = { COST_MODE: 'measure' };
  * in its SDL, so every list counts 10), over the default COST_MAX of 20,000;
  * and one client sends every request, so its budget must cover the whole load.
  */
-const ENFORCE = { COST_MODE: 'enforce', COST_MAX: '1000000', COST_BUDGET_CAPACITY: '1000000000', COST_BUDGET_REFILL_PER_SECOND: '1000000000' };
+const ENFORCE = {
+  COST_MODE: 'enforce',
+  COST_MAX: '1000000',
+  COST_BUDGET_CAPACITY: '1000000000',
+  COST_BUDGET_REFILL_PER_SECOND: '1000000000',
+};
 
 const DEFINITIONS: TargetDefinition[] = [
-  { id: 'ours', workload: 'standard', label: 'our gateway, uncached (response cache off), cost limits off', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false', ...NO_COST } },
+  {
+    id: 'ours',
+    workload: 'standard',
+    label: 'our gateway, uncached (response cache off), cost limits off',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', ...NO_COST },
+  },
   {
     id: 'ours-enforce',
     workload: 'standard',
@@ -58,7 +70,8 @@ const DEFINITIONS: TargetDefinition[] = [
   {
     id: 'ours-dedup',
     workload: 'standard',
-    label: 'our gateway, uncached, WITH cross-request deduplication (identical subgraph queries in flight share one call)',
+    label:
+      'our gateway, uncached, WITH cross-request deduplication (identical subgraph queries in flight share one call)',
     kind: 'ours',
     cache: 'off',
     env: { RESPONSE_CACHE: 'false', SUBGRAPH_DEDUPLICATION: 'true', ...NO_COST },
@@ -75,10 +88,16 @@ const DEFINITIONS: TargetDefinition[] = [
   {
     id: 'ours-traced-10pct',
     workload: 'standard',
-    label: 'our gateway, uncached, WITH tracing on, 10% of traces sampled (OTEL_TRACES_SAMPLER=parentbased_traceidratio, ARG 0.1)',
+    label:
+      'our gateway, uncached, WITH tracing on, 10% of traces sampled (OTEL_TRACES_SAMPLER=parentbased_traceidratio, ARG 0.1)',
     kind: 'ours',
     cache: 'off',
-    env: { RESPONSE_CACHE: 'false', COST_MODE: 'off', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+    env: {
+      RESPONSE_CACHE: 'false',
+      COST_MODE: 'off',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+    },
     traced: true,
   },
   {
@@ -97,13 +116,50 @@ const DEFINITIONS: TargetDefinition[] = [
     cache: 'hit',
     env: { RESPONSE_CACHE: 'true', ...ENFORCE },
   },
-  { id: 'stock', workload: 'standard', label: 'stock Apollo Gateway (documented setup)', kind: 'stock', cache: 'off', env: {} },
-  { id: 'ceiling', workload: 'standard', label: 'ceiling: bare node:http, same bytes', kind: 'ceiling', cache: 'off', env: {} },
-  { id: 'commerce', workload: 'commerce', label: 'our gateway, uncached (response cache off)', kind: 'ours', cache: 'off', env: { RESPONSE_CACHE: 'false', ...MEASURE } },
-  { id: 'commerce-cached', workload: 'commerce', label: 'our gateway, cached (same principal: every request a hit)', kind: 'ours', cache: 'hit', env: { RESPONSE_CACHE: 'true', ...MEASURE } },
-  { id: 'commerce-miss', workload: 'commerce', label: 'our gateway, cache on, a new principal per request (every request a miss + store)', kind: 'ours', cache: 'miss', env: { RESPONSE_CACHE: 'true', ...MEASURE } },
+  {
+    id: 'stock',
+    workload: 'standard',
+    label: 'stock Apollo Gateway (documented setup)',
+    kind: 'stock',
+    cache: 'off',
+    env: {},
+  },
+  {
+    id: 'ceiling',
+    workload: 'standard',
+    label: 'ceiling: bare node:http, same bytes',
+    kind: 'ceiling',
+    cache: 'off',
+    env: {},
+  },
+  {
+    id: 'commerce',
+    workload: 'commerce',
+    label: 'our gateway, uncached (response cache off)',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', ...MEASURE },
+  },
+  {
+    id: 'commerce-cached',
+    workload: 'commerce',
+    label: 'our gateway, cached (same principal: every request a hit)',
+    kind: 'ours',
+    cache: 'hit',
+    env: { RESPONSE_CACHE: 'true', ...MEASURE },
+  },
+  {
+    id: 'commerce-miss',
+    workload: 'commerce',
+    label: 'our gateway, cache on, a new principal per request (every request a miss + store)',
+    kind: 'ours',
+    cache: 'miss',
+    env: { RESPONSE_CACHE: 'true', ...MEASURE },
+  },
 ];
 
-export const TARGETS: readonly TargetDefinition[] = Object.freeze(DEFINITIONS.map((t) => Object.freeze({ ...t, env: Object.freeze({ ...t.env }) })));
+export const TARGETS: readonly TargetDefinition[] = Object.freeze(
+  DEFINITIONS.map((t) => Object.freeze({ ...t, env: Object.freeze({ ...t.env }) })),
+);
 
 export const TARGET_IDS: readonly string[] = TARGETS.map((t) => t.id);

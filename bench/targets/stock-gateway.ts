@@ -27,7 +27,9 @@ async function serve(): Promise<void> {
   const supergraphSdl = readFileSync(required('SUPERGRAPH_PATH'), 'utf8');
   const gateway = new ApolloGateway({ supergraphSdl });
   const server = new ApolloServer({ gateway });
-  await startStandaloneServer(server, { listen: { port: Number(required('PORT')), host: process.env.HOST ?? '127.0.0.1' } });
+  await startStandaloneServer(server, {
+    listen: { port: Number(required('PORT')), host: process.env.HOST ?? '127.0.0.1' },
+  });
 }
 
 function fork(workers: number): void {
@@ -52,7 +54,8 @@ function fork(workers: number): void {
 }
 
 const workers = Number(process.env.BENCH_WORKERS ?? '1');
-if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`BENCH_WORKERS must be an integer 1-64, got ${JSON.stringify(process.env.BENCH_WORKERS)}`);
+if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+  throw new Error(`BENCH_WORKERS must be an integer 1-64, got ${JSON.stringify(process.env.BENCH_WORKERS)}`);
 if (workers > 1 && cluster.isPrimary) fork(workers);
 else
   serve().catch((error: unknown) => {

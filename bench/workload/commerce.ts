@@ -48,11 +48,15 @@ function logSink(logs: PlatformLogs): Writable {
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split('\n')) {
         if (!line) continue;
-        const entry = parseJson(line) as { level?: number; service?: string; msg?: string; err?: { message?: string } | string } | undefined;
+        const entry = parseJson(line) as
+          { level?: number; service?: string; msg?: string; err?: { message?: string } | string } | undefined;
         if ((entry?.level ?? 50) >= 50) logs.errors++;
         else logs.warnings++;
         const err = typeof entry?.err === 'string' ? entry.err : entry?.err?.message;
-        logs.last = [...logs.last, `${entry?.service ?? '?'}: ${entry?.msg ?? line.slice(0, 200)}${err ? ` (${err})` : ''}`].slice(-KEEP_LAST);
+        logs.last = [
+          ...logs.last,
+          `${entry?.service ?? '?'}: ${entry?.msg ?? line.slice(0, 200)}${err ? ` (${err})` : ''}`,
+        ].slice(-KEEP_LAST);
       }
       done();
     },
@@ -83,23 +87,38 @@ export async function startCommerceWorkload(options: { redis: boolean }): Promis
       logger: pino({ level: 'warn' }, logSink(logs)),
     });
     const gatewayUrl = platform.gateway.url;
-    const first = await post(gatewayUrl, JSON.stringify({ query: '{ users(first: 1) { edges { node { id } } } }' }), {});
-    const principal = (parseJson(first.text) as { data?: { users?: { edges?: { node: { id: string } }[] } } } | undefined)?.data?.users?.edges?.[0]?.node.id;
+    const first = await post(
+      gatewayUrl,
+      JSON.stringify({ query: '{ users(first: 1) { edges { node { id } } } }' }),
+      {},
+    );
+    const principal = (
+      parseJson(first.text) as { data?: { users?: { edges?: { node: { id: string } }[] } } } | undefined
+    )?.data?.users?.edges?.[0]?.node.id;
     if (!principal) throw new Error(`the commerce platform has no users: ${first.text.slice(0, 300)}`);
     const received = await post(gatewayUrl, JSON.stringify({ query: COMMERCE_QUERY }), { 'x-user-id': principal });
     const json = parseJson(received.text) as { data?: unknown; errors?: unknown } | undefined;
-    if (received.status !== 200 || !json?.data || json.errors) throw new Error(`the commerce reference answer is not a success: HTTP ${received.status} ${received.text.slice(0, 300)}`);
+    if (received.status !== 200 || !json?.data || json.errors)
+      throw new Error(
+        `the commerce reference answer is not a success: HTTP ${received.status} ${received.text.slice(0, 300)}`,
+      );
     const subgraphs = platform.subgraphs;
     const base = decodeId('User', principal);
     let stopping: Promise<void> | undefined;
     return {
-      subgraphUrls: Object.entries(subgraphs).map(([name, s]) => `${name}=${s.url}`).join(','),
+      subgraphUrls: Object.entries(subgraphs)
+        .map(([name, s]) => `${name}=${s.url}`)
+        .join(','),
       redisUrl: redis?.url,
       principal,
       reference: { text: received.text, json },
       // Sequence bits step by one: valid IDs of users that need not exist; a principal is only a cache scope here.
       principals: (count) => Array.from({ length: count }, (_, i) => encodeId('User', base + BigInt(i + 1))),
-      statements: () => total(Object.values(subgraphs).map((s) => s.url), 'db_statements_total'),
+      statements: () =>
+        total(
+          Object.values(subgraphs).map((s) => s.url),
+          'db_statements_total',
+        ),
       logs,
       stop: () => (stopping ??= stopAll()),
     };

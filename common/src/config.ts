@@ -27,8 +27,10 @@ export function intVar(env: Env, name: string, fallback: number, range: { min?: 
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
-  if (range.min !== undefined && value < range.min) throw new ConfigError(`${name} must be >= ${range.min}, got ${value}`);
-  if (range.max !== undefined && value > range.max) throw new ConfigError(`${name} must be <= ${range.max}, got ${value}`);
+  if (range.min !== undefined && value < range.min)
+    throw new ConfigError(`${name} must be >= ${range.min}, got ${value}`);
+  if (range.max !== undefined && value > range.max)
+    throw new ConfigError(`${name} must be <= ${range.max}, got ${value}`);
   return value;
 }
 

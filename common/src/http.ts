@@ -40,9 +40,19 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
    * (an in-memory response cache keyed by the request's exact bytes), with the
    * request's context already built; returns (or resolves to) true if it did.
    */
-  shortcut?: (req: IncomingMessage, res: ServerResponse, raw: RawGraphQLRequest, context: TContext) => boolean | Promise<boolean>;
+  shortcut?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: RawGraphQLRequest,
+    context: TContext,
+  ) => boolean | Promise<boolean>;
   /** Sees every complete GraphQL response, with the context Apollo Server ran it with. */
-  onResponse?: (req: IncomingMessage, raw: RawGraphQLRequest, context: TContext | undefined, response: CompleteResponse) => void;
+  onResponse?: (
+    req: IncomingMessage,
+    raw: RawGraphQLRequest,
+    context: TContext | undefined,
+    response: CompleteResponse,
+  ) => void;
   /** Extra routes (exact path → handler), checked before the GraphQL path. */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 }
@@ -64,7 +74,8 @@ export interface GraphQLParams {
 }
 
 /** What {@link GraphQLHttpOptions.prepare} decides: go on with these parameters, or answer now. */
-export type PrepareResult = { params: GraphQLParams } | { reject: { status: number; body: string; headers?: Record<string, string> } };
+export type PrepareResult =
+  { params: GraphQLParams } | { reject: { status: number; body: string; headers?: Record<string, string> } };
 
 const JSON_PARAMS = ['variables', 'extensions'] as const;
 
@@ -161,7 +172,12 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Sends a complete response with its length. */
-export function send(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'application/json; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -182,7 +198,13 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
   const { httpRequests } = options.metrics;
 
   function tooDeep(res: ServerResponse): number {
-    send(res, 400, errorBody('BAD_USER_INPUT', `The request's JSON nests deeper than ${maxJsonDepth} levels`, { limit: maxJsonDepth }));
+    send(
+      res,
+      400,
+      errorBody('BAD_USER_INPUT', `The request's JSON nests deeper than ${maxJsonDepth} levels`, {
+        limit: maxJsonDepth,
+      }),
+    );
     return 400;
   }
 
@@ -235,7 +257,8 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     }
     if (options.prepare) {
       const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-      const params: GraphQLParams | undefined = req.method === 'GET' ? paramsFromSearch(search) : isObject ? (body as GraphQLParams) : undefined;
+      const params: GraphQLParams | undefined =
+        req.method === 'GET' ? paramsFromSearch(search) : isObject ? (body as GraphQLParams) : undefined;
       if (params) {
         const decided = await options.prepare(params, req);
         if ('reject' in decided) {
@@ -292,7 +315,11 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         status = 200;
       } else if (pathname === '/ready') {
         // A draining server is not ready whatever its dependencies say, so load balancers stop sending first.
-        const answer = isDraining(req) ? { ready: false, draining: true } : options.ready ? await options.ready() : true;
+        const answer = isDraining(req)
+          ? { ready: false, draining: true }
+          : options.ready
+            ? await options.ready()
+            : true;
         const { ready, ...detail } = typeof answer === 'boolean' ? { ready: answer } : answer;
         status = ready ? 200 : 503;
         send(res, status, JSON.stringify({ status: ready ? 'ready' : 'not ready', ...detail }));
@@ -329,7 +356,12 @@ export function etagOf(body: string | Buffer): string {
  * A publicly cacheable GET response: tagged with an ETag of its bytes, and
  * answered 304 Not Modified (no body) when the client already holds them.
  */
-export function sendValidated(req: IncomingMessage, res: ServerResponse, body: string | Buffer, etag = etagOf(body)): number {
+export function sendValidated(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string | Buffer,
+  etag = etagOf(body),
+): number {
   res.setHeader('etag', etag);
   const held = req.headers['if-none-match']?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
   if (held?.includes(etag) || held?.includes('*')) {

@@ -14,6 +14,16 @@ export { stopOnSignals, loadShutdownConfig, SHUTDOWN_DEFAULTS } from './lifecycl
 export type { ShutdownConfig } from './lifecycle';
 export { createRedis } from './redis';
 export type { RedisClient } from './redis';
-export { loadTelemetryConfig, startTelemetry, tracingEnabled, withSpan, injectTraceContext, activeTraceId, continueIncomingTraces, traceRequests, SERVICE_ATTRIBUTE } from './telemetry';
+export {
+  loadTelemetryConfig,
+  startTelemetry,
+  tracingEnabled,
+  withSpan,
+  injectTraceContext,
+  activeTraceId,
+  continueIncomingTraces,
+  traceRequests,
+  SERVICE_ATTRIBUTE,
+} from './telemetry';
 export type { Telemetry, TelemetryConfig } from './telemetry';
 export { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from './headers';

@@ -26,7 +26,12 @@ const STOP_MARGIN_MS = 5_000;
  * 0 after a clean stop, 1 if stopping failed or outlasted the drain
  * (`shutdown.delayMs + shutdown.timeoutMs`) by more than 5 s.
  */
-export function stopOnSignals(stop: () => Promise<void>, logger: Logger, what: string, shutdown: ShutdownConfig = SHUTDOWN_DEFAULTS): void {
+export function stopOnSignals(
+  stop: () => Promise<void>,
+  logger: Logger,
+  what: string,
+  shutdown: ShutdownConfig = SHUTDOWN_DEFAULTS,
+): void {
   let stopping = false;
   const shutdownOn = (signal: NodeJS.Signals): void => {
     // A repeated signal (a terminal's Ctrl-C reaches a cluster worker and its primary's SIGTERM follows) must not cut the drain.
@@ -34,10 +39,13 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger, what: s
     stopping = true;
     const started = Date.now();
     logger.info({ signal, timeoutMs: shutdown.timeoutMs }, `stopping ${what}`);
-    setTimeout(() => {
-      logger.error({ afterMs: Date.now() - started }, `${what} did not stop in time; exiting`);
-      process.exit(1);
-    }, shutdown.delayMs + shutdown.timeoutMs + STOP_MARGIN_MS).unref();
+    setTimeout(
+      () => {
+        logger.error({ afterMs: Date.now() - started }, `${what} did not stop in time; exiting`);
+        process.exit(1);
+      },
+      shutdown.delayMs + shutdown.timeoutMs + STOP_MARGIN_MS,
+    ).unref();
     stop().then(
       () => {
         logger.info({ ms: Date.now() - started }, `${what} stopped`);

@@ -49,7 +49,10 @@ export function isDraining(req: http.IncomingMessage): boolean {
 }
 
 /** Listens on `port` (0 = a free port) on `host`; see {@link Listening.close} for the shutdown sequence. */
-export async function listen(handler: http.RequestListener, { port = 0, host = '127.0.0.1', drainMs = 15_000, delayMs = 0, path = '' }: ListenOptions = {}): Promise<Listening> {
+export async function listen(
+  handler: http.RequestListener,
+  { port = 0, host = '127.0.0.1', drainMs = 15_000, delayMs = 0, path = '' }: ListenOptions = {},
+): Promise<Listening> {
   let draining = false;
   let closed = false;
   const inFlight = new Set<http.ServerResponse>();

@@ -11,7 +11,9 @@ export interface ServiceMetrics {
 }
 
 /** Histogram buckets (seconds) of request, fetch and statement latencies: 1 ms to 10 s. */
-export const LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 export function createServiceMetrics(service: string, { defaults = true } = {}): ServiceMetrics {
   const registry = new Registry();

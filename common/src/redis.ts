@@ -26,12 +26,20 @@ export function createRedis(url: string, logger: Logger, purpose: string): Redis
       .split(',')
       .map((hostPort) => {
         const [host, port] = hostPort.split(':');
-        if (!host || !port || !/^\d+$/.test(port)) throw new ConfigError(`REDIS_URL cluster node must be host:port, got ${JSON.stringify(hostPort)}`);
+        if (!host || !port || !/^\d+$/.test(port))
+          throw new ConfigError(`REDIS_URL cluster node must be host:port, got ${JSON.stringify(hostPort)}`);
         return { host, port: Number(port) };
       });
-    client = new Cluster(nodes, { enableOfflineQueue: false, clusterRetryStrategy: options.retryStrategy, redisOptions: options });
+    client = new Cluster(nodes, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: options.retryStrategy,
+      redisOptions: options,
+    });
   } else {
-    if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`REDIS_URL must be redis://, rediss:// or redis+cluster://, got ${JSON.stringify(redactUrl(url))}`);
+    if (!/^rediss?:\/\//.test(url))
+      throw new ConfigError(
+        `REDIS_URL must be redis://, rediss:// or redis+cluster://, got ${JSON.stringify(redactUrl(url))}`,
+      );
     client = new Redis(url, options);
   }
   let down = false;

@@ -1,10 +1,28 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  propagation,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { ConfigError, optionalVar, urlVar } from './config';
 
@@ -28,11 +46,22 @@ export interface TelemetryConfig {
 }
 
 /** The samplers of the OpenTelemetry specification's `OTEL_TRACES_SAMPLER` this service knows. */
-const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 function samplerOf({ sampler, samplerRatio }: TelemetryConfig): Sampler {
-  const root = sampler.endsWith('always_on') ? new AlwaysOnSampler() : sampler.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(samplerRatio);
+  const root = sampler.endsWith('always_on')
+    ? new AlwaysOnSampler()
+    : sampler.endsWith('always_off')
+      ? new AlwaysOffSampler()
+      : new TraceIdRatioBasedSampler(samplerRatio);
   return sampler.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 
@@ -45,7 +74,10 @@ function parseHeaders(raw: string | undefined): Record<string, string> {
   for (const pair of raw.split(',')) {
     if (pair.trim() === '') continue;
     const at = pair.indexOf('=');
-    if (at <= 0) throw new ConfigError('OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value (the value URL-encoded)');
+    if (at <= 0)
+      throw new ConfigError(
+        'OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value (the value URL-encoded)',
+      );
     headers[pair.slice(0, at).trim().toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
   }
   return headers;
@@ -53,7 +85,8 @@ function parseHeaders(raw: string | undefined): Record<string, string> {
 
 function samplerVar(env: Env): SamplerName {
   const raw = optionalVar(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on';
-  if (!(SAMPLERS as readonly string[]).includes(raw)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (!(SAMPLERS as readonly string[]).includes(raw))
+    throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw as SamplerName;
 }
 
@@ -61,7 +94,8 @@ function ratioVar(env: Env): number {
   const raw = optionalVar(env, 'OTEL_TRACES_SAMPLER_ARG');
   if (raw === undefined) return 1;
   const ratio = Number(raw);
-  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1)
+    throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, got ${JSON.stringify(raw)}`);
   return ratio;
 }
 
@@ -74,8 +108,10 @@ function ratioVar(env: Env): number {
  */
 export function loadTelemetryConfig(env: Env): TelemetryConfig {
   let tracesUrl: string | undefined;
-  if (optionalVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) tracesUrl = urlVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  else if (optionalVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT')) tracesUrl = `${urlVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/+$/, '')}/v1/traces`;
+  if (optionalVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'))
+    tracesUrl = urlVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  else if (optionalVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'))
+    tracesUrl = `${urlVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/+$/, '')}/v1/traces`;
   return Object.freeze({
     tracesUrl,
     serviceName: optionalVar(env, 'OTEL_SERVICE_NAME'),
@@ -114,11 +150,22 @@ export function startTelemetry(config: TelemetryConfig, service: string): Teleme
   if (!config.tracesUrl) return { enabled: false, shutdown: async () => undefined };
   if (!installed) {
     // An export (and the flush at shutdown) gives up after 5 s: a stopping service must not wait on a gone collector.
-    const exporter = new OTLPTraceExporter({ url: config.tracesUrl, headers: { ...config.headers }, timeoutMillis: 5000 });
+    const exporter = new OTLPTraceExporter({
+      url: config.tracesUrl,
+      headers: { ...config.headers },
+      timeoutMillis: 5000,
+    });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName ?? service }),
       sampler: samplerOf(config),
-      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000, exportTimeoutMillis: 5000 })],
+      spanProcessors: [
+        new BatchSpanProcessor(exporter, {
+          maxQueueSize: 8192,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 1000,
+          exportTimeoutMillis: 5000,
+        }),
+      ],
     });
     trace.setGlobalTracerProvider(provider);
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -161,19 +208,29 @@ export const SERVICE_ATTRIBUTE = 'commerce.service';
  * Runs `fn` in a client or internal span of `service` that ends when `fn`
  * settles, marked as an error if it throws. With tracing off, just `fn()`.
  */
-export function withSpan<T>(service: string, name: string, attributes: Attributes, fn: (span: Span | undefined) => Promise<T>, kind: SpanKind = SpanKind.CLIENT): Promise<T> {
+export function withSpan<T>(
+  service: string,
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span | undefined) => Promise<T>,
+  kind: SpanKind = SpanKind.CLIENT,
+): Promise<T> {
   if (!installed) return fn(undefined);
-  return tracerOf(service).startActiveSpan(name, { kind, attributes: { ...attributes, [SERVICE_ATTRIBUTE]: service } }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracerOf(service).startActiveSpan(
+    name,
+    { kind, attributes: { ...attributes, [SERVICE_ATTRIBUTE]: service } },
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** Adds the active span's `traceparent` (and `tracestate`) to outgoing request headers; nothing while tracing is off. */
@@ -203,14 +260,25 @@ export function continueIncomingTraces(handler: RequestListener): RequestListene
  * method and `route(req)`, and ends when the response is finished or aborted.
  * Returns `handler` itself while tracing is off.
  */
-export function traceRequests(service: string, handler: RequestListener, route: (req: IncomingMessage) => string): RequestListener {
+export function traceRequests(
+  service: string,
+  handler: RequestListener,
+  route: (req: IncomingMessage) => string,
+): RequestListener {
   if (!installed) return handler;
   const tracer = tracerOf(service);
   return (req: IncomingMessage, res: ServerResponse) => {
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const method = req.method ?? 'GET';
     const path = route(req);
-    const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': path, [SERVICE_ATTRIBUTE]: service } }, parent);
+    const span = tracer.startSpan(
+      `${method} ${path}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': method, 'http.route': path, [SERVICE_ATTRIBUTE]: service },
+      },
+      parent,
+    );
     res.once('close', () => {
       span.setAttribute('http.response.status_code', res.statusCode);
       if (!res.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: 'response not finished' });

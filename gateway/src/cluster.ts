@@ -47,7 +47,8 @@ export function runClusterPrimary(workers: number, logger: Logger, stopTimeoutMs
     if (message?.type !== METRICS_REQUEST) return;
     aggregator.clusterMetrics().then(
       (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text } satisfies MetricsMessage),
-      (error: Error) => worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message } satisfies MetricsMessage),
+      (error: Error) =>
+        worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message } satisfies MetricsMessage),
     );
   });
 

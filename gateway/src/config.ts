@@ -1,10 +1,19 @@
 import { resolve } from 'node:path';
-import { ConfigError, boolVar, intVar, loadShutdownConfig, optionalVar, redactUrl, stringVar, type ShutdownConfig, type Env } from '@commerce/common';
+import {
+  ConfigError,
+  boolVar,
+  intVar,
+  loadShutdownConfig,
+  optionalVar,
+  redactUrl,
+  stringVar,
+  type ShutdownConfig,
+  type Env,
+} from '@commerce/common';
 import { loadCostConfig, type CostConfig } from './cost/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 import { loadSubgraphTrafficConfig, type SubgraphTrafficConfig } from './traffic/config';
 import { loadTelemetryConfig, type TelemetryConfig } from '@commerce/common';
-
 
 /** Where the supergraph SDL comes from. */
 export type SupergraphSource =
@@ -154,7 +163,9 @@ export function parseSubgraphUrls(raw: string | undefined): Readonly<Record<stri
 function supergraphSource(env: Env): SupergraphSource {
   const raw = stringVar(env, 'SUPERGRAPH_PATH', GATEWAY_DEFAULTS.supergraphPath);
   if (/^https?:\/\//i.test(raw)) {
-    const pollIntervalMs = intVar(env, 'SUPERGRAPH_POLL_INTERVAL_MS', GATEWAY_DEFAULTS.supergraphPollIntervalMs, { min: 100 });
+    const pollIntervalMs = intVar(env, 'SUPERGRAPH_POLL_INTERVAL_MS', GATEWAY_DEFAULTS.supergraphPollIntervalMs, {
+      min: 100,
+    });
     return Object.freeze({ kind: 'url', url: httpUrl('SUPERGRAPH_PATH', raw), pollIntervalMs });
   }
   return Object.freeze({ kind: 'file', path: resolve(raw) });
@@ -163,22 +174,35 @@ function supergraphSource(env: Env): SupergraphSource {
 function redisUrl(env: Env): string | undefined {
   const raw = optionalVar(env, 'REDIS_URL');
   if (raw !== undefined && !/^(rediss?|redis\+cluster):\/\/./.test(raw)) {
-    throw new ConfigError(`REDIS_URL must start with redis://, rediss:// or redis+cluster://, got ${JSON.stringify(redactUrl(raw))}`);
+    throw new ConfigError(
+      `REDIS_URL must start with redis://, rediss:// or redis+cluster://, got ${JSON.stringify(redactUrl(raw))}`,
+    );
   }
   return raw;
 }
 
 function responseCacheConfig(env: Env): ResponseCacheConfig {
   const purgeSecret = optionalVar(env, 'CACHE_PURGE_SECRET');
-  if (purgeSecret !== undefined && purgeSecret.length < 16) throw new ConfigError('CACHE_PURGE_SECRET must be at least 16 characters');
+  if (purgeSecret !== undefined && purgeSecret.length < 16)
+    throw new ConfigError('CACHE_PURGE_SECRET must be at least 16 characters');
   return Object.freeze({
     enabled: boolVar(env, 'RESPONSE_CACHE', true),
-    maxTtlSeconds: intVar(env, 'RESPONSE_CACHE_MAX_TTL_SECONDS', GATEWAY_DEFAULTS.responseCacheMaxTtlSeconds, { min: 1, max: 86_400 }),
-    maxEntryBytes: intVar(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', GATEWAY_DEFAULTS.responseCacheMaxEntryBytes, { min: 1 }),
+    maxTtlSeconds: intVar(env, 'RESPONSE_CACHE_MAX_TTL_SECONDS', GATEWAY_DEFAULTS.responseCacheMaxTtlSeconds, {
+      min: 1,
+      max: 86_400,
+    }),
+    maxEntryBytes: intVar(env, 'RESPONSE_CACHE_MAX_ENTRY_BYTES', GATEWAY_DEFAULTS.responseCacheMaxEntryBytes, {
+      min: 1,
+    }),
     memoryBytes: intVar(env, 'RESPONSE_CACHE_MEMORY_BYTES', GATEWAY_DEFAULTS.responseCacheMemoryBytes, { min: 1024 }),
     hotPathBytes: intVar(env, 'RESPONSE_CACHE_HOT_PATH_BYTES', GATEWAY_DEFAULTS.responseCacheMemoryBytes, { min: 0 }),
     purgeSecret,
-    invalidationGraceMs: intVar(env, 'RESPONSE_CACHE_INVALIDATION_GRACE_MS', GATEWAY_DEFAULTS.responseCacheInvalidationGraceMs, { min: 0, max: 600_000 }),
+    invalidationGraceMs: intVar(
+      env,
+      'RESPONSE_CACHE_INVALIDATION_GRACE_MS',
+      GATEWAY_DEFAULTS.responseCacheInvalidationGraceMs,
+      { min: 0, max: 600_000 },
+    ),
   });
 }
 
@@ -191,7 +215,8 @@ function debugExtensions(env: Env, production: boolean): boolean {
 
 function persistedConfig(env: Env): PersistedConfig {
   const mode = stringVar(env, 'TRUSTED_DOCUMENTS', 'off');
-  if (mode !== 'off' && mode !== 'allow' && mode !== 'enforce') throw new ConfigError(`TRUSTED_DOCUMENTS must be off, allow or enforce, got ${JSON.stringify(mode)}`);
+  if (mode !== 'off' && mode !== 'allow' && mode !== 'enforce')
+    throw new ConfigError(`TRUSTED_DOCUMENTS must be off, allow or enforce, got ${JSON.stringify(mode)}`);
   return Object.freeze({
     apq: boolVar(env, 'PERSISTED_QUERIES', true),
     apqTtlSeconds: intVar(env, 'APQ_TTL_SECONDS', 86_400, { min: 1 }),
@@ -214,13 +239,19 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
     subgraphTimeoutMs: subgraphTraffic.defaults.timeoutMs,
     subgraphTraffic,
-    subgraphMaxConnections: intVar(env, 'SUBGRAPH_MAX_CONNECTIONS', GATEWAY_DEFAULTS.subgraphMaxConnections, { min: 1, max: 10_000 }),
+    subgraphMaxConnections: intVar(env, 'SUBGRAPH_MAX_CONNECTIONS', GATEWAY_DEFAULTS.subgraphMaxConnections, {
+      min: 1,
+      max: 10_000,
+    }),
     subgraphDeduplication: boolVar(env, 'SUBGRAPH_DEDUPLICATION', false),
     production,
     introspection: boolVar(env, 'GATEWAY_INTROSPECTION', !production),
     sandbox: boolVar(env, 'GATEWAY_SANDBOX', !production),
     debugExtensions: debugExtensions(env, production),
-    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', GATEWAY_DEFAULTS.bodyLimitBytes, { min: 1, max: 1024 * 1024 * 1024 }),
+    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', GATEWAY_DEFAULTS.bodyLimitBytes, {
+      min: 1,
+      max: 1024 * 1024 * 1024,
+    }),
     redisUrl: redisUrl(env),
     redisKeyPrefix: stringVar(env, 'REDIS_KEY_PREFIX', GATEWAY_DEFAULTS.redisKeyPrefix),
     responseCache: responseCacheConfig(env),

@@ -55,7 +55,10 @@ function firstRootField(query: string | undefined): string | undefined {
  * entities hang from (the plan's path up to the first list marker), or for a
  * root fetch the first root field it asked for.
  */
-function responsePath(path: readonly (string | number)[] | undefined, query: string | undefined): readonly (string | number)[] | undefined {
+function responsePath(
+  path: readonly (string | number)[] | undefined,
+  query: string | undefined,
+): readonly (string | number)[] | undefined {
   if (path && path.length > 0) {
     const list = path.indexOf('@');
     if (list === -1) return path;
@@ -101,7 +104,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     headers.delete(TRACE_HEADER);
     const context = options.context as Partial<GatewayContext>;
     if (context.principal) {
-      for (const [name, value] of Object.entries(this.#options.headers(context as GatewayContext))) headers.set(name, value);
+      for (const [name, value] of Object.entries(this.#options.headers(context as GatewayContext)))
+        headers.set(name, value);
     }
     // For the fetcher: it cuts the call at the request's deadline and shares only a query's calls.
     if ('incomingRequestContext' in options) {
@@ -128,7 +132,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       else result = error.code === 'GATEWAY_TIMEOUT' ? 'timeout' : 'unavailable';
     }
     this.#count(result);
-    logger.warn({ subgraph: name, result, err: (error instanceof CommerceError && error.originalError) || error }, 'subgraph request failed');
+    logger.warn(
+      { subgraph: name, result, err: (error instanceof CommerceError && error.originalError) || error },
+      'subgraph request failed',
+    );
     if (error instanceof CommerceError) throw error;
     throw subgraphError(name, 'invalid_response', { cause: error });
   }
@@ -143,7 +150,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
     const code = registryCode(first?.extensions?.code);
     const message = typeof first?.message === 'string' ? first.message : undefined;
-    return subgraphError(name, 'bad_status', { subgraphStatus: response.status, ...(code && message ? { code, message } : {}) });
+    return subgraphError(name, 'bad_status', {
+      subgraphStatus: response.status,
+      ...(code && message ? { code, message } : {}),
+    });
   }
 
   #count(result: SubgraphResult): void {

@@ -44,7 +44,11 @@ const IDENTITY_HEADERS = ['x-user-id', 'x-session-id', 'authorization'];
  * The key of a deduplicable call, or undefined when it must run on its own:
  * every call of a mutation's plan (its entity reads too: they must see the write).
  */
-function dedupeKey(url: string, init: { body?: unknown; headers?: unknown }, operation: string | undefined): string | undefined {
+function dedupeKey(
+  url: string,
+  init: { body?: unknown; headers?: unknown },
+  operation: string | undefined,
+): string | undefined {
   const body = init.body;
   if (typeof body !== 'string' || operation !== 'query') return undefined;
   const headers = (init.headers ?? {}) as Record<string, string>;
@@ -56,9 +60,15 @@ function dedupeKey(url: string, init: { body?: unknown; headers?: unknown }, ope
  * out of time (its own `timeoutMs`, or the request's deadline when
  * `byDeadline`), else SUBGRAPH_UNAVAILABLE; both name the service.
  */
-export function subgraphFetchError(serviceName: string, timeoutMs: number, error: unknown, byDeadline = false): CommerceError {
+export function subgraphFetchError(
+  serviceName: string,
+  timeoutMs: number,
+  error: unknown,
+  byDeadline = false,
+): CommerceError {
   if (error instanceof CommerceError) return error;
-  if (isTimeout(error)) return subgraphError(serviceName, byDeadline ? 'deadline' : 'timeout', { timeoutMs, cause: error });
+  if (isTimeout(error))
+    return subgraphError(serviceName, byDeadline ? 'deadline' : 'timeout', { timeoutMs, cause: error });
   return subgraphError(serviceName, 'connection_failed', { cause: error });
 }
 
@@ -68,7 +78,10 @@ class SubgraphTimeoutError extends Error {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'));
+  return (
+    error instanceof Error &&
+    (error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError'))
+  );
 }
 
 /** The response headers Apollo reads (`content-type`, `cache-control`), over undici's plain object. */
@@ -135,7 +148,12 @@ function subgraphResponse(url: string, status: number, headers: SubgraphHeaders,
  * whole exchange, body included, runs under one timer: a subgraph that stalls
  * mid-response times out too and frees its connection.
  */
-export function createSubgraphFetcher({ serviceName, dispatcher, timeoutMs, deduplicate = false }: SubgraphFetcherOptions): Fetcher {
+export function createSubgraphFetcher({
+  serviceName,
+  dispatcher,
+  timeoutMs,
+  deduplicate = false,
+}: SubgraphFetcherOptions): Fetcher {
   const fetchOnce = exchange(serviceName, dispatcher, timeoutMs);
   const inFlight = new Map<string, Promise<FetcherResponse>>();
   return (url, init = {}) => {
@@ -187,7 +205,12 @@ function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number
       const text = NULL_BODY_STATUSES.has(statusCode) ? '' : await body.text();
       return subgraphResponse(url, statusCode, new SubgraphHeaders(headers), text);
     } catch (error) {
-      throw subgraphFetchError(serviceName, budget, timedOut ? new SubgraphTimeoutError('subgraph timed out', { cause: error }) : error, byDeadline);
+      throw subgraphFetchError(
+        serviceName,
+        budget,
+        timedOut ? new SubgraphTimeoutError('subgraph timed out', { cause: error }) : error,
+        byDeadline,
+      );
     } finally {
       clearTimeout(timer);
       external?.removeEventListener('abort', onExternalAbort);

@@ -44,7 +44,11 @@ const TOO_MANY_TOKENS = /^Syntax Error: Document contains more th(?:an|at) (\d+)
 function withOurCode(error: GraphQLFormattedError): GraphQLFormattedError {
   const code = error.extensions?.code;
   const tokens = code === 'GRAPHQL_PARSE_FAILED' ? TOO_MANY_TOKENS.exec(error.message) : null;
-  if (tokens) return { message: `The document has more than ${tokens[1]} tokens (MAX_TOKENS)`, extensions: { code: 'MAX_TOKENS_EXCEEDED', limit: Number(tokens[1]) } };
+  if (tokens)
+    return {
+      message: `The document has more than ${tokens[1]} tokens (MAX_TOKENS)`,
+      extensions: { code: 'MAX_TOKENS_EXCEEDED', limit: Number(tokens[1]) },
+    };
   return error;
 }
 
@@ -57,12 +61,22 @@ function format(received: GraphQLFormattedError, production: boolean): GraphQLFo
     // A stack trace of the gateway says nothing about the client's own mistake.
     if (known && isClientError(code)) return { ...error, extensions: withoutDebugDetails(extensions) };
     if (known) return error;
-    return { ...error, extensions: { ...extensions, code: 'INTERNAL_SERVER_ERROR', ...(code && code !== 'INTERNAL_SERVER_ERROR' ? { originalCode: code } : {}) } };
+    return {
+      ...error,
+      extensions: {
+        ...extensions,
+        code: 'INTERNAL_SERVER_ERROR',
+        ...(code && code !== 'INTERNAL_SERVER_ERROR' ? { originalCode: code } : {}),
+      },
+    };
   }
   if (known) return { ...error, extensions: withoutDebugDetails(extensions) };
   const masked: { -readonly [K in keyof GraphQLFormattedError]: GraphQLFormattedError[K] } = {
     message: INTERNAL.message,
-    extensions: typeof extensions.serviceName === 'string' ? { code: 'INTERNAL_SERVER_ERROR', serviceName: extensions.serviceName } : INTERNAL.extensions,
+    extensions:
+      typeof extensions.serviceName === 'string'
+        ? { code: 'INTERNAL_SERVER_ERROR', serviceName: extensions.serviceName }
+        : INTERNAL.extensions,
   };
   if (error.locations) masked.locations = error.locations;
   if (error.path) masked.path = error.path;

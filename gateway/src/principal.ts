@@ -46,19 +46,32 @@ export function hashApiKey(apiKey: string): string {
 export function principalFromRequest(req: IncomingMessage): Principal {
   const userId = header(req, USER_ID_HEADER);
   if (userId !== undefined && userId.length > MAX_USER_ID_LENGTH) {
-    throw new CommerceError('BAD_REQUEST', `The ${USER_ID_HEADER} header is longer than ${MAX_USER_ID_LENGTH} characters`);
+    throw new CommerceError(
+      'BAD_REQUEST',
+      `The ${USER_ID_HEADER} header is longer than ${MAX_USER_ID_LENGTH} characters`,
+    );
   }
   const apiKey = header(req, API_KEY_HEADER);
   if (apiKey !== undefined && apiKey.length > MAX_API_KEY_LENGTH) {
-    throw new CommerceError('BAD_REQUEST', `The ${API_KEY_HEADER} header is longer than ${MAX_API_KEY_LENGTH} characters`);
+    throw new CommerceError(
+      'BAD_REQUEST',
+      `The ${API_KEY_HEADER} header is longer than ${MAX_API_KEY_LENGTH} characters`,
+    );
   }
   const address = req.socket.remoteAddress;
   const clientIp = address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   const clientRequestId = header(req, REQUEST_ID_HEADER);
-  const requestId = clientRequestId !== undefined && SAFE_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID();
+  const requestId =
+    clientRequestId !== undefined && SAFE_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID();
   const session = header(req, SESSION_ID_HEADER);
   const sessionId = session !== undefined && SAFE_REQUEST_ID.test(session) ? session : undefined;
-  return Object.freeze({ userId, sessionId, requestId, apiKeyHash: apiKey === undefined ? undefined : hashApiKey(apiKey), clientIp });
+  return Object.freeze({
+    userId,
+    sessionId,
+    requestId,
+    apiKeyHash: apiKey === undefined ? undefined : hashApiKey(apiKey),
+    clientIp,
+  });
 }
 
 /**

@@ -2,7 +2,14 @@ import type { RequestListener } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer } from '@apollo/server';
-import { continueIncomingTraces, createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
+import {
+  continueIncomingTraces,
+  createGraphQLHttpHandler,
+  createLogger,
+  createRedis,
+  listen,
+  type Logger,
+} from '@commerce/common';
 import { clusterMetricsText } from './cluster';
 import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
@@ -63,7 +70,10 @@ type Lifecycle =
   | { phase: 'stopping'; done: Promise<void> }
   | { phase: 'stopped' };
 
-export function createGateway(config: GatewayConfig, { logger = createLogger('gateway') }: GatewayOptions = {}): Gateway {
+export function createGateway(
+  config: GatewayConfig,
+  { logger = createLogger('gateway') }: GatewayOptions = {},
+): Gateway {
   // @apollo/gateway otherwise reports usage metrics to Apollo and probes cloud
   // metadata endpoints at construction; a self-hosted gateway must not phone
   // home. The variable is the only switch it reads; an explicit value wins.
@@ -81,7 +91,13 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
   // The request pipeline (DESIGN §5.0, README "Architecture"): the features in the order they see a request.
   const identity = useIdentity();
   const responseCache = useResponseCache({ config, redis, metrics, logger });
-  const persisted = usePersistedDocuments({ config, redis, metrics, logger, onManifestChange: () => responseCache.clearHotPath() });
+  const persisted = usePersistedDocuments({
+    config,
+    redis,
+    metrics,
+    logger,
+    onManifestChange: () => responseCache.clearHotPath(),
+  });
   const debug = config.debugExtensions ? useDebugExtensions() : undefined;
   const pipeline = createPipeline({
     identity,
@@ -158,7 +174,11 @@ export function createGateway(config: GatewayConfig, { logger = createLogger('ga
       gateway.onSchemaLoadOrUpdate((update) => {
         apiSchema = update.apiSchema;
         responseCache.clearHotPath();
-        setImmediate(() => state.phase === 'started' && void persisted.documents.warmUp(apollo, update.apiSchema).catch(() => undefined));
+        setImmediate(
+          () =>
+            state.phase === 'started' &&
+            void persisted.documents.warmUp(apollo, update.apiSchema).catch(() => undefined),
+        );
       });
       await apollo.start();
       // Ready only once every trusted document is planned, so no first request pays for planning.
@@ -249,7 +269,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     // With tracing on, a request's spans (Apollo's gateway.request, plan, fetches) join the client's traceparent.
-    listening = await listen(continueIncomingTraces(gateway.handler), { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs });
+    listening = await listen(continueIncomingTraces(gateway.handler), {
+      port: config.port,
+      host: config.host,
+      path: '/graphql',
+      drainMs: config.shutdown.timeoutMs,
+      delayMs: config.shutdown.delayMs,
+    });
   } catch (error) {
     await gateway.stop();
     throw error;

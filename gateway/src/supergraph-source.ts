@@ -63,6 +63,9 @@ function urlSource(url: string, pollIntervalMs: number): SupergraphSource {
   };
 }
 
-export function createSupergraphSource(config: SourceConfig, { debounceMs = 100 }: SupergraphSourceOptions = {}): SupergraphSource {
+export function createSupergraphSource(
+  config: SourceConfig,
+  { debounceMs = 100 }: SupergraphSourceOptions = {},
+): SupergraphSource {
   return config.kind === 'file' ? fileSource(config.path, debounceMs) : urlSource(config.url, config.pollIntervalMs);
 }

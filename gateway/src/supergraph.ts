@@ -30,7 +30,8 @@ export function validateSupergraph(sdl: string, subgraphUrls: Readonly<Record<st
   const subgraphs = supergraph.subgraphsMetadata();
   if (subgraphs.length === 0) throw new Error('the supergraph has no subgraphs');
   for (const { name, url } of subgraphs) {
-    if (!url && !subgraphUrls[name]) throw new Error(`subgraph "${name}" has no routing URL; set one in the supergraph or in SUBGRAPH_URLS`);
+    if (!url && !subgraphUrls[name])
+      throw new Error(`subgraph "${name}" has no routing URL; set one in the supergraph or in SUBGRAPH_URLS`);
   }
   return { sdl, hash: hashSupergraph(sdl), subgraphs: subgraphs.map((s) => s.name) };
 }
@@ -52,13 +53,22 @@ export interface SupergraphManagerOptions {
  * at a time. ApolloGateway plans each request against the schema current when
  * the request starts, so requests in flight finish on the old supergraph.
  */
-export function createSupergraphManager({ source, subgraphUrls, metrics, logger }: SupergraphManagerOptions): SupergraphManager {
+export function createSupergraphManager({
+  source,
+  subgraphUrls,
+  metrics,
+  logger,
+}: SupergraphManagerOptions): SupergraphManager {
   let currentHash: string | undefined;
 
   function load(sdl: string): ValidSupergraph {
     const valid = validateSupergraph(sdl, subgraphUrls);
     const unknown = Object.keys(subgraphUrls).filter((name) => !valid.subgraphs.includes(name));
-    if (unknown.length > 0) logger.warn({ unknown, subgraphs: valid.subgraphs }, 'SUBGRAPH_URLS names subgraphs the supergraph does not have');
+    if (unknown.length > 0)
+      logger.warn(
+        { unknown, subgraphs: valid.subgraphs },
+        'SUBGRAPH_URLS names subgraphs the supergraph does not have',
+      );
     return valid;
   }
 
@@ -77,7 +87,9 @@ export function createSupergraphManager({ source, subgraphUrls, metrics, logger 
         initial = load(await source.read());
       } catch (error) {
         metrics.supergraphLastReloadSuccess.set(0);
-        throw new Error(`Cannot load the supergraph from ${source.description}: ${(error as Error).message}`, { cause: error });
+        throw new Error(`Cannot load the supergraph from ${source.description}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       serving(initial);
 
@@ -99,7 +111,10 @@ export function createSupergraphManager({ source, subgraphUrls, metrics, logger 
           if (stopped) return;
           metrics.supergraphReloads.inc({ result: 'failure' });
           metrics.supergraphLastReloadSuccess.set(0);
-          logger.error({ source: source.description, err: error }, 'supergraph reload failed; still serving the previous supergraph');
+          logger.error(
+            { source: source.description, err: error },
+            'supergraph reload failed; still serving the previous supergraph',
+          );
         }
       }
 

@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
-import { Kind, Source, parse, print, validate, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  Source,
+  parse,
+  print,
+  validate,
+  visit,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 
 export interface ManifestOperation {
   id: string;
@@ -26,12 +37,22 @@ export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
 
 function graphqlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? graphqlFiles(join(dir, entry.name)) : entry.name.endsWith('.graphql') ? [join(dir, entry.name)] : []))
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? graphqlFiles(join(dir, entry.name))
+        : entry.name.endsWith('.graphql')
+          ? [join(dir, entry.name)]
+          : [],
+    )
     .sort();
 }
 
 /** The fragments an operation uses, transitively, in name order. */
-function usedFragments(node: OperationDefinitionNode | FragmentDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): FragmentDefinitionNode[] {
+function usedFragments(
+  node: OperationDefinitionNode | FragmentDefinitionNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  seen = new Set<string>(),
+): FragmentDefinitionNode[] {
   visit(node, {
     FragmentSpread(spread) {
       const name = spread.name.value;
@@ -65,10 +86,12 @@ export function buildManifestFromFolder(folder: string, schema: GraphQLSchema): 
     }
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) {
-        if (fragments.has(definition.name.value)) errors.push(`${where}: fragment ${definition.name.value} is defined twice`);
+        if (fragments.has(definition.name.value))
+          errors.push(`${where}: fragment ${definition.name.value} is defined twice`);
         fragments.set(definition.name.value, definition);
       } else if (definition.kind === Kind.OPERATION_DEFINITION) {
-        if (!definition.name) errors.push(`${where}:${definition.loc?.startToken.line}: operations must be named to be persisted`);
+        if (!definition.name)
+          errors.push(`${where}:${definition.loc?.startToken.line}: operations must be named to be persisted`);
         else operations.push({ node: definition, file: where });
       }
     }

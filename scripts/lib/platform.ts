@@ -3,7 +3,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@commerce/common';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
-import { MIGRATIONS_DIR, bootstrapShards, buildShardMap, loadSubgraphConfig, prepareEmbeddedPrimaries, startSubgraph, type RunningSubgraph, type ShardMap } from '@commerce/kit';
+import {
+  MIGRATIONS_DIR,
+  bootstrapShards,
+  buildShardMap,
+  loadSubgraphConfig,
+  prepareEmbeddedPrimaries,
+  startSubgraph,
+  type RunningSubgraph,
+  type ShardMap,
+} from '@commerce/kit';
 import { startEmbeddedCluster, type EmbeddedCluster } from '@commerce/kit/embedded';
 import { discoverSubgraphs, type DiscoveredSubgraphs } from './subgraphs';
 
@@ -51,13 +60,16 @@ export interface Platform {
 /** A key that changes whenever the migrations or the seed change, so stale templates are rebuilt. */
 export function templateKey(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(MIGRATIONS_DIR).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
+  for (const file of readdirSync(MIGRATIONS_DIR).sort())
+    hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
   hash.update(readFileSync(new URL('../../subgraphs/kit/src/seed.ts', import.meta.url)));
   return hash.digest('hex').slice(0, 16);
 }
 
 function mapOfCluster(cluster: EmbeddedCluster): ShardMap {
-  return buildShardMap({ shards: cluster.urls().map((u, i) => ({ name: `shard${i}`, primary: u.primary, replicas: u.replicas })) });
+  return buildShardMap({
+    shards: cluster.urls().map((u, i) => ({ name: `shard${i}`, primary: u.primary, replicas: u.replicas })),
+  });
 }
 
 /** The platform's databases, migrated (and seeded when new). */
@@ -73,7 +85,9 @@ export interface Databases {
  * and, for external databases asked to, seeds. Embedded data is seeded once,
  * when created (or copied from the template).
  */
-export async function startDatabases(options: Pick<PlatformOptions, 'shardMap' | 'embedded' | 'seed' | 'log'>): Promise<Databases> {
+export async function startDatabases(
+  options: Pick<PlatformOptions, 'shardMap' | 'embedded' | 'seed' | 'log'>,
+): Promise<Databases> {
   const log = options.log ?? (() => undefined);
   if (options.shardMap) {
     await bootstrapShards(options.shardMap, { seed: options.seed ?? true, log });
@@ -114,7 +128,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const host = options.host ?? '127.0.0.1';
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const stop of stack.reverse().splice(0)) await stop().catch((error: Error) => log(`stop failed: ${error.message}`));
+    for (const stop of stack.reverse().splice(0))
+      await stop().catch((error: Error) => log(`stop failed: ${error.message}`));
   };
   try {
     const databases = await startDatabases(options);
@@ -122,7 +137,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const { cluster, shardMap } = databases;
 
     const discovered = options.subgraphs ?? (await discoverSubgraphs());
-    for (const { name, url } of discovered.external) log(`subgraph ${name} is not in this repository; the gateway routes it to ${url}`);
+    for (const { name, url } of discovered.external)
+      log(`subgraph ${name} is not in this repository; the gateway routes it to ${url}`);
     const subgraphs: Record<SubgraphName, RunningSubgraph> = {};
     for (const { name, definition } of discovered.local) {
       const port = options.subgraphPorts?.[name] ?? 0;
@@ -133,7 +149,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stack.push(() => running.stop());
     }
 
-    const subgraphUrls = Object.entries(subgraphs).map(([name, running]) => `${name}=${running.url}`).join(',');
+    const subgraphUrls = Object.entries(subgraphs)
+      .map(([name, running]) => `${name}=${running.url}`)
+      .join(',');
     const gateway = await startGateway(
       loadGatewayConfig({ ...env, PORT: String(options.gatewayPort ?? 0), HOST: host, SUBGRAPH_URLS: subgraphUrls }),
       options.logger ? { logger: options.logger.child({ service: 'gateway' }) } : {},

@@ -42,15 +42,42 @@ export interface ParentNames {
 }
 
 /** Entities a scaffolded subgraph may extend: their IDs carry their bucket, so children can live on their shard. */
-export const EXTENDABLE_ENTITIES: Readonly<Record<string, string>> = Object.freeze({ User: 'users', Product: 'products', Order: 'orders' });
+export const EXTENDABLE_ENTITIES: Readonly<Record<string, string>> = Object.freeze({
+  User: 'users',
+  Product: 'products',
+  Order: 'orders',
+});
 
 export const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 /** Names that are folders, packages or words with a meaning here. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  'admin', 'apollo', 'bench', 'common', 'federation', 'gateway', 'graphql', 'health', 'internal', 'k8s', 'kit', 'metrics',
-  'mutation', 'node-modules', 'query', 'ready', 'sandbox', 'schema', 'scripts', 'shared', 'subgraph', 'subgraphs',
-  'subscription', 'supergraph', 'test', 'tests',
+  'admin',
+  'apollo',
+  'bench',
+  'common',
+  'federation',
+  'gateway',
+  'graphql',
+  'health',
+  'internal',
+  'k8s',
+  'kit',
+  'metrics',
+  'mutation',
+  'node-modules',
+  'query',
+  'ready',
+  'sandbox',
+  'schema',
+  'scripts',
+  'shared',
+  'subgraph',
+  'subgraphs',
+  'subscription',
+  'supergraph',
+  'test',
+  'tests',
 ]);
 
 const words = (text: string): string[] => text.split(/[-_]/).filter(Boolean);
@@ -79,9 +106,12 @@ export function singular(name: string): string {
 /** Throws with a readable reason when the name cannot be a subgraph. */
 export function validateName(name: string): void {
   if (!NAME_PATTERN.test(name) || name.length > 40) {
-    throw new Error(`"${name}" is not a valid subgraph name: use lowercase letters and digits, words joined by "-", starting with a letter, at most 40 characters (e.g. reviews, gift-cards)`);
+    throw new Error(
+      `"${name}" is not a valid subgraph name: use lowercase letters and digits, words joined by "-", starting with a letter, at most 40 characters (e.g. reviews, gift-cards)`,
+    );
   }
-  if (RESERVED_NAMES.has(name)) throw new Error(`"${name}" is reserved (a folder, package or keyword of this repository); pick another name`);
+  if (RESERVED_NAMES.has(name))
+    throw new Error(`"${name}" is reserved (a folder, package or keyword of this repository); pick another name`);
 }
 
 export interface NameOptions {
@@ -96,18 +126,33 @@ export interface NameOptions {
 export function deriveNames(name: string, options: NameOptions = {}): ScaffoldNames {
   validateName(name);
   const entity = options.entity ?? pascalCase(singular(name));
-  if (!/^[A-Z][A-Za-z0-9]*$/.test(entity) || entity.startsWith('__')) throw new Error(`--entity must be a PascalCase GraphQL type name, got "${entity}"`);
-  const prefix = options.prefix ?? entity.toLowerCase().replace(/[^a-z]/g, '').slice(0, 3);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(entity) || entity.startsWith('__'))
+    throw new Error(`--entity must be a PascalCase GraphQL type name, got "${entity}"`);
+  const prefix =
+    options.prefix ??
+    entity
+      .toLowerCase()
+      .replace(/[^a-z]/g, '')
+      .slice(0, 3);
   if (!/^[a-z]{2,6}$/.test(prefix)) throw new Error(`--prefix must be 2-6 lowercase letters, got "${prefix}"`);
   const camel = camelCase(name);
   const entityCamel = entity.charAt(0).toLowerCase() + entity.slice(1);
   let parent: ParentNames | undefined;
   if (options.parent !== undefined) {
     const table = EXTENDABLE_ENTITIES[options.parent];
-    if (!table) throw new Error(`--extends must be one of ${Object.keys(EXTENDABLE_ENTITIES).join(', ')}, got "${options.parent}"`);
+    if (!table)
+      throw new Error(
+        `--extends must be one of ${Object.keys(EXTENDABLE_ENTITIES).join(', ')}, got "${options.parent}"`,
+      );
     if (options.parent === entity) throw new Error(`the entity ${entity} cannot extend itself`);
     const field = options.parent.charAt(0).toLowerCase() + options.parent.slice(1);
-    parent = { entity: options.parent, field, label: prose(options.parent), column: `${snakeCase(options.parent)}_id`, table };
+    parent = {
+      entity: options.parent,
+      field,
+      label: prose(options.parent),
+      column: `${snakeCase(options.parent)}_id`,
+      table,
+    };
   }
   return {
     name,

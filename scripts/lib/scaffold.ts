@@ -62,7 +62,11 @@ function paths(root: string, name: string) {
 }
 
 /** Type names and, per type, field names, over every subgraph SDL. */
-function schemaIndex(documents: DocumentNode[]): { types: Set<string>; fields: Map<string, Set<string>>; entities: Set<string> } {
+function schemaIndex(documents: DocumentNode[]): {
+  types: Set<string>;
+  fields: Map<string, Set<string>>;
+  entities: Set<string>;
+} {
   const types = new Set<string>();
   const fields = new Map<string, Set<string>>();
   const entities = new Set<string>();
@@ -75,7 +79,15 @@ function schemaIndex(documents: DocumentNode[]): { types: Set<string>; fields: M
         const set = fields.get(name) ?? new Set<string>();
         for (const field of definition.fields ?? []) set.add(field.name.value);
         fields.set(name, set);
-        if (definition.directives?.some((d) => d.name.value === 'key' && !d.arguments?.some((a) => a.name.value === 'resolvable' && a.value.kind === Kind.BOOLEAN && !a.value.value))) {
+        if (
+          definition.directives?.some(
+            (d) =>
+              d.name.value === 'key' &&
+              !d.arguments?.some(
+                (a) => a.name.value === 'resolvable' && a.value.kind === Kind.BOOLEAN && !a.value.value,
+              ),
+          )
+        ) {
           entities.add(name);
         }
       }
@@ -86,7 +98,10 @@ function schemaIndex(documents: DocumentNode[]): { types: Set<string>; fields: M
 
 function entityPrefixes(idsSource: string, idsPath: string): Map<string, string> {
   const match = ENTITY_PREFIXES_LINE.exec(idsSource);
-  if (!match) throw new Error(`cannot find "export const ENTITY_PREFIXES = { … } as const;" on one line in ${idsPath}; add the prefix there by hand`);
+  if (!match)
+    throw new Error(
+      `cannot find "export const ENTITY_PREFIXES = { … } as const;" on one line in ${idsPath}; add the prefix there by hand`,
+    );
   return new Map([...match[1]!.matchAll(/(\w+): '([a-z]+)'/g)].map((m) => [m[1]!, m[2]!]));
 }
 
@@ -113,23 +128,29 @@ export function planSubgraph(name: string, options: ScaffoldOptions = {}): Scaff
   const rel = (path: string): string => relative(root, path);
 
   const entries = readSupergraphConfig(p.yaml);
-  if (entries.some((entry) => entry.name === name)) throw new Error(`a subgraph named "${name}" is already in ${rel(p.yaml)}`);
+  if (entries.some((entry) => entry.name === name))
+    throw new Error(`a subgraph named "${name}" is already in ${rel(p.yaml)}`);
   for (const path of [p.folder, p.sdl, p.test]) if (existsSync(path)) throw new Error(`${rel(path)} already exists`);
   const pkg = JSON.parse(readFileSync(p.packageJson, 'utf8')) as { workspaces?: string[] };
   const workspace = `subgraphs/${name}`;
   if (!Array.isArray(pkg.workspaces)) throw new Error(`${rel(p.packageJson)} has no "workspaces" list`);
-  if (pkg.workspaces.includes(workspace)) throw new Error(`${workspace} is already a workspace in ${rel(p.packageJson)}`);
+  if (pkg.workspaces.includes(workspace))
+    throw new Error(`${workspace} is already a workspace in ${rel(p.packageJson)}`);
 
   const idsSource = readFileSync(p.ids, 'utf8');
   const prefixes = entityPrefixes(idsSource, rel(p.ids));
-  if (prefixes.has(names.entity)) throw new Error(`the entity ${names.entity} already has an ID prefix in ${rel(p.ids)}; pick another name or --entity`);
+  if (prefixes.has(names.entity))
+    throw new Error(
+      `the entity ${names.entity} already has an ID prefix in ${rel(p.ids)}; pick another name or --entity`,
+    );
   const owner = [...prefixes].find(([, prefix]) => prefix === names.prefix)?.[0];
   if (owner) throw new Error(`the ID prefix "${names.prefix}" belongs to ${owner}; choose another with --prefix`);
 
   const documents = entries.map((entry) => parse(readFileSync(entry.file, 'utf8')));
   const index = schemaIndex(documents);
   for (const type of [names.entity, `${names.entity}Edge`, `${names.entity}Connection`, `Create${names.entity}Input`]) {
-    if (index.types.has(type)) throw new Error(`the supergraph already has a type ${type}; pick another name or --entity`);
+    if (index.types.has(type))
+      throw new Error(`the supergraph already has a type ${type}; pick another name or --entity`);
   }
   for (const [type, field] of [
     ['Query', names.entityCamel],
@@ -137,40 +158,68 @@ export function planSubgraph(name: string, options: ScaffoldOptions = {}): Scaff
     ['Mutation', `create${names.entity}`],
     ...(names.parent ? [[names.parent.entity, names.camel]] : []),
   ] as const) {
-    if (index.fields.get(type)?.has(field)) throw new Error(`the supergraph already has a field ${type}.${field}; pick another name`);
+    if (index.fields.get(type)?.has(field))
+      throw new Error(`the supergraph already has a field ${type}.${field}; pick another name`);
   }
-  if (names.parent && !index.entities.has(names.parent.entity)) throw new Error(`--extends ${names.parent.entity}: no subgraph in ${rel(p.yaml)} resolves that entity`);
+  if (names.parent && !index.entities.has(names.parent.entity))
+    throw new Error(`--extends ${names.parent.entity}: no subgraph in ${rel(p.yaml)} resolves that entity`);
 
-  const ports = entries.map((entry) => Number(new URL(entry.url).port)).filter((port) => Number.isInteger(port) && port > 0);
+  const ports = entries
+    .map((entry) => Number(new URL(entry.url).port))
+    .filter((port) => Number.isInteger(port) && port > 0);
   const port = options.port ?? Math.max(4000, ...ports) + 1;
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--port must be 1-65535, got ${port}`);
   const routingUrl = `http://127.0.0.1:${port}/graphql`;
   const migration = nextMigration(p.migrations, names.table);
   // Follow the federation version the other subgraphs link.
   const linked = /specs\.apollo\.dev\/federation\/v(\d+)\.(\d+)/.exec(readFileSync(entries[0]!.file, 'utf8'));
-  const federation = linked && (Number(linked[1]) > 2 || Number(linked[2]) >= 9) ? `${linked[1]}.${linked[2]}` : MIN_FEDERATION;
+  const federation =
+    linked && (Number(linked[1]) > 2 || Number(linked[2]) >= 9) ? `${linked[1]}.${linked[2]}` : MIN_FEDERATION;
 
   const yamlDocument = YAML.parseDocument(readFileSync(p.yaml, 'utf8'));
-  yamlDocument.setIn(['subgraphs', name], yamlDocument.createNode({ routing_url: routingUrl, schema: { file: `./${name}.graphql` } }));
+  yamlDocument.setIn(
+    ['subgraphs', name],
+    yamlDocument.createNode({ routing_url: routingUrl, schema: { file: `./${name}.graphql` } }),
+  );
   const lastSubgraph = pkg.workspaces.findLastIndex((w) => w.startsWith('subgraphs/'));
   const workspaces = [...pkg.workspaces];
   workspaces.splice(lastSubgraph + 1, 0, workspace);
   const match = ENTITY_PREFIXES_LINE.exec(idsSource)!;
-  const ids = idsSource.replace(match[0], `export const ENTITY_PREFIXES = {${match[1]!.replace(/\s*$/, '')}, ${names.entity}: '${names.prefix}' } as const;`);
+  const ids = idsSource.replace(
+    match[0],
+    `export const ENTITY_PREFIXES = {${match[1]!.replace(/\s*$/, '')}, ${names.entity}: '${names.prefix}' } as const;`,
+  );
 
   const file = (path: string, content: string, what: string): FileChange => ({ path, kind: 'create', content, what });
   const src = join(p.folder, 'src');
   const changes: FileChange[] = [
     file(p.sdl, sdlTemplate(names, federation), 'its SDL, the source of truth of its schema'),
     file(join(p.folder, 'package.json'), packageJsonTemplate(names), `the workspace package @commerce/${name}`),
-    file(join(src, 'server.ts'), serverTemplate(names, port), 'its definition: SDL + resolvers + loaders (never listens)'),
+    file(
+      join(src, 'server.ts'),
+      serverTemplate(names, port),
+      'its definition: SDL + resolvers + loaders (never listens)',
+    ),
     file(join(src, 'loaders.ts'), loadersTemplate(names), 'per-request DataLoaders: one statement per shard per batch'),
     file(join(src, 'resolvers.ts'), resolversTemplate(names), 'resolvers, reading and writing through the kit'),
     file(join(src, 'index.ts'), indexTemplate(names), `entry point: listens on ${port} (PORT)`),
-    file(join(p.migrations, migration), migrationTemplate(names, migration), `its table, migrated on every shard at start`),
-    file(p.test, testTemplate(names, names.parent ? prefixes.get(names.parent.entity) : undefined), 'a test through the gateway'),
+    file(
+      join(p.migrations, migration),
+      migrationTemplate(names, migration),
+      `its table, migrated on every shard at start`,
+    ),
+    file(
+      p.test,
+      testTemplate(names, names.parent ? prefixes.get(names.parent.entity) : undefined),
+      'a test through the gateway',
+    ),
     { path: p.yaml, kind: 'update', content: String(yamlDocument), what: `registered: routing_url ${routingUrl}` },
-    { path: p.packageJson, kind: 'update', content: `${JSON.stringify({ ...pkg, workspaces }, null, 2)}\n`, what: `workspace ${workspace} added` },
+    {
+      path: p.packageJson,
+      kind: 'update',
+      content: `${JSON.stringify({ ...pkg, workspaces }, null, 2)}\n`,
+      what: `workspace ${workspace} added`,
+    },
     { path: p.ids, kind: 'update', content: ids, what: `ID prefix ${names.entity}: '${names.prefix}' registered` },
   ];
   return { root, names, port, routingUrl, migration, changes };

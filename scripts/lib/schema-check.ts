@@ -8,7 +8,9 @@ import { composeFromConfig } from './composition';
 import { apiSchemaOf } from './persisted-manifest';
 
 /** Where the schema to compare against comes from. */
-export type Baseline = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'git'; readonly path: string; readonly ref: string };
+export type Baseline =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'git'; readonly path: string; readonly ref: string };
 
 export interface SchemaCheckOptions {
   /** rover-format supergraph.yaml listing the subgraph SDLs. */
@@ -63,7 +65,10 @@ function documentErrors(schema: GraphQLSchema, body: string): string[] {
 function baselineSdl(baseline: Baseline): string | undefined {
   if (baseline.kind === 'file') return existsSync(baseline.path) ? readFileSync(baseline.path, 'utf8') : undefined;
   try {
-    return execFileSync('git', ['-C', dirname(baseline.path), 'show', `${baseline.ref}:./${basename(baseline.path)}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('git', ['-C', dirname(baseline.path), 'show', `${baseline.ref}:./${basename(baseline.path)}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return undefined;
   }
@@ -75,7 +80,11 @@ export function defaultBaseline(supergraphPath: string): Baseline {
   return baselineSdl(git) !== undefined ? git : { kind: 'file', path: supergraphPath };
 }
 
-const toLine = (change: Change): ChangeLine => ({ message: change.message, path: change.path, reason: change.criticality.reason });
+const toLine = (change: Change): ChangeLine => ({
+  message: change.message,
+  path: change.path,
+  reason: change.criticality.reason,
+});
 
 /**
  * Composes the subgraph SDLs, diffs the new API schema against the
@@ -102,7 +111,8 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
     return report;
   }
   report.composition = { ok: true, subgraphs: composed.subgraphs.map((s) => s.name) };
-  report.supergraph.stale = !existsSync(options.supergraphPath) || readFileSync(options.supergraphPath, 'utf8') !== composed.supergraphSdl;
+  report.supergraph.stale =
+    !existsSync(options.supergraphPath) || readFileSync(options.supergraphPath, 'utf8') !== composed.supergraphSdl;
   const next = apiSchemaOf(composed.supergraphSdl);
 
   const baseline = options.baseline ?? defaultBaseline(options.supergraphPath);
@@ -113,15 +123,25 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
     try {
       previous = apiSchemaOf(previousSdl);
     } catch (error) {
-      throw new Error(`the baseline ${described} is not a valid supergraph: ${(error as Error).message}`, { cause: error });
+      throw new Error(`the baseline ${described} is not a valid supergraph: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
-  report.baseline = { described: previous ? described : `${described} (not found: every type counts as new)`, found: previous !== undefined };
+  report.baseline = {
+    described: previous ? described : `${described} (not found: every type counts as new)`,
+    found: previous !== undefined,
+  };
 
   if (previous) {
     for (const change of await diff(previous, next)) {
       const level = change.criticality.level;
-      (level === CriticalityLevel.Breaking ? report.breaking : level === CriticalityLevel.Dangerous ? report.dangerous : report.safe).push(toLine(change));
+      (level === CriticalityLevel.Breaking
+        ? report.breaking
+        : level === CriticalityLevel.Dangerous
+          ? report.dangerous
+          : report.safe
+      ).push(toLine(change));
     }
   }
 
@@ -151,10 +171,18 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export function formatReport(report: SchemaCheckReport, { allowBreaking = false } = {}): string {
   const lines: string[] = [];
   if (!report.composition.ok) {
-    lines.push(`Composition failed with ${plural(report.composition.errors.length, 'error')}:`, ...report.composition.errors.map((e) => `  ${e}`), '', 'Result: FAIL (the subgraphs do not compose)');
+    lines.push(
+      `Composition failed with ${plural(report.composition.errors.length, 'error')}:`,
+      ...report.composition.errors.map((e) => `  ${e}`),
+      '',
+      'Result: FAIL (the subgraphs do not compose)',
+    );
     return lines.join('\n');
   }
-  lines.push(`Composed ${report.composition.subgraphs.join(', ')}; compared the API schema with ${report.baseline.described}.`, '');
+  lines.push(
+    `Composed ${report.composition.subgraphs.join(', ')}; compared the API schema with ${report.baseline.described}.`,
+    '',
+  );
   const section = (title: string, marker: string, changes: ChangeLine[]): void => {
     lines.push(`${title} (${changes.length})${changes.length ? ':' : ''}`);
     for (const change of changes) {
@@ -169,15 +197,25 @@ export function formatReport(report: SchemaCheckReport, { allowBreaking = false 
 
   const { documents } = report;
   if (!documents.present) {
-    lines.push(`Trusted documents: none checked (${documents.path} does not exist yet; pass --documents <manifest> to check one).`);
+    lines.push(
+      `Trusted documents: none checked (${documents.path} does not exist yet; pass --documents <manifest> to check one).`,
+    );
   } else {
-    lines.push(`Trusted documents (${documents.path}): ${documents.checked} checked, ${documents.broken.length} invalid against the new schema${documents.broken.length ? ':' : '.'}`);
+    lines.push(
+      `Trusted documents (${documents.path}): ${documents.checked} checked, ${documents.broken.length} invalid against the new schema${documents.broken.length ? ':' : '.'}`,
+    );
     for (const doc of documents.broken) {
-      lines.push(`  x ${doc.name} (id ${doc.id.slice(0, 16)}${doc.id.length > 16 ? '…' : ''})${doc.brokenByChange ? ' broken by this change' : ' already invalid before this change'}`);
+      lines.push(
+        `  x ${doc.name} (id ${doc.id.slice(0, 16)}${doc.id.length > 16 ? '…' : ''})${doc.brokenByChange ? ' broken by this change' : ' already invalid before this change'}`,
+      );
       for (const error of doc.errors) lines.push(`      ${error}`);
     }
   }
-  if (report.supergraph.stale) lines.push('', `Note: ${report.supergraph.path} is not what the SDLs compose to: run npm run compose and commit it.`);
+  if (report.supergraph.stale)
+    lines.push(
+      '',
+      `Note: ${report.supergraph.path} is not what the SDLs compose to: run npm run compose and commit it.`,
+    );
 
   const failed = checkFailed(report, { allowBreaking });
   const problems = [

@@ -55,7 +55,10 @@ function isDefinition(value: unknown, name: string): value is SubgraphDefinition
  * may export `DEFAULT_PORT`. So a subgraph added with `npm run subgraph:new`
  * starts with `npm start` and in the test platform without editing a list.
  */
-export async function discoverSubgraphs({ configPath = SUPERGRAPH_CONFIG, root = REPO_ROOT }: { configPath?: string; root?: string } = {}): Promise<DiscoveredSubgraphs> {
+export async function discoverSubgraphs({
+  configPath = SUPERGRAPH_CONFIG,
+  root = REPO_ROOT,
+}: { configPath?: string; root?: string } = {}): Promise<DiscoveredSubgraphs> {
   const local: LocalSubgraph[] = [];
   const external: { name: string; url: string }[] = [];
   for (const entry of readSupergraphConfig(configPath)) {
@@ -66,9 +69,16 @@ export async function discoverSubgraphs({ configPath = SUPERGRAPH_CONFIG, root =
     }
     const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     const definition = Object.values(module).find((value) => isDefinition(value, entry.name));
-    if (!definition) throw new Error(`${path} exports no SubgraphDefinition named ${JSON.stringify(entry.name)} (the name in ${configPath})`);
+    if (!definition)
+      throw new Error(
+        `${path} exports no SubgraphDefinition named ${JSON.stringify(entry.name)} (the name in ${configPath})`,
+      );
     const port = module.DEFAULT_PORT;
-    local.push({ name: entry.name, definition, defaultPort: typeof port === 'number' && Number.isInteger(port) ? port : 0 });
+    local.push({
+      name: entry.name,
+      definition,
+      defaultPort: typeof port === 'number' && Number.isInteger(port) ? port : 0,
+    });
   }
   return { local, external };
 }

@@ -50,7 +50,14 @@ export class SupervisedProcess {
   private readonly options: Required<SupervisedProcessOptions>;
 
   constructor(options: SupervisedProcessOptions) {
-    this.options = { readyTimeoutMs: 60_000, restartDelayMs: 500, maxRestartDelayMs: 30_000, stableAfterMs: 30_000, stopTimeoutMs: 20_000, ...options };
+    this.options = {
+      readyTimeoutMs: 60_000,
+      restartDelayMs: 500,
+      maxRestartDelayMs: 30_000,
+      stableAfterMs: 30_000,
+      stopTimeoutMs: 20_000,
+      ...options,
+    };
   }
 
   get name(): string {
@@ -94,7 +101,10 @@ export class SupervisedProcess {
         const { child, exited } = this.state;
         const started = Date.now();
         this.options.log(`stopping ${this.name} (pid ${child.pid})`);
-        const done = terminate(child, exited, [['SIGTERM', this.options.stopTimeoutMs], ['SIGKILL', 5_000]]).then(() => {
+        const done = terminate(child, exited, [
+          ['SIGTERM', this.options.stopTimeoutMs],
+          ['SIGKILL', 5_000],
+        ]).then(() => {
           this.state = { phase: 'stopped' };
           const how = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
           this.options.log(`${this.name} stopped in ${((Date.now() - started) / 1000).toFixed(1)} s (${how})`);
@@ -118,7 +128,13 @@ export class SupervisedProcess {
     child.once('error', () => undefined);
     if (pid === undefined) throw new Error(`${this.name} could not be started`);
     // Services before their databases when the supervisor dies; SIGTERM drains, SIGKILL if it takes too long.
-    watchProcess(pid, { stage, steps: [['SIGTERM', Math.min(stopTimeoutMs, 5_000)], ['SIGKILL', 5_000]] });
+    watchProcess(pid, {
+      stage,
+      steps: [
+        ['SIGTERM', Math.min(stopTimeoutMs, 5_000)],
+        ['SIGKILL', 5_000],
+      ],
+    });
     this.state = { phase: 'running', child, exited, since: Date.now() };
     child.once('exit', (code, signal) => {
       unwatchProcess(pid);
@@ -128,16 +144,21 @@ export class SupervisedProcess {
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${this.name} exited while starting (code ${child.exitCode ?? 'none'}, signal ${child.signalCode ?? 'none'})`);
+        throw new Error(
+          `${this.name} exited while starting (code ${child.exitCode ?? 'none'}, signal ${child.signalCode ?? 'none'})`,
+        );
       }
-      if (this.state.phase !== 'running' || this.state.child !== child) throw new Error(`${this.name} was stopped while starting`);
+      if (this.state.phase !== 'running' || this.state.child !== child)
+        throw new Error(`${this.name} was stopped while starting`);
       if (await isReady(readyUrl)) {
         this.state.since = Date.now();
         return;
       }
       if (Date.now() > deadline) {
         if (killIfNotReady) await terminate(child, exited, [['SIGKILL', 5_000]]);
-        throw new Error(`${this.name} not ready at ${readyUrl} after ${readyTimeoutMs / 1000} s${killIfNotReady ? '' : ' (left running)'}`);
+        throw new Error(
+          `${this.name} not ready at ${readyUrl} after ${readyTimeoutMs / 1000} s${killIfNotReady ? '' : ' (left running)'}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -150,13 +171,19 @@ export class SupervisedProcess {
     this.crashesInARow = ranMs >= this.options.stableAfterMs ? 1 : this.crashesInARow + 1;
     const delay = Math.min(this.options.restartDelayMs * 2 ** (this.crashesInARow - 1), this.options.maxRestartDelayMs);
     const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-    const looping = this.crashesInARow >= CRASH_LOOP ? ` — it keeps crashing (${this.crashesInARow} times in a row)` : '';
-    this.options.log(`${this.name} (pid ${child.pid}) ${how} after ${(ranMs / 1000).toFixed(1)} s; restarting in ${delay} ms${looping}`);
+    const looping =
+      this.crashesInARow >= CRASH_LOOP ? ` — it keeps crashing (${this.crashesInARow} times in a row)` : '';
+    this.options.log(
+      `${this.name} (pid ${child.pid}) ${how} after ${(ranMs / 1000).toFixed(1)} s; restarting in ${delay} ms${looping}`,
+    );
     const crashedAt = Date.now();
     const timer = setTimeout(() => {
       if (this.state.phase !== 'waiting' || this.state.timer !== timer) return;
       this.spawnReady(false).then(
-        () => this.options.log(`${this.name} back up (pid ${this.pid}), ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after it died`),
+        () =>
+          this.options.log(
+            `${this.name} back up (pid ${this.pid}), ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after it died`,
+          ),
         (error: Error) => {
           // An exit while starting was counted by onExit, which schedules the next restart.
           this.options.log(`${this.name} restart: ${error.message}`);

@@ -47,7 +47,8 @@ function gatewayArgs(): string[] {
 
 function subgraphArgs(name: string): string[] {
   const entry = join('subgraphs', name, 'src', 'index.ts');
-  if (!existsSync(join(REPO_ROOT, entry))) throw new Error(`${entry} is missing: a subgraph run by npm start needs an entry point that listens`);
+  if (!existsSync(join(REPO_ROOT, entry)))
+    throw new Error(`${entry} is missing: a subgraph run by npm start needs an entry point that listens`);
   return ['--import', 'tsx', entry];
 }
 
@@ -67,9 +68,16 @@ export async function startSupervisedPlatform(options: SupervisorOptions): Promi
   const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const stop of stack.reverse().splice(0)) await stop().catch((error: Error) => log(`stop failed: ${error.message}`));
+    for (const stop of stack.reverse().splice(0))
+      await stop().catch((error: Error) => log(`stop failed: ${error.message}`));
   };
-  const supervise = (name: string, stage: number, args: string[], port: number, childEnv: Record<string, string>): SupervisedService => {
+  const supervise = (
+    name: string,
+    stage: number,
+    args: string[],
+    port: number,
+    childEnv: Record<string, string>,
+  ): SupervisedService => {
     const supervised = new SupervisedProcess({
       name,
       args,
@@ -93,7 +101,8 @@ export async function startSupervisedPlatform(options: SupervisorOptions): Promi
     const shardMapJson = shardMapToJson(databases.shardMap);
 
     const discovered = options.subgraphs ?? (await discoverSubgraphs());
-    for (const { name, url } of discovered.external) log(`subgraph ${name} is not in this repository; the gateway routes it to ${url}`);
+    for (const { name, url } of discovered.external)
+      log(`subgraph ${name} is not in this repository; the gateway routes it to ${url}`);
     const subgraphs: Record<SubgraphName, SupervisedService> = {};
     for (const { name } of discovered.local) {
       const port = options.subgraphPorts?.[name] || (await freePort());
@@ -105,13 +114,23 @@ export async function startSupervisedPlatform(options: SupervisorOptions): Promi
     log(`starting ${all.length} subgraph processes`);
     await Promise.all(all.map((s) => s.process.start()));
 
-    const subgraphUrls = Object.entries(subgraphs).map(([name, s]) => `${name}=http://${probeHost}:${s.port}/graphql`).join(',');
-    const gateway = supervise('gateway', GATEWAY_STAGE, gatewayArgs(), options.gatewayPort || (await freePort()), { SUBGRAPH_URLS: subgraphUrls });
+    const subgraphUrls = Object.entries(subgraphs)
+      .map(([name, s]) => `${name}=http://${probeHost}:${s.port}/graphql`)
+      .join(',');
+    const gateway = supervise('gateway', GATEWAY_STAGE, gatewayArgs(), options.gatewayPort || (await freePort()), {
+      SUBGRAPH_URLS: subgraphUrls,
+    });
     stack.push(() => gateway.process.stop());
     await gateway.process.start();
 
     let stopping: Promise<void> | undefined;
-    return { cluster: databases.cluster, shardMap: databases.shardMap, subgraphs, gateway, stop: () => (stopping ??= stopAll()) };
+    return {
+      cluster: databases.cluster,
+      shardMap: databases.shardMap,
+      subgraphs,
+      gateway,
+      stop: () => (stopping ??= stopAll()),
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -12,9 +12,15 @@ import { BenchOptionError, parseBenchOptions } from '../../bench/options';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs `bench/index.ts` as `npm run bench` would, bounded; resolves with its exit code and output. */
-function runBench(args: string[], timeoutMs: number): Promise<{ code: number | string; stdout: string; stderr: string }> {
+function runBench(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/index.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/index.ts', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -46,7 +52,21 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
     run = await runBench(
-      ['--quick', '--warmup', '1', '--duration', '1', '--rounds', '1', '--connections', '10', '--targets', 'ours,stock', '--out', out],
+      [
+        '--quick',
+        '--warmup',
+        '1',
+        '--duration',
+        '1',
+        '--rounds',
+        '1',
+        '--connections',
+        '10',
+        '--targets',
+        'ours,stock',
+        '--out',
+        out,
+      ],
       100_000,
     );
     assert.equal(run.code, 0, `the harness failed:\n${run.stderr}`);
@@ -60,9 +80,15 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
   after(() => rm(out, { recursive: true, force: true }));
 
   it('measures exactly the targets asked for, once each, in order', () => {
-    assert.deepEqual(report.workloads.map((w) => w.id), ['standard']);
+    assert.deepEqual(
+      report.workloads.map((w) => w.id),
+      ['standard'],
+    );
     const rows = report.workloads[0]!.rows;
-    assert.deepEqual(rows.map((r) => r.key), ['ours@1', 'stock@1']);
+    assert.deepEqual(
+      rows.map((r) => r.key),
+      ['ours@1', 'stock@1'],
+    );
     for (const row of rows) {
       assert.equal(row.rounds.length, 1, row.key);
       assert.equal(typeof row.requestsPerSecond, 'number', row.key);
@@ -104,18 +130,33 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
 describe('benchmark checks and options', () => {
   it('names the first difference between two answers', () => {
     const reference = { data: { users: [{ id: '1', name: 'Uri Goldshtein' }] } };
-    assert.equal(firstDifference(reference, { data: { users: [{ id: '1', name: 'Uri' }] } }), '$.data.users[0].name: "Uri Goldshtein" ≠ "Uri"');
+    assert.equal(
+      firstDifference(reference, { data: { users: [{ id: '1', name: 'Uri' }] } }),
+      '$.data.users[0].name: "Uri Goldshtein" ≠ "Uri"',
+    );
     const text = JSON.stringify(reference);
     const received = (body: string, status = 200) => ({ status, headers: new Headers(), text: body });
     assert.deepEqual(compare(received(text), { text, json: reference }), { deepEqual: true, bytesIdentical: true });
-    assert.deepEqual(compare(received('{"data":{"users":[{"name":"Uri Goldshtein","id":"1"}]}}'), { text, json: reference }), { deepEqual: true, bytesIdentical: false });
+    assert.deepEqual(
+      compare(received('{"data":{"users":[{"name":"Uri Goldshtein","id":"1"}]}}'), { text, json: reference }),
+      { deepEqual: true, bytesIdentical: false },
+    );
     assert.equal(compare(received(text, 500), { text, json: reference }).deepEqual, false);
   });
 
   it('refuses a bad option with a message naming it and the value', () => {
-    assert.throws(() => parseBenchOptions(['--connections', '0']), (e: unknown) => e instanceof BenchOptionError && /--connections .* got "0"/.test(e.message));
-    assert.throws(() => parseBenchOptions(['--targets', 'ours,nope']), (e: unknown) => e instanceof BenchOptionError && /--targets .*"ours,nope"/.test(e.message));
-    assert.throws(() => parseBenchOptions(['--workers', '1,x']), (e: unknown) => e instanceof BenchOptionError && /--workers/.test(e.message));
+    assert.throws(
+      () => parseBenchOptions(['--connections', '0']),
+      (e: unknown) => e instanceof BenchOptionError && /--connections .* got "0"/.test(e.message),
+    );
+    assert.throws(
+      () => parseBenchOptions(['--targets', 'ours,nope']),
+      (e: unknown) => e instanceof BenchOptionError && /--targets .*"ours,nope"/.test(e.message),
+    );
+    assert.throws(
+      () => parseBenchOptions(['--workers', '1,x']),
+      (e: unknown) => e instanceof BenchOptionError && /--workers/.test(e.message),
+    );
   });
 
   it('--quick shortens everything and keeps defaults otherwise', () => {

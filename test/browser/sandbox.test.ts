@@ -9,11 +9,20 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 /** Debian's Chromium (`.ci/run` installs it); a browser is never downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const TIMEOUT_MS = 30_000;
 
-const QUERY = '{ users(first: 2) { edges { node { name orders(first: 1) { edges { node { total { formatted } } } } } } } }';
+const QUERY =
+  '{ users(first: 2) { edges { node { name orders(first: 1) { edges { node { total { formatted } } } } } } } }';
 
 let platform: TestPlatform;
 let context: BrowserContext;
@@ -22,7 +31,12 @@ let profileDir: string;
 before(async () => {
   platform = await startTestPlatform();
   profileDir = await mkdtemp(join(tmpdir(), 'sandbox-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1440, height: 900 } });
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1440, height: 900 },
+  });
 });
 
 after(async () => {
@@ -38,18 +52,30 @@ function watch(page: Page): { requests: string[]; problems: string[] } {
   page.on('request', (request) => requests.push(request.url()));
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || /Content Security Policy/i.test(message.text()))
+      problems.push(`console ${message.type()}: ${message.text()}`);
   });
   return { requests, problems };
 }
 
 /** Text of the first element matching `selector` once `predicate` holds for it. */
-async function waitForText(page: Page, selector: string, predicate: (text: string) => boolean, what: string): Promise<string> {
+async function waitForText(
+  page: Page,
+  selector: string,
+  predicate: (text: string) => boolean,
+  what: string,
+): Promise<string> {
   const deadline = Date.now() + TIMEOUT_MS;
   for (;;) {
-    const text = (await page.locator(selector).first().textContent().catch(() => null)) ?? '';
+    const text =
+      (await page
+        .locator(selector)
+        .first()
+        .textContent()
+        .catch(() => null)) ?? '';
     if (predicate(text)) return text;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last text: ${JSON.stringify(text.slice(0, 500))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last text: ${JSON.stringify(text.slice(0, 500))}`);
     await page.waitForTimeout(100);
   }
 }
@@ -63,7 +89,9 @@ test('the sandbox runs a typed query in real Chromium, shows its query plan, and
   const page = await context.newPage();
   const { requests, problems } = watch(page);
   // Offline for real: anything not addressed to the gateway fails.
-  await context.route('**/*', (route) => (new URL(route.request().url()).origin === gateway.origin ? route.continue() : route.abort('internetdisconnected')));
+  await context.route('**/*', (route) =>
+    new URL(route.request().url()).origin === gateway.origin ? route.continue() : route.abort('internetdisconnected'),
+  );
 
   const response = await page.goto(gateway.href);
   assert.equal(response?.status(), 200);
@@ -75,7 +103,12 @@ test('the sandbox runs a typed query in real Chromium, shows its query plan, and
   await waitForText(page, '.graphiql-doc-explorer', (text) => text.includes('Query'), 'the documentation explorer');
   // The explorer plugin lists the root fields.
   await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).click();
-  await waitForText(page, '.graphiql-plugin', (text) => text.includes('products') && text.includes('users'), 'the explorer plugin');
+  await waitForText(
+    page,
+    '.graphiql-plugin',
+    (text) => text.includes('products') && text.includes('users'),
+    'the explorer plugin',
+  );
 
   // Type the query (replacing the default one) and run it.
   await page.locator('.graphiql-query-editor .CodeMirror').click();
@@ -83,23 +116,46 @@ test('the sandbox runs a typed query in real Chromium, shows its query plan, and
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(QUERY);
   await page.getByRole('button', { name: /Execute query/ }).click();
-  const result = await waitForText(page, '.graphiql-response', (text) => names.every((name) => text.includes(name)), 'the result in the response pane');
+  const result = await waitForText(
+    page,
+    '.graphiql-response',
+    (text) => names.every((name) => text.includes(name)),
+    'the result in the response pane',
+  );
   assert.match(result, /"formatted"/);
 
   // The Debug panel shows the plan the gateway sent back for the x-debug header.
   await page.getByRole('button', { name: 'Show Debug' }).click();
-  const plan = await waitForText(page, '[data-testid="debug-query-plan"]', (text) => text.includes('QueryPlan'), 'the query plan in the Debug panel');
+  const plan = await waitForText(
+    page,
+    '[data-testid="debug-query-plan"]',
+    (text) => text.includes('QueryPlan'),
+    'the query plan in the Debug panel',
+  );
   assert.match(plan, /Fetch\(service: "users"\)/);
   assert.match(plan, /Fetch\(service: "orders"\)/);
-  await waitForText(page, '[data-testid="debug-cache"]', (text) => text.includes('"status"'), 'the cache status in the Debug panel');
-  await waitForText(page, '[data-testid="debug-cost"]', (text) => /"estimated": \d+/.test(text), 'the estimated cost in the Debug panel');
+  await waitForText(
+    page,
+    '[data-testid="debug-cache"]',
+    (text) => text.includes('"status"'),
+    'the cache status in the Debug panel',
+  );
+  await waitForText(
+    page,
+    '[data-testid="debug-cost"]',
+    (text) => /"estimated": \d+/.test(text),
+    'the estimated cost in the Debug panel',
+  );
   // Pretty query for the screenshot.
   await page.getByRole('button', { name: /Prettify query/ }).click();
 
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'sandbox.png') });
 
-  assert.ok(requests.some((url) => url.endsWith('/sandbox/graphiql.min.js')), 'GraphiQL came from the gateway');
+  assert.ok(
+    requests.some((url) => url.endsWith('/sandbox/graphiql.min.js')),
+    'GraphiQL came from the gateway',
+  );
   const elsewhere = requests.filter((url) => /^(https?|wss?):/.test(url) && new URL(url).origin !== gateway.origin);
   assert.deepEqual(elsewhere, [], 'no request left for another host');
   assert.deepEqual(problems, []);
@@ -119,6 +175,8 @@ test('the sandbox files are served with ETags, gzip and 304s', async () => {
   assert.equal(again.status, 304);
   assert.equal((await fetch(url, { method: 'POST' })).status, 405);
   // A GraphQL client asking for JSON still gets GraphQL at the same path.
-  const api = await fetch(`${platform.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } });
+  const api = await fetch(`${platform.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, {
+    headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+  });
   assert.deepEqual(await api.json(), { data: { __typename: 'Query' } });
 });

@@ -7,7 +7,8 @@ import { postGraphQL, startTestPlatform, type TestPlatform } from '../helpers/pl
 import { waitFor } from '../helpers/wait';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
-const PRODUCTS = 'query Products($first: Int) { products(first: $first) { edges { node { id name price { amount } } } } }';
+const PRODUCTS =
+  'query Products($first: Int) { products(first: $first) { edges { node { id name price { amount } } } } }';
 const PRICE = 'query Price($id: ID!) { product(id: $id) { id price { amount } } }';
 const SECRET = 'purge-secret-for-tests-0123456789';
 
@@ -22,7 +23,9 @@ describe('response cache through the gateway, on Redis', () => {
     redis = await startRedis();
     platform = await startTestPlatform({ REDIS_URL: redis.url, CACHE_PURGE_SECRET: SECRET });
     second = await startGatewayProcess(platform, { REDIS_URL: redis.url });
-    const seed = await platform.gql('{ users(first: 3) { edges { node { id } } } products(first: 5) { edges { node { id } } } }');
+    const seed = await platform.gql(
+      '{ users(first: 3) { edges { node { id } } } products(first: 5) { edges { node { id } } } }',
+    );
     users = seed.body.data.users.edges.map((e: { node: { id: string } }) => e.node.id);
     products = seed.body.data.products.edges.map((e: { node: { id: string } }) => e.node.id);
   });
@@ -32,7 +35,8 @@ describe('response cache through the gateway, on Redis', () => {
     await redis?.stop();
   });
 
-  const cacheCounter = async (result: string) => sum(await scrape(platform.gateway.url), 'gateway_response_cache_total', { result });
+  const cacheCounter = async (result: string) =>
+    sum(await scrape(platform.gateway.url), 'gateway_response_cache_total', { result });
 
   it('answers the second identical public query from the cache with identical data; other variables miss', async () => {
     const first = await platform.gql(PRODUCTS, { first: 3 });
@@ -76,7 +80,9 @@ describe('response cache through the gateway, on Redis', () => {
     const again = await platform.gql(unknown);
     assert.equal(again.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
     assert.equal(again.headers.get('x-cache'), 'MISS');
-    const mutation = await platform.gql('mutation($id: ID!) { updateProduct(id: $id, input: {}) { id } }', { id: products[4] });
+    const mutation = await platform.gql('mutation($id: ID!) { updateProduct(id: $id, input: {}) { id } }', {
+      id: products[4],
+    });
     assert.equal(mutation.headers.get('x-cache'), 'BYPASS');
   });
 
@@ -85,11 +91,19 @@ describe('response cache through the gateway, on Redis', () => {
     const admin = { 'x-user-id': users[0]! };
     const viaFirst = await platform.gql(PRICE, { id });
     const viaSecond = await postGraphQL(second.url, PRICE, { id });
-    assert.equal((await platform.gql(PRICE, { id }, admin)).headers.get('x-cache'), 'HIT', 'a public entry serves signed-in callers too');
+    assert.equal(
+      (await platform.gql(PRICE, { id }, admin)).headers.get('x-cache'),
+      'HIT',
+      'a public entry serves signed-in callers too',
+    );
     assert.equal((await postGraphQL(second.url, PRICE, { id })).headers.get('x-cache'), 'HIT');
     assert.deepEqual(viaSecond.body, viaFirst.body);
     const newPrice = viaFirst.body.data.product.price.amount + 101;
-    const update = await platform.gql('mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { id } }', { id, p: newPrice }, admin);
+    const update = await platform.gql(
+      'mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { id } }',
+      { id, p: newPrice },
+      admin,
+    );
     assert.equal(update.body.errors, undefined, JSON.stringify(update.body.errors));
     // The writer reads its own write (read-your-writes) on either gateway; neither serves the old entry.
     const afterFirst = await platform.gql(PRICE, { id }, admin);
@@ -98,7 +112,10 @@ describe('response cache through the gateway, on Redis', () => {
     assert.equal(afterSecond.body.data.product.price.amount, newPrice);
     assert.equal(afterFirst.headers.get('x-cache'), 'MISS');
     assert.equal(afterSecond.headers.get('x-cache'), 'MISS');
-    assert.ok(sum(await scrape(platform.gateway.url), 'gateway_response_cache_invalidations_total', { source: 'mutation' }) >= 1);
+    assert.ok(
+      sum(await scrape(platform.gateway.url), 'gateway_response_cache_invalidations_total', { source: 'mutation' }) >=
+        1,
+    );
   });
 
   it('answers exact repeats from the in-memory hot path, and another instance drops its hot copy when this one invalidates', async () => {
@@ -109,10 +126,21 @@ describe('response cache through the gateway, on Redis', () => {
     const before = await operations(second.url);
     const hot = await postGraphQL(second.url, PRICE, { id });
     assert.equal(hot.headers.get('x-cache'), 'HIT');
-    assert.equal(await operations(second.url), before + 1, 'a hot hit is counted in gateway_operations_total like any operation');
-    const update = await platform.gql('mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { id } }', { id, p: hot.body.data.product.price.amount + 7 });
+    assert.equal(
+      await operations(second.url),
+      before + 1,
+      'a hot hit is counted in gateway_operations_total like any operation',
+    );
+    const update = await platform.gql(
+      'mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { id } }',
+      { id, p: hot.body.data.product.price.amount + 7 },
+    );
     assert.equal(update.body.errors, undefined);
-    await waitFor('the other instance to drop its hot copy', async () => (await postGraphQL(second.url, PRICE, { id })).headers.get('x-cache') !== 'HIT', 2000);
+    await waitFor(
+      'the other instance to drop its hot copy',
+      async () => (await postGraphQL(second.url, PRICE, { id })).headers.get('x-cache') !== 'HIT',
+      2000,
+    );
     assert.ok((await operations(second.url)) > before, 'the next request ran the operation again');
   });
 
@@ -121,7 +149,11 @@ describe('response cache through the gateway, on Redis', () => {
     const mine = '{ me { orders(first: 1) { edges { node { id } } } } }';
     await platform.gql(mine, undefined, { 'x-user-id': user });
     assert.equal((await platform.gql(mine, undefined, { 'x-user-id': user })).headers.get('x-cache'), 'HIT');
-    const placed = await platform.gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { idempotencyKey: randomUUID(), items: [{ productId: products[1], quantity: 1 }] } }, { 'x-user-id': user });
+    const placed = await platform.gql(
+      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      { input: { idempotencyKey: randomUUID(), items: [{ productId: products[1], quantity: 1 }] } },
+      { 'x-user-id': user },
+    );
     const next = await platform.gql(mine, undefined, { 'x-user-id': user });
     assert.equal(next.headers.get('x-cache'), 'MISS');
     assert.equal(next.body.data.me.orders.edges[0].node.id, placed.body.data.placeOrder.id);
@@ -146,7 +178,11 @@ describe('response cache through the gateway, on Redis', () => {
 
   it('purges by tag, by type and everything, only with the secret', async () => {
     const purge = (body: unknown, secret = SECRET) =>
-      fetch(new URL('/admin/cache/purge', platform.gateway.url), { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(new URL('/admin/cache/purge', platform.gateway.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     assert.equal((await purge({ all: true }, 'wrong-secret-wrong-secret')).status, 401);
     assert.equal((await purge({ nothing: 1 })).status, 400);
     const [tagged, typed] = [products[2]!, products[1]!];
@@ -184,6 +220,10 @@ describe('response cache through the gateway, on Redis', () => {
     } finally {
       await redis.start();
     }
-    await waitFor('cache hits after Redis restarted', async () => (await platform.gql(PRODUCTS, { first: 5 })).headers.get('x-cache') === 'HIT', 15_000);
+    await waitFor(
+      'cache hits after Redis restarted',
+      async () => (await platform.gql(PRODUCTS, { first: 5 })).headers.get('x-cache') === 'HIT',
+      15_000,
+    );
   });
 });

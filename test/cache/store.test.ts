@@ -88,5 +88,7 @@ describe('redis-cluster-backed', () => {
     client?.disconnect();
     await cluster?.stop();
   });
-  storeContract('redis cluster (keys spread over 3 masters)', () => createRedisStore(client, { prefix: 'test:', maxTtlSeconds: 60 }));
+  storeContract('redis cluster (keys spread over 3 masters)', () =>
+    createRedisStore(client, { prefix: 'test:', maxTtlSeconds: 60 }),
+  );
 });

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningGateway } from '@commerce/gateway';
-import { compose, graphql, startSubgraph, startTestGateway, tempDir, waitFor, type TestSubgraph } from '../gateway/helpers';
+import {
+  compose,
+  graphql,
+  startSubgraph,
+  startTestGateway,
+  tempDir,
+  waitFor,
+  type TestSubgraph,
+} from '../gateway/helpers';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -22,7 +30,9 @@ describe('response cache TTL follows the subgraphs’ cache hints (in-process st
   let calls = 0;
 
   before(async () => {
-    subgraph = await startSubgraph('clock', SDL, { Query: { short: () => ++calls, long: () => ++calls, never: () => ++calls } });
+    subgraph = await startSubgraph('clock', SDL, {
+      Query: { short: () => ++calls, long: () => ++calls, never: () => ++calls },
+    });
     dir = await tempDir();
     const path = join(dir.path, 'supergraph.graphql');
     await writeFile(path, compose([{ name: 'clock', url: subgraph.url, typeDefs: SDL }]));
@@ -41,10 +51,14 @@ describe('response cache TTL follows the subgraphs’ cache hints (in-process st
     const hit = await graphql(gateway.url, '{ short }');
     assert.equal(hit.headers.get('x-cache'), 'HIT');
     assert.deepEqual(hit.body.data, first.body.data);
-    const refreshed = await waitFor('the 1 s entry to expire', async () => {
-      const res = await graphql(gateway.url, '{ short }');
-      return res.headers.get('x-cache') === 'MISS' && res;
-    }, 5000);
+    const refreshed = await waitFor(
+      'the 1 s entry to expire',
+      async () => {
+        const res = await graphql(gateway.url, '{ short }');
+        return res.headers.get('x-cache') === 'MISS' && res;
+      },
+      5000,
+    );
     assert.notDeepEqual(refreshed.body.data, first.body.data, 'the subgraph was called again');
   });
 
@@ -52,7 +66,11 @@ describe('response cache TTL follows the subgraphs’ cache hints (in-process st
     const long = await graphql(gateway.url, '{ long }');
     const both = await graphql(gateway.url, '{ long short }');
     assert.equal(both.headers.get('cache-control'), 'max-age=1, public');
-    await waitFor('the mixed entry to expire', async () => (await graphql(gateway.url, '{ long short }')).headers.get('x-cache') === 'MISS', 5000);
+    await waitFor(
+      'the mixed entry to expire',
+      async () => (await graphql(gateway.url, '{ long short }')).headers.get('x-cache') === 'MISS',
+      5000,
+    );
     const stillCached = await graphql(gateway.url, '{ long }');
     assert.equal(stillCached.headers.get('x-cache'), 'HIT');
     assert.deepEqual(stillCached.body.data, long.body.data);

@@ -43,14 +43,19 @@ describe('npm start as a new user would: cost limits on by default', () => {
     assert.equal(deep.body.errors, undefined, JSON.stringify(deep.body.errors));
     const sdl = await readFile('schema/supergraph.graphql', 'utf8');
     const schema = federation.Supergraph.build(sdl).apiSchema().toGraphQLJSSchema();
-    const manifest = JSON.parse(await readFile('schema/persisted-queries.json', 'utf8')) as { operations: ManifestOperation[] };
+    const manifest = JSON.parse(await readFile('schema/persisted-queries.json', 'utf8')) as {
+      operations: ManifestOperation[];
+    };
     const user = deep.body.data.users.edges[0].node.id as string;
     assert.ok(manifest.operations.length >= 7);
     for (const operation of manifest.operations) {
       const variables = placeholderVariables(schema, operation.body, operation.name);
       const reply = await platform.gql(operation.body, variables, { 'x-user-id': user, 'x-cost-report': '1' });
       const codes = (reply.body.errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code);
-      assert.ok(!codes.some((code: string | undefined) => code !== undefined && REFUSALS.has(code)), `${operation.name} refused: ${JSON.stringify(reply.body.errors)}`);
+      assert.ok(
+        !codes.some((code: string | undefined) => code !== undefined && REFUSALS.has(code)),
+        `${operation.name} refused: ${JSON.stringify(reply.body.errors)}`,
+      );
       assert.notEqual(reply.status, 429, operation.name);
       assert.ok(Number(reply.headers.get('x-cost-estimated')) > 0, `${operation.name} was estimated (cost limits on)`);
     }

@@ -26,9 +26,20 @@ const platform = estimatorFor(readFileSync(new URL('../../schema/supergraph.grap
  * Order.items assumes 5, createUser/updateProduct/cancelOrder weigh 5 and
  * placeOrder 10. Objects 1, scalars and enums 0, mutations +10.
  */
-const PLATFORM_TABLE: { name: string; query: string; variables?: Record<string, unknown>; cost: number; why: string }[] = [
+const PLATFORM_TABLE: {
+  name: string;
+  query: string;
+  variables?: Record<string, unknown>;
+  cost: number;
+  why: string;
+}[] = [
   { name: 'one object', query: '{ user(id: "usr_1") { id name } }', cost: 1, why: 'User 1' },
-  { name: 'connection with the default first', query: '{ users { edges { node { id } } } }', cost: 41, why: 'UserConnection 1 + 20 × (UserEdge 1 + User 1)' },
+  {
+    name: 'connection with the default first',
+    query: '{ users { edges { node { id } } } }',
+    cost: 41,
+    why: 'UserConnection 1 + 20 × (UserEdge 1 + User 1)',
+  },
   {
     name: 'first from a variable, plus pageInfo',
     query: 'query ($n: Int!) { users(first: $n) { edges { node { id } } pageInfo { hasNextPage } } }',
@@ -38,14 +49,16 @@ const PLATFORM_TABLE: { name: string; query: string; variables?: Record<string, 
   },
   {
     name: 'nested connections sized by variables',
-    query: 'query ($u: Int!, $o: Int!) { users(first: $u) { edges { node { orders(first: $o) { edges { node { id } } } } } } }',
+    query:
+      'query ($u: Int!, $o: Int!) { users(first: $u) { edges { node { orders(first: $o) { edges { node { id } } } } } } }',
     variables: { u: 3, o: 4 },
     cost: 34,
     why: '1 + 3 × (1 + 1 + (OrderConnection 1 + 4 × (OrderEdge 1 + Order 1)))',
   },
   {
     name: 'a named fragment with a defaulted nested connection',
-    query: '{ users(first: 2) { edges { node { ...U } } } } fragment U on User { id orders { edges { node { total { amount } } } } }',
+    query:
+      '{ users(first: 2) { edges { node { ...U } } } } fragment U on User { id orders { edges { node { total { amount } } } } }',
     cost: 67,
     why: '1 + 2 × (1 + 1 + (1 + 10 × (1 + 1 + Money 1)))',
   },
@@ -77,7 +90,8 @@ const PLATFORM_TABLE: { name: string; query: string; variables?: Record<string, 
   },
   {
     name: 'placeOrder with two items',
-    query: 'mutation { placeOrder(input: { idempotencyKey: "k", items: [{ productId: "prd_1", quantity: 1 }, { productId: "prd_2", quantity: 2 }] }) { id items { quantity } } }',
+    query:
+      'mutation { placeOrder(input: { idempotencyKey: "k", items: [{ productId: "prd_1", quantity: 1 }, { productId: "prd_2", quantity: 2 }] }) { id items { quantity } } }',
     cost: 28,
     why: '10 + (placeOrder @cost 10 + 5 × OrderItem 1) + (PlaceOrderInput 1 + 2 × OrderItemInput 1)',
   },
@@ -104,7 +118,12 @@ const PLATFORM_TABLE: { name: string; query: string; variables?: Record<string, 
     why: '1 + (1 + 10 × (1 + 1 + 5 × (OrderItem 1 + Product 1)))',
   },
   { name: 'first: 0', query: '{ products(first: 0) { edges { node { id } } } }', cost: 1, why: 'ProductConnection 1' },
-  { name: '__typename and an inline fragment on the same type', query: '{ __typename me { __typename ... on User { id name } } }', cost: 1, why: 'User 1' },
+  {
+    name: '__typename and an inline fragment on the same type',
+    query: '{ __typename me { __typename ... on User { id name } } }',
+    cost: 1,
+    why: 'User 1',
+  },
   {
     name: 'a variable default sizes the list',
     query: 'query ($n: Int = 3) { products(first: $n) { edges { node { id price { amount } } } } }',
@@ -128,21 +147,42 @@ describe('cost estimates against the platform supergraph', () => {
 });
 
 const LIBRARY = /* GraphQL */ `
-  interface Node { id: ID! }
+  interface Node {
+    id: ID!
+  }
   type Book implements Node @key(fields: "id") {
     id: ID!
     title: String!
     author: Author!
-    reviews(limit: Int): [Review!]! @listSize(slicingArguments: ["limit"], assumedSize: 3, requireOneSlicingArgument: false)
+    reviews(limit: Int): [Review!]!
+      @listSize(slicingArguments: ["limit"], assumedSize: 3, requireOneSlicingArgument: false)
   }
-  type Author @cost(weight: 5) { name: String! }
-  type Review { stars: Int! text: String @cost(weight: 2) }
-  type Movie implements Node @key(fields: "id") { id: ID! director: Author! cast: [Author!]! }
+  type Author @cost(weight: 5) {
+    name: String!
+  }
+  type Review {
+    stars: Int!
+    text: String @cost(weight: 2)
+  }
+  type Movie implements Node @key(fields: "id") {
+    id: ID!
+    director: Author!
+    cast: [Author!]!
+  }
   union SearchResult = Book | Movie
   scalar Expensive @cost(weight: 3)
-  enum Genre @cost(weight: 2) { SF ROMANCE }
-  input Filter { genre: Genre text: String @cost(weight: 4) }
-  type BookPage { items: [Book!]! total: Int! }
+  enum Genre @cost(weight: 2) {
+    SF
+    ROMANCE
+  }
+  input Filter {
+    genre: Genre
+    text: String @cost(weight: 4)
+  }
+  type BookPage {
+    items: [Book!]!
+    total: Int!
+  }
   type Query {
     node(id: ID!): Node
     search(term: String!, first: Int, last: Int, filter: Filter): [SearchResult!]!
@@ -152,7 +192,9 @@ const LIBRARY = /* GraphQL */ `
     blob: Expensive
     genre: Genre
   }
-  type Mutation { rate(bookId: ID!, stars: Int!): Review }
+  type Mutation {
+    rate(bookId: ID!, stars: Int!): Review
+  }
 `;
 
 const library = estimatorFor(composeCost([{ name: 'library', url: 'http://127.0.0.1:1/graphql', typeDefs: LIBRARY }]));
@@ -170,20 +212,56 @@ const LIBRARY_TABLE: typeof PLATFORM_TABLE = [
     cost: 6,
     why: 'Node 1 + max(Book 5, Movie 0)',
   },
-  { name: 'a union list sized by first', query: '{ search(term: "x", first: 2) { ... on Book { title } ... on Movie { id } } }', cost: 2, why: '2 × 1' },
-  { name: 'the largest of two slicing arguments', query: '{ search(term: "x", first: 2, last: 5) { __typename } }', cost: 5, why: 'max(2, 5) × 1' },
+  {
+    name: 'a union list sized by first',
+    query: '{ search(term: "x", first: 2) { ... on Book { title } ... on Movie { id } } }',
+    cost: 2,
+    why: '2 × 1',
+  },
+  {
+    name: 'the largest of two slicing arguments',
+    query: '{ search(term: "x", first: 2, last: 5) { __typename } }',
+    cost: 5,
+    why: 'max(2, 5) × 1',
+  },
   {
     name: '@cost on input fields and enum types',
     query: '{ search(term: "x", filter: { genre: SF, text: "a" }) { __typename } }',
     cost: 17,
     why: 'assumedSize 10 × 1 + (Filter 1 + Genre 2 + text 4)',
   },
-  { name: '@cost on a list argument counts per element', query: '{ books(ids: ["1", "2", "3"]) { id } }', cost: 18, why: 'default 10 × 1 + (2 + 3 × 2)' },
-  { name: 'sizedFields: the slicing argument sizes a child list', query: '{ page(first: 4) { items { id } total } }', cost: 5, why: 'BookPage 1 + 4 × Book 1' },
+  {
+    name: '@cost on a list argument counts per element',
+    query: '{ books(ids: ["1", "2", "3"]) { id } }',
+    cost: 18,
+    why: 'default 10 × 1 + (2 + 3 × 2)',
+  },
+  {
+    name: 'sizedFields: the slicing argument sizes a child list',
+    query: '{ page(first: 4) { items { id } total } }',
+    cost: 5,
+    why: 'BookPage 1 + 4 × Book 1',
+  },
   { name: '@cost on scalar and enum types', query: '{ blob genre }', cost: 5, why: 'Expensive 3 + Genre 2' },
-  { name: 'assumedSize inside a default-sized list', query: '{ books { reviews { stars text } } }', cost: 100, why: '10 × (1 + 3 × (Review 1 + text 2))' },
-  { name: 'a slicing variable overrides assumedSize', query: 'query ($n: Int) { books { reviews(limit: $n) { stars } } }', variables: { n: 2 }, cost: 30, why: '10 × (1 + 2 × 1)' },
-  { name: 'a mutation adds 10', query: 'mutation { rate(bookId: "1", stars: 5) { stars } }', cost: 11, why: '10 + Review 1' },
+  {
+    name: 'assumedSize inside a default-sized list',
+    query: '{ books { reviews { stars text } } }',
+    cost: 100,
+    why: '10 × (1 + 3 × (Review 1 + text 2))',
+  },
+  {
+    name: 'a slicing variable overrides assumedSize',
+    query: 'query ($n: Int) { books { reviews(limit: $n) { stars } } }',
+    variables: { n: 2 },
+    cost: 30,
+    why: '10 × (1 + 2 × 1)',
+  },
+  {
+    name: 'a mutation adds 10',
+    query: 'mutation { rate(bookId: "1", stars: 5) { stars } }',
+    cost: 11,
+    why: '10 + Review 1',
+  },
 ];
 
 describe('cost estimates of abstract types and @cost on types, arguments and inputs', () => {
@@ -196,7 +274,10 @@ describe('cost estimates of abstract types and @cost on types, arguments and inp
   it('refuses a field whose required slicing argument is missing', () => {
     assert.throws(
       () => costOf(library, '{ page { total } }'),
-      (error: unknown) => error instanceof CostAnalysisError && error.reason === 'slicing' && /Query\.page needs exactly one/.test(error.message),
+      (error: unknown) =>
+        error instanceof CostAnalysisError &&
+        error.reason === 'slicing' &&
+        /Query\.page needs exactly one/.test(error.message),
     );
   });
 });
@@ -236,10 +317,15 @@ describe('cost plans', () => {
   });
 
   it('prices an abstract value by its __typename when the response has one', () => {
-    const document = parse('{ node(id: "1") { __typename ... on Book { author { name } } ... on Movie { cast { name } } } }');
+    const document = parse(
+      '{ node(id: "1") { __typename ... on Book { author { name } } ... on Movie { cast { name } } } }',
+    );
     const plan = library.plan(document, getOperationAST(document)!);
     assert.equal(library.actual(plan, {}, { node: { __typename: 'Book', author: { name: 'A' } } }), 1 + 5);
-    assert.equal(library.actual(plan, {}, { node: { __typename: 'Movie', cast: [{ name: 'A' }, { name: 'B' }] } }), 1 + 2 * 5);
+    assert.equal(
+      library.actual(plan, {}, { node: { __typename: 'Movie', cast: [{ name: 'A' }, { name: 'B' }] } }),
+      1 + 2 * 5,
+    );
     assert.equal(library.actual(plan, {}, { node: null }), 1, 'a null object costs its own weight');
   });
 

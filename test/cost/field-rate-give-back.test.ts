@@ -7,7 +7,9 @@ import { post, startCostGateway, startCostSubgraphs, type SubgraphSpec } from '.
 const ACTIONS: SubgraphSpec = {
   name: 'actions',
   typeDefs: /* GraphQL */ `
-    type Query { ping: Int }
+    type Query {
+      ping: Int
+    }
     type Mutation {
       act(fail: String): Int
       other(fail: String): Int
@@ -31,7 +33,7 @@ function outcome(fail: string | undefined): number {
 }
 
 describe('field rate limits count only calls that were served', () => {
-  it('give back calls refused by the cost limit or failed for a fault of ours, and keep those failed for the client\'s', async (t) => {
+  it("give back calls refused by the cost limit or failed for a fault of ours, and keep those failed for the client's", async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [ACTIONS]);
     const gateway = await startCostGateway(t, {
       SUPERGRAPH_PATH: supergraphPath,
@@ -50,7 +52,8 @@ describe('field rate limits count only calls that were served', () => {
       assert.equal(failed.body.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE', JSON.stringify(failed.body));
     }
     // None of the six counted: the limit of 2 is still whole.
-    for (let i = 0; i < 2; i += 1) assert.deepEqual((await post(gateway.url, 'mutation { act }')).body, { data: { act: 1 } });
+    for (let i = 0; i < 2; i += 1)
+      assert.deepEqual((await post(gateway.url, 'mutation { act }')).body, { data: { act: 1 } });
     const over = await post(gateway.url, 'mutation { act }');
     assert.equal(over.status, 429);
     assert.equal(over.body.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
@@ -63,8 +66,12 @@ describe('field rate limits count only calls that were served', () => {
 
   it('count one call per response key, however often fragments spread the field', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [ACTIONS]);
-    const gateway = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, FIELD_RATE_LIMITS: 'Mutation.act=2/1m@ip' });
-    const spread = 'mutation { ...A ...A ... on Mutation { act } } fragment A on Mutation { act ...B } fragment B on Mutation { act }';
+    const gateway = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      FIELD_RATE_LIMITS: 'Mutation.act=2/1m@ip',
+    });
+    const spread =
+      'mutation { ...A ...A ... on Mutation { act } } fragment A on Mutation { act ...B } fragment B on Mutation { act }';
     assert.deepEqual((await post(gateway.url, spread)).body, { data: { act: 1 } });
     assert.deepEqual((await post(gateway.url, 'mutation { act }')).body, { data: { act: 1 } });
     assert.equal((await post(gateway.url, 'mutation { x: act }')).status, 429);

@@ -8,7 +8,12 @@ const user = (id: string) => ({ 'x-user-id': id });
 describe('cost limits at the gateway', () => {
   it('refuses an operation over COST_MAX before calling any subgraph', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [SHOP]);
-    const gateway = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, COST_MODE: 'enforce', COST_MAX: '100', COST_BUDGET_CAPACITY: '1000' });
+    const gateway = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      COST_MODE: 'enforce',
+      COST_MAX: '100',
+      COST_BUDGET_CAPACITY: '1000',
+    });
     const before = await metric(gateway.url, 'gateway_subgraph_requests_total');
     const { status, body, headers } = await post(gateway.url, '{ costly { id } }');
     assert.equal(status, 400);
@@ -21,11 +26,19 @@ describe('cost limits at the gateway', () => {
 
   it('refuses a field whose @listSize requires a slicing argument it did not get, as BAD_USER_INPUT', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [SHOP]);
-    const gateway = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, COST_MODE: 'enforce', COST_MAX: '100', COST_BUDGET_CAPACITY: '1000' });
+    const gateway = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      COST_MODE: 'enforce',
+      COST_MAX: '100',
+      COST_BUDGET_CAPACITY: '1000',
+    });
     const { status, body } = await post(gateway.url, '{ page { id } }');
     assert.equal(status, 400);
     assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-    assert.match(body.errors?.[0]?.message ?? '', /Query\.page needs exactly one of its slicing arguments \(first\), got 0/);
+    assert.match(
+      body.errors?.[0]?.message ?? '',
+      /Query\.page needs exactly one of its slicing arguments \(first\), got 0/,
+    );
     assert.equal((await post(gateway.url, '{ page(first: 3) { id } }')).status, 200);
   });
 
@@ -56,7 +69,11 @@ describe('cost limits at the gateway', () => {
     assert.equal(retryAfter, error?.extensions?.rateLimit.retryAfter);
     assert.ok(retryAfter > 19_000 && retryAfter <= 20_000, `(40 - 20) points at 0.001/s, got ${retryAfter}`);
     assert.equal(error?.extensions?.rateLimit.reset, params(refused.headers.get('ratelimit')).t);
-    assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total'), before, 'a refused operation calls no subgraph');
+    assert.equal(
+      await metric(gateway.url, 'gateway_subgraph_requests_total'),
+      before,
+      'a refused operation calls no subgraph',
+    );
 
     const other = await post(gateway.url, query, { headers: user('usr_b') });
     assert.equal(other.status, 200, 'another user has a budget of their own');
@@ -65,7 +82,10 @@ describe('cost limits at the gateway', () => {
     assert.equal(params(byKey.headers.get('ratelimit')).r, 60, 'an API key has its own budget');
     const byIp = await post(gateway.url, query);
     assert.equal(params(byIp.headers.get('ratelimit')).r, 60, 'so has an anonymous client IP');
-    assert.equal(await metric(gateway.url, 'gateway_cost_limit_exceeded_total', { reason: 'budget', mode: 'enforce' }), 1);
+    assert.equal(
+      await metric(gateway.url, 'gateway_cost_limit_exceeded_total', { reason: 'budget', mode: 'enforce' }),
+      1,
+    );
   });
 
   it('refills the budget at the configured rate', async (t) => {
@@ -82,9 +102,17 @@ describe('cost limits at the gateway', () => {
     const refused = await post(gateway.url, query, { headers: user('usr_r') });
     assert.equal(refused.status, 429);
     const left = params(refused.headers.get('ratelimit')).r!;
-    assert.equal(Number(refused.headers.get('retry-after')), Math.ceil((60 - left) / 50), 'Retry-After follows from the refill rate');
+    assert.equal(
+      Number(refused.headers.get('retry-after')),
+      Math.ceil((60 - left) / 50),
+      'Retry-After follows from the refill rate',
+    );
     assert.equal(params(refused.headers.get('ratelimit')).t, Math.ceil((100 - left) / 50));
-    await waitFor('the budget to refill', async () => (await post(gateway.url, query, { headers: user('usr_r') })).status === 200, 10_000);
+    await waitFor(
+      'the budget to refill',
+      async () => (await post(gateway.url, query, { headers: user('usr_r') })).status === 200,
+      10_000,
+    );
   });
 
   it('charges only the actual cost when lists come back shorter than estimated, and reports both on request', async (t) => {
@@ -125,9 +153,21 @@ describe('cost limits at the gateway', () => {
     assert.equal(costly.status, 200);
     assert.deepEqual(costly.body.data, { costly: { id: 'c' } });
     assert.equal(costly.body.extensions?.cost.estimated, 500);
-    for (let i = 0; i < 2; i++) assert.equal((await post(gateway.url, '{ costly { id } }', { headers })).status, 200, 'over budget, still served');
-    assert.equal(await metric(gateway.url, 'gateway_cost_limit_exceeded_total', { reason: 'too_expensive', mode: 'measure' }), 3);
-    assert.equal(await metric(gateway.url, 'gateway_cost_limit_exceeded_total', { reason: 'budget', mode: 'measure' }), 2, '600 points: the second and third were over budget');
+    for (let i = 0; i < 2; i++)
+      assert.equal(
+        (await post(gateway.url, '{ costly { id } }', { headers })).status,
+        200,
+        'over budget, still served',
+      );
+    assert.equal(
+      await metric(gateway.url, 'gateway_cost_limit_exceeded_total', { reason: 'too_expensive', mode: 'measure' }),
+      3,
+    );
+    assert.equal(
+      await metric(gateway.url, 'gateway_cost_limit_exceeded_total', { reason: 'budget', mode: 'measure' }),
+      2,
+      '600 points: the second and third were over budget',
+    );
   });
 
   it('gives clients named in COST_BUDGET_OVERRIDES their own budget', async (t) => {
@@ -150,7 +190,12 @@ describe('cost limits at the gateway', () => {
 
   it('reports the budget on responses that charged nothing, and is silent with COST_MODE=off', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [SHOP]);
-    const on = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, COST_MODE: 'enforce', COST_MAX: '100', COST_BUDGET_CAPACITY: '100' });
+    const on = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      COST_MODE: 'enforce',
+      COST_MAX: '100',
+      COST_BUDGET_CAPACITY: '100',
+    });
     const invalid = await post(on.url, '{ nope }');
     assert.equal(invalid.status, 400);
     assert.equal(params(invalid.headers.get('ratelimit')).r, 100);

@@ -11,7 +11,8 @@ import { silentLogger, tempDir } from '../gateway/helpers';
 import { postGraphQL, type GraphQLResponse } from '../helpers/graphql';
 
 /** Federation 2.9 with the cost directives, for the SDLs of these tests. */
-export const COST_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])';
+export const COST_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])';
 
 export interface CostSubgraph {
   name: string;
@@ -34,7 +35,11 @@ export async function startCostSubgraph({ name, typeDefs, resolvers }: SubgraphS
     stopOnTerminationSignals: false,
   });
   await apollo.start();
-  const handler = createGraphQLHttpHandler({ apollo, metrics: createServiceMetrics(`test-${name}`, { defaults: false }), context: async () => ({}) });
+  const handler = createGraphQLHttpHandler({
+    apollo,
+    metrics: createServiceMetrics(`test-${name}`, { defaults: false }),
+    context: async () => ({}),
+  });
   const listening = await listen(handler, { path: '/graphql', drainMs: 1000 });
   let stopping: Promise<void> | undefined;
   return {
@@ -49,7 +54,9 @@ export async function startCostSubgraph({ name, typeDefs, resolvers }: SubgraphS
 
 /** Composes SDLs (without the link line) into supergraph SDL; throws on composition errors. */
 export function composeCost(subgraphs: { name: string; url: string; typeDefs: string }[]): string {
-  const result = composeServices(subgraphs.map(({ name, url, typeDefs }) => ({ name, url, typeDefs: parse(`${COST_LINK}\n${typeDefs}`) })));
+  const result = composeServices(
+    subgraphs.map(({ name, url, typeDefs }) => ({ name, url, typeDefs: parse(`${COST_LINK}\n${typeDefs}`) })),
+  );
   if (result.errors) throw new Error(result.errors.map((e) => e.message).join('\n'));
   return result.supergraphSdl;
 }
@@ -57,7 +64,10 @@ export function composeCost(subgraphs: { name: string; url: string; typeDefs: st
 type After = { after(fn: () => Promise<void>): void };
 
 /** Starts the subgraphs, composes them into a supergraph file, and returns what a test needs to start gateways on it. */
-export async function startCostSubgraphs(t: After, specs: SubgraphSpec[]): Promise<{ supergraphPath: string; subgraphs: CostSubgraph[] }> {
+export async function startCostSubgraphs(
+  t: After,
+  specs: SubgraphSpec[],
+): Promise<{ supergraphPath: string; subgraphs: CostSubgraph[] }> {
   const subgraphs: CostSubgraph[] = [];
   for (const spec of specs) {
     const subgraph = await startCostSubgraph(spec);
@@ -67,13 +77,18 @@ export async function startCostSubgraphs(t: After, specs: SubgraphSpec[]): Promi
   const dir = await tempDir();
   t.after(() => dir.remove());
   const supergraphPath = join(dir.path, 'supergraph.graphql');
-  await writeFile(supergraphPath, composeCost(specs.map((s, i) => ({ name: s.name, url: subgraphs[i]!.url, typeDefs: s.typeDefs }))));
+  await writeFile(
+    supergraphPath,
+    composeCost(specs.map((s, i) => ({ name: s.name, url: subgraphs[i]!.url, typeDefs: s.typeDefs }))),
+  );
   return { supergraphPath, subgraphs };
 }
 
 /** A gateway on a free port with a silent logger, stopped after the test. */
 export async function startCostGateway(t: After, env: Record<string, string>): Promise<RunningGateway> {
-  const gateway = await startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...env }), { logger: silentLogger });
+  const gateway = await startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...env }), {
+    logger: silentLogger,
+  });
   t.after(() => gateway.stop());
   return gateway;
 }
@@ -81,7 +96,11 @@ export async function startCostGateway(t: After, env: Record<string, string>): P
 export type Reply = GraphQLResponse;
 
 /** POSTs a GraphQL request as JSON (test/helpers/graphql.ts). */
-export function post(url: string, query: string, { variables, headers = {} }: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {}): Promise<Reply> {
+export function post(
+  url: string,
+  query: string,
+  { variables, headers = {} }: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   return postGraphQL(url, query, variables, headers);
 }
 
@@ -99,7 +118,10 @@ export function params(header: string | null): Record<string, number> {
 export const SHOP: SubgraphSpec = {
   name: 'shop',
   typeDefs: /* GraphQL */ `
-    type Item @key(fields: "id") { id: ID! name: String! }
+    type Item @key(fields: "id") {
+      id: ID!
+      name: String!
+    }
     type Query {
       items(first: Int = 10): [Item!]! @listSize(slicingArguments: ["first"])
       few(first: Int = 10): [Item!]! @listSize(slicingArguments: ["first"])
@@ -109,8 +131,10 @@ export const SHOP: SubgraphSpec = {
   `,
   resolvers: {
     Query: {
-      items: (_: unknown, { first }: { first: number }) => Array.from({ length: Math.min(first, 100) }, (_, i) => ({ id: `i${i}`, name: `Item ${i}` })),
-      few: (_: unknown, { first }: { first: number }) => Array.from({ length: Math.min(first, 2) }, (_, i) => ({ id: `f${i}`, name: `Few ${i}` })),
+      items: (_: unknown, { first }: { first: number }) =>
+        Array.from({ length: Math.min(first, 100) }, (_, i) => ({ id: `i${i}`, name: `Item ${i}` })),
+      few: (_: unknown, { first }: { first: number }) =>
+        Array.from({ length: Math.min(first, 2) }, (_, i) => ({ id: `f${i}`, name: `Few ${i}` })),
       costly: () => ({ id: 'c', name: 'Costly' }),
       page: () => [],
     },

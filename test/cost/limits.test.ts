@@ -19,8 +19,16 @@ describe('operation limits', () => {
     { code: 'MAX_DEPTH_EXCEEDED', query: '{ node { child { child { id } } } }', found: 4 },
     { code: 'MAX_DEPTH_EXCEEDED', query: '{ node { ...F } } fragment F on Node { child { child { id } } }', found: 4 },
     { code: 'MAX_ALIASES_EXCEEDED', query: '{ node { a: id b: id ...F } } fragment F on Node { c: id }', found: 3 },
-    { code: 'MAX_ROOT_FIELDS_EXCEEDED', query: '{ node { id } a: node { id } ... on Query { b: __typename } }', found: 3 },
-    { code: 'MAX_DIRECTIVES_EXCEEDED', query: '{ node @include(if: true) { id @skip(if: false) child @include(if: true) { id } } }', found: 3 },
+    {
+      code: 'MAX_ROOT_FIELDS_EXCEEDED',
+      query: '{ node { id } a: node { id } ... on Query { b: __typename } }',
+      found: 3,
+    },
+    {
+      code: 'MAX_DIRECTIVES_EXCEEDED',
+      query: '{ node @include(if: true) { id @skip(if: false) child @include(if: true) { id } } }',
+      found: 3,
+    },
   ];
 
   it('refuse operations over each limit with its code, before any subgraph is called', async (t) => {
@@ -37,16 +45,28 @@ describe('operation limits', () => {
     const tokens = await post(gateway.url, long);
     assert.equal(tokens.status, 400);
     assert.equal(tokens.body.errors?.[0]?.extensions?.code, 'MAX_TOKENS_EXCEEDED');
-    assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total'), before, 'no subgraph fetch for refused operations');
+    assert.equal(
+      await metric(gateway.url, 'gateway_subgraph_requests_total'),
+      before,
+      'no subgraph fetch for refused operations',
+    );
 
     const fine = await post(gateway.url, '{ node { id child { id } } }');
     assert.deepEqual(fine.body, { data: { node: { id: 'n0', child: { id: 'n1' } } } });
-    assert.equal((await post(gateway.url, '{ node { child { child { id } } } }')).status, 400, 'refused again from the cached verdict');
+    assert.equal(
+      (await post(gateway.url, '{ node { child { child { id } } } }')).status,
+      400,
+      'refused again from the cached verdict',
+    );
   });
 
   it('are off when set to 0', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [TREE]);
-    const gateway = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, MAX_QUERY_DEPTH: '0', MAX_DIRECTIVES: '0' });
+    const gateway = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      MAX_QUERY_DEPTH: '0',
+      MAX_DIRECTIVES: '0',
+    });
     const deep = `{ node { ${'child { '.repeat(20)}id${' }'.repeat(20)} } }`;
     assert.equal((await post(gateway.url, deep)).status, 200);
   });
@@ -62,7 +82,11 @@ describe('operation limits', () => {
       COST_BUDGET_CAPACITY: '1000000000',
     });
     const levels = 17;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Node { a: child { ${i + 1 < levels ? `...F${i + 1}` : 'id'} } b: child { ${i + 1 < levels ? `...F${i + 1}` : 'id'} } }`);
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) =>
+        `fragment F${i} on Node { a: child { ${i + 1 < levels ? `...F${i + 1}` : 'id'} } b: child { ${i + 1 < levels ? `...F${i + 1}` : 'id'} } }`,
+    );
     const { status, body } = await post(gateway.url, `{ node { ...F0 } } ${fragments.join(' ')}`);
     assert.equal(status, 400);
     assert.equal(body.errors?.[0]?.extensions?.code, 'COST_ESTIMATED_TOO_EXPENSIVE');
@@ -79,8 +103,15 @@ describe('production mode', () => {
     assert.equal(refused.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
     assert.doesNotMatch(JSON.stringify((await post(closed.url, '{ nod { id } }')).body), /Did you mean/);
 
-    const open = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, NODE_ENV: 'production', GATEWAY_INTROSPECTION: 'true', GATEWAY_FIELD_SUGGESTIONS: 'true' });
-    assert.deepEqual((await post(open.url, '{ __schema { queryType { name } } }')).body, { data: { __schema: { queryType: { name: 'Query' } } } });
+    const open = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      NODE_ENV: 'production',
+      GATEWAY_INTROSPECTION: 'true',
+      GATEWAY_FIELD_SUGGESTIONS: 'true',
+    });
+    assert.deepEqual((await post(open.url, '{ __schema { queryType { name } } }')).body, {
+      data: { __schema: { queryType: { name: 'Query' } } },
+    });
     assert.match(JSON.stringify((await post(open.url, '{ nod { id } }')).body), /Did you mean/);
 
     const development = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, NODE_ENV: 'development' });

@@ -11,16 +11,27 @@ import { params, post, startCostGateway, startCostSubgraphs, type SubgraphSpec }
 const CACHED_SHOP: SubgraphSpec = {
   name: 'shop',
   typeDefs: /* GraphQL */ `
-    directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
-    enum CacheControlScope { PUBLIC PRIVATE }
-    type Item @key(fields: "id") { id: ID! name: String! }
+    directive @cacheControl(
+      maxAge: Int
+      scope: CacheControlScope
+      inheritMaxAge: Boolean
+    ) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+    enum CacheControlScope {
+      PUBLIC
+      PRIVATE
+    }
+    type Item @key(fields: "id") {
+      id: ID!
+      name: String!
+    }
     type Query {
       items(first: Int = 10): [Item!]! @listSize(slicingArguments: ["first"]) @cacheControl(maxAge: 60)
     }
   `,
   resolvers: {
     Query: {
-      items: (_: unknown, { first }: { first: number }) => Array.from({ length: Math.min(first, 100) }, (_, i) => ({ id: `i${i}`, name: `Item ${i}` })),
+      items: (_: unknown, { first }: { first: number }) =>
+        Array.from({ length: Math.min(first, 100) }, (_, i) => ({ id: `i${i}`, name: `Item ${i}` })),
     },
   },
 };
@@ -58,7 +69,11 @@ describe('every request passes the same policies, cache hits included', () => {
     assert.equal(refused.body.errors?.[0]?.extensions?.rateLimit.remaining, 0);
     assert.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After on the refused hit');
     assert.ok(refused.headers.get('x-request-id'), 'the refused hit carries its request id');
-    assert.equal(await metric(gateway.url, 'gateway_operations_total', { type: 'query', result: 'error' }), 1, 'the refused hit counted as an error');
+    assert.equal(
+      await metric(gateway.url, 'gateway_operations_total', { type: 'query', result: 'error' }),
+      1,
+      'the refused hit counted as an error',
+    );
     const other = await post(gateway.url, FIVE, { headers: { 'x-user-id': 'usr_other' } });
     assert.equal(other.status, 200);
     assert.equal(other.headers.get('x-cache'), 'HIT', 'another client is served the cached answer');
@@ -66,7 +81,11 @@ describe('every request passes the same policies, cache hits included', () => {
 
   it('applies a Query field rate limit to cached answers, one call per alias', async (t) => {
     const { supergraphPath } = await startCostSubgraphs(t, [CACHED_SHOP]);
-    const gateway = await startCostGateway(t, { SUPERGRAPH_PATH: supergraphPath, COST_MODE: 'off', FIELD_RATE_LIMITS: 'Query.items=4/1m@principal' });
+    const gateway = await startCostGateway(t, {
+      SUPERGRAPH_PATH: supergraphPath,
+      COST_MODE: 'off',
+      FIELD_RATE_LIMITS: 'Query.items=4/1m@principal',
+    });
     const user = { 'x-user-id': 'usr_fields' };
     assert.equal((await post(gateway.url, FIVE, { headers: user })).headers.get('x-cache'), 'MISS');
     assert.equal((await post(gateway.url, FIVE, { headers: user })).headers.get('x-cache'), 'HIT');
@@ -77,7 +96,11 @@ describe('every request passes the same policies, cache hits included', () => {
     assert.equal(refused.body.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
     assert.equal(refused.body.errors?.[0]?.extensions?.rateLimit.field, 'Query.items');
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-    assert.equal((await post(gateway.url, FIVE, { headers: { 'x-user-id': 'usr_else' } })).status, 200, 'another principal still may');
+    assert.equal(
+      (await post(gateway.url, FIVE, { headers: { 'x-user-id': 'usr_else' } })).status,
+      200,
+      'another principal still may',
+    );
   });
 
   it('keeps warm-up requests out of every request metric and every budget', async (t) => {
@@ -100,10 +123,17 @@ describe('every request passes the same policies, cache hits included', () => {
       COST_BUDGET_REFILL_PER_SECOND: '0.001',
     });
     assert.ok((await metric(gateway.url, 'gateway_plan_warmup_seconds')) > 0, 'the warm-up ran');
-    for (const name of ['gateway_operations_total', 'gateway_response_cache_total', 'gateway_operation_cost_count', 'gateway_trusted_documents_total']) {
+    for (const name of [
+      'gateway_operations_total',
+      'gateway_response_cache_total',
+      'gateway_operation_cost_count',
+      'gateway_trusted_documents_total',
+    ]) {
       assert.equal(await metric(gateway.url, name), 0, `${name} saw no warm-up request`);
     }
-    const first = await post(gateway.url, 'query Five { items(first: 5) { id } }', { headers: { 'x-user-id': 'usr_warm' } });
+    const first = await post(gateway.url, 'query Five { items(first: 5) { id } }', {
+      headers: { 'x-user-id': 'usr_warm' },
+    });
     assert.equal(first.status, 200);
     assert.equal(params(first.headers.get('ratelimit')).r, 95, 'the budget starts full: warm-up charged nothing');
     assert.equal(await metric(gateway.url, 'gateway_operations_total'), 1);
@@ -147,11 +177,19 @@ describe('every request passes the same policies, cache hits included', () => {
       }
     }
     const spent = allowed * 5;
-    assert.ok(spent <= capacity + 2 * lease, `spent ${spent} <= capacity ${capacity} + one lease (${lease}) per instance`);
+    assert.ok(
+      spent <= capacity + 2 * lease,
+      `spent ${spent} <= capacity ${capacity} + one lease (${lease}) per instance`,
+    );
     // At most one lease per instance may sit unspent: the budget is one, shared, not one per instance.
     assert.ok(spent >= capacity - 2 * lease, `spent ${spent} >= capacity - one unspent lease per instance`);
     assert.ok(refused > 0);
-    const hits = await Promise.all(gateways.map((url) => metric(url, 'gateway_response_cache_total', { result: 'hit' })));
-    assert.ok(hits.every((n) => n > 0), `both instances answered hits: ${hits.join(', ')}`);
+    const hits = await Promise.all(
+      gateways.map((url) => metric(url, 'gateway_response_cache_total', { result: 'hit' })),
+    );
+    assert.ok(
+      hits.every((n) => n > 0),
+      `both instances answered hits: ${hits.join(', ')}`,
+    );
   });
 });

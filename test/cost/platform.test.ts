@@ -31,7 +31,9 @@ describe('cost and rate limits on the whole platform', () => {
       COST_BUDGET_CAPACITY: '1000000',
       COST_BUDGET_REFILL_PER_SECOND: '0.001',
     });
-    const res = await platform.gql('{ users(first: 2) { edges { node { id } } } products(first: 1) { edges { node { id } } } }');
+    const res = await platform.gql(
+      '{ users(first: 2) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+    );
     users = res.body.data.users.edges.map((e: { node: { id: string } }) => e.node.id);
     productId = res.body.data.products.edges[0].node.id;
   });
@@ -40,7 +42,12 @@ describe('cost and rate limits on the whole platform', () => {
     await redis?.stop();
   });
 
-  const order = (user: string) => platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': user });
+  const order = (user: string) =>
+    platform.gql(
+      PLACE_ORDER,
+      { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
+      { 'x-user-id': user },
+    );
 
   it('limits placeOrder per principal through the gateway, without calling the orders subgraph once over', async () => {
     for (let i = 0; i < 3; i++) {
@@ -62,7 +69,11 @@ describe('cost and rate limits on the whole platform', () => {
 
   it('limits createUser per client IP, whoever claims to send it', async () => {
     const create = (n: number) =>
-      platform.gql(CREATE_USER, { input: { email: `limit-${randomUUID()}@example.com`, name: `Limit ${n}` } }, { 'x-user-id': users[n % 2]! });
+      platform.gql(
+        CREATE_USER,
+        { input: { email: `limit-${randomUUID()}@example.com`, name: `Limit ${n}` } },
+        { 'x-user-id': users[n % 2]! },
+      );
     for (let i = 0; i < 2; i++) assert.equal((await create(i)).body.errors, undefined);
     const refused = await create(2);
     assert.equal(refused.status, 429);
@@ -73,11 +84,13 @@ describe('cost and rate limits on the whole platform', () => {
   it('estimates the deep query as computed by hand and charges what the response actually held', async () => {
     const res = await platform.gql(DEEP_QUERY, undefined, { 'x-api-key': 'deep-probe', 'x-cost-report': 'true' });
     assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
-    const { estimated, actual } = (res.body as { extensions?: { cost?: { estimated: number; actual: number } } }).extensions?.cost ?? { estimated: NaN, actual: NaN };
+    const { estimated, actual } = (res.body as { extensions?: { cost?: { estimated: number; actual: number } } })
+      .extensions?.cost ?? { estimated: NaN, actual: NaN };
     assert.equal(estimated, 1 + 50 * (1 + 1 + (1 + 10 * (1 + 1 + 1 + 5 * (1 + 1 + 1 + 1)))));
     // UserConnection; per user: UserEdge, User, OrderConnection; per order: OrderEdge, Order, Money; per item: OrderItem, Money, Product, Money.
     const nodes: DeepUser[] = res.body.data.users.edges.map((e: { node: DeepUser }) => e.node);
-    const expected = 1 + nodes.reduce((sum, u) => sum + 3 + u.orders.edges.reduce((s, o) => s + 3 + 4 * o.node.items.length, 0), 0);
+    const expected =
+      1 + nodes.reduce((sum, u) => sum + 3 + u.orders.edges.reduce((s, o) => s + 3 + 4 * o.node.items.length, 0), 0);
     assert.equal(actual, expected);
     assert.ok(actual < estimated, `${actual} < ${estimated}`);
     assert.equal(params(res.headers.get('ratelimit')).r, 1_000_000 - actual, 'the client paid the actual cost only');

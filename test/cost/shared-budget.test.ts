@@ -20,7 +20,10 @@ describe('a cost budget shared through Redis', () => {
     };
     const gateways = await Promise.all(
       [0, 1].map(async () => {
-        const gateway = await startGatewayProcess({ subgraphs: { shop: subgraphs[0]! } }, { NODE_ENV: 'test', FIELD_RATE_LIMITS: 'none', ...env });
+        const gateway = await startGatewayProcess(
+          { subgraphs: { shop: subgraphs[0]! } },
+          { NODE_ENV: 'test', FIELD_RATE_LIMITS: 'none', ...env },
+        );
         t.after(() => gateway.stop());
         return gateway.url;
       }),
@@ -29,7 +32,9 @@ describe('a cost budget shared through Redis', () => {
     const statuses: number[][] = [[], []];
     for (let i = 0; i < 24; i++) {
       const which = i % 2;
-      const { status } = await post(gateways[which]!, '{ items(first: 5) { id } }', { headers: { 'x-user-id': 'usr_shared' } });
+      const { status } = await post(gateways[which]!, '{ items(first: 5) { id } }', {
+        headers: { 'x-user-id': 'usr_shared' },
+      });
       statuses[which]!.push(status);
     }
     const allowed = statuses.map((list) => list.filter((s) => s === 200).length);

@@ -22,13 +22,16 @@ export function recordReads(env: Env, read: (env: Env) => unknown): { reads: Set
   const note = (key: string | symbol) => {
     if (typeof key === 'string') reads.add(key);
   };
-  const proxy = new Proxy({ ...env }, {
-    get: (target, key) => (note(key), Reflect.get(target, key)),
-    has: (target, key) => (note(key), Reflect.has(target, key)),
-    getOwnPropertyDescriptor: (target, key) => (note(key), Reflect.getOwnPropertyDescriptor(target, key)),
-    // Enumerating the environment reads every variable in it.
-    ownKeys: (target) => (Reflect.ownKeys(target).forEach(note), Reflect.ownKeys(target)),
-  });
+  const proxy = new Proxy(
+    { ...env },
+    {
+      get: (target, key) => (note(key), Reflect.get(target, key)),
+      has: (target, key) => (note(key), Reflect.has(target, key)),
+      getOwnPropertyDescriptor: (target, key) => (note(key), Reflect.getOwnPropertyDescriptor(target, key)),
+      // Enumerating the environment reads every variable in it.
+      ownKeys: (target) => (Reflect.ownKeys(target).forEach(note), Reflect.ownKeys(target)),
+    },
+  );
   const saved = process.env;
   process.env = proxy;
   try {
@@ -73,7 +76,12 @@ export const SERVICES: Readonly<Record<string, ServiceReader>> = {
 };
 
 /** The default port of each of our services (what the image's PORT must match). */
-export const DEFAULT_PORTS: Readonly<Record<string, number>> = { gateway: 4000, users: USERS_PORT, products: PRODUCTS_PORT, orders: ORDERS_PORT };
+export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  gateway: 4000,
+  users: USERS_PORT,
+  products: PRODUCTS_PORT,
+  orders: ORDERS_PORT,
+};
 
 export interface EnvCheck {
   /** Variables set that nothing reads. */

@@ -5,7 +5,11 @@ import { ROOT, dockerfileStages, readText } from './manifests';
 import { DEFAULT_PORTS } from './env-readers';
 
 const dockerfile = readText('Dockerfile');
-const pkg = JSON.parse(readText('package.json')) as { dependencies: Record<string, string>; scripts: Record<string, string>; workspaces: string[] };
+const pkg = JSON.parse(readText('package.json')) as {
+  dependencies: Record<string, string>;
+  scripts: Record<string, string>;
+  workspaces: string[];
+};
 /** The exec-form CMD of each stage. */
 const commands = new Map<string, string[]>();
 {
@@ -20,7 +24,13 @@ const commands = new Map<string, string[]>();
 
 describe('Dockerfile', () => {
   it('has a target per service, each starting that service’s entry point with node', () => {
-    const entries: Record<string, string> = { gateway: 'gateway/src/index.ts', users: 'subgraphs/users/src/index.ts', products: 'subgraphs/products/src/index.ts', orders: 'subgraphs/orders/src/index.ts', 'db-bootstrap': 'deploy/db-bootstrap.ts' };
+    const entries: Record<string, string> = {
+      gateway: 'gateway/src/index.ts',
+      users: 'subgraphs/users/src/index.ts',
+      products: 'subgraphs/products/src/index.ts',
+      orders: 'subgraphs/orders/src/index.ts',
+      'db-bootstrap': 'deploy/db-bootstrap.ts',
+    };
     for (const [target, entry] of Object.entries(entries)) {
       const cmd = commands.get(target);
       assert.ok(cmd, `target ${target} has a CMD`);
@@ -38,11 +48,19 @@ describe('Dockerfile', () => {
     for (const [target, cmd] of commands) {
       cmd.forEach((arg, i) => {
         if (arg !== '--import') return;
-        assert.ok(pkg.dependencies[cmd[i + 1]!], `${target}: ${cmd[i + 1]} is loaded at run time but \`npm ci --omit=dev\` leaves it out (move it to "dependencies")`);
+        assert.ok(
+          pkg.dependencies[cmd[i + 1]!],
+          `${target}: ${cmd[i + 1]} is loaded at run time but \`npm ci --omit=dev\` leaves it out (move it to "dependencies")`,
+        );
       });
     }
     assert.match(dockerfile, /npm ci --omit=dev/);
-    for (const workspace of pkg.workspaces) assert.match(dockerfile, new RegExp(`COPY ${workspace}/package\\.json ${workspace}/`), `the deps stage installs workspace ${workspace}`);
+    for (const workspace of pkg.workspaces)
+      assert.match(
+        dockerfile,
+        new RegExp(`COPY ${workspace}/package\\.json ${workspace}/`),
+        `the deps stage installs workspace ${workspace}`,
+      );
   });
 
   it('runs as a non-root numeric user, stops on SIGTERM, and checks /health on the service port', () => {
@@ -57,12 +75,19 @@ describe('Dockerfile', () => {
   });
 
   it('copies only sources that exist and that .dockerignore lets into the build context', () => {
-    const ignored = readText('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    for (const pattern of ['**/node_modules', '.git', '.env', '.data']) assert.ok(ignored.includes(pattern), `.dockerignore has ${pattern}`);
+    const ignored = readText('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    for (const pattern of ['**/node_modules', '.git', '.env', '.data'])
+      assert.ok(ignored.includes(pattern), `.dockerignore has ${pattern}`);
     for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(\S+) \S+$/gm)) {
       assert.ok(existsSync(`${ROOT}${source}`), `COPY ${source}: exists`);
       const top = source!.replace(/\/$/, '');
-      assert.ok(!ignored.some((p) => p === top || top.startsWith(`${p}/`)), `COPY ${source} is not excluded by .dockerignore`);
+      assert.ok(
+        !ignored.some((p) => p === top || top.startsWith(`${p}/`)),
+        `COPY ${source} is not excluded by .dockerignore`,
+      );
     }
   });
 });

@@ -24,18 +24,30 @@ const EXTERNAL_SECRETS = ['commerce-db-app', 'gateway-secrets'];
  * says it preserves unknown fields.
  */
 function strictCrdValidator(file: string): ValidateFunction {
-  const crd = parse(readText(`test/deploy/schemas/${file}`)) as { spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: any } }> } };
+  const crd = parse(readText(`test/deploy/schemas/${file}`)) as {
+    spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: any } }> };
+  };
   const schema = structuredClone(crd.spec.versions.find((v) => v.name === 'v1')!.schema.openAPIV3Schema);
   const strict = (node: any): void => {
     if (!node || typeof node !== 'object') return;
-    if (node.properties && node.additionalProperties === undefined && !node['x-kubernetes-preserve-unknown-fields']) node.additionalProperties = false;
+    if (node.properties && node.additionalProperties === undefined && !node['x-kubernetes-preserve-unknown-fields'])
+      node.additionalProperties = false;
     for (const value of Object.values(node)) {
       if (Array.isArray(value)) value.forEach(strict);
       else strict(value);
     }
   };
   strict(schema);
-  schema.properties.metadata = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, labels: { type: 'object' }, annotations: { type: 'object' }, namespace: { type: 'string' } } };
+  schema.properties.metadata = {
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: { type: 'string' },
+      labels: { type: 'object' },
+      annotations: { type: 'object' },
+      namespace: { type: 'string' },
+    },
+  };
   return addFormats(new Ajv({ strict: false, allErrors: true })).compile(schema);
 }
 const crdValidators: Record<string, ValidateFunction> = {
@@ -45,7 +57,10 @@ const crdValidators: Record<string, ValidateFunction> = {
 
 async function validateCore(object: K8sObject): Promise<void> {
   const path = object.apiVersion.includes('/') ? object.apiVersion : `v1`;
-  const module = (await import(`kubernetes-models/${path}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+  const module = (await import(`kubernetes-models/${path}`)) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
   const Model = module[object.kind];
   assert.ok(Model, `kubernetes-models has no ${object.apiVersion} ${object.kind}`);
   new Model(object).validate();
@@ -61,7 +76,8 @@ interface PodGroup {
 function podGroups(objects: K8sObject[]): PodGroup[] {
   const groups: PodGroup[] = [];
   for (const o of objects) {
-    if (['Deployment', 'StatefulSet', 'Job'].includes(o.kind)) groups.push({ name: o.metadata.name, labels: o.spec.template.metadata.labels, spec: o.spec.template.spec });
+    if (['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+      groups.push({ name: o.metadata.name, labels: o.spec.template.metadata.labels, spec: o.spec.template.spec });
     // Labels CloudNativePG puts on the pods it creates.
     if (o.kind === 'Cluster') groups.push({ name: o.metadata.name, labels: { 'cnpg.io/cluster': o.metadata.name } });
     if (o.kind === 'Pooler') groups.push({ name: o.metadata.name, labels: { 'cnpg.io/poolerName': o.metadata.name } });
@@ -69,7 +85,15 @@ function podGroups(objects: K8sObject[]): PodGroup[] {
   return groups;
 }
 
-function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined, labels: Record<string, string>): boolean {
+function selects(
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+      }
+    | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (!selector) return false;
   const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
@@ -88,13 +112,21 @@ function allowedSources(objects: K8sObject[]): Map<string, Set<string>> {
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
   const result = new Map<string, Set<string>>();
   for (const group of groups) {
-    const applying = policies.filter((p) => p.spec.policyTypes.includes('Ingress') && (Object.keys(p.spec.podSelector).length === 0 || selects(p.spec.podSelector, group.labels)));
-    assert.ok(applying.some((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress), 'a default-deny ingress policy applies to every pod');
+    const applying = policies.filter(
+      (p) =>
+        p.spec.policyTypes.includes('Ingress') &&
+        (Object.keys(p.spec.podSelector).length === 0 || selects(p.spec.podSelector, group.labels)),
+    );
+    assert.ok(
+      applying.some((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress),
+      'a default-deny ingress policy applies to every pod',
+    );
     const sources = new Set<string>();
     for (const rule of applying.flatMap((p) => p.spec.ingress ?? [])) {
       if (!rule.from) sources.add('*');
       for (const peer of rule.from ?? []) {
-        if (peer.namespaceSelector) sources.add(`ns:${peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']}`);
+        if (peer.namespaceSelector)
+          sources.add(`ns:${peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']}`);
         else for (const other of groups) if (selects(peer.podSelector, other.labels)) sources.add(other.name);
       }
     }
@@ -104,7 +136,11 @@ function allowedSources(objects: K8sObject[]): Map<string, Set<string>> {
 }
 
 /** The environment a container starts with: image ENV, envFrom ConfigMaps, env (Secret values from the render, or a stand-in). */
-function containerEnv(objects: K8sObject[], container: any, volumes: any[]): { target: string; env: Record<string, string> } {
+function containerEnv(
+  objects: K8sObject[],
+  container: any,
+  volumes: any[],
+): { target: string; env: Record<string, string> } {
   const target = /\/([a-z-]+)(?::[^/]*)?$/.exec(container.image)![1]!;
   assert.ok(stages.has(target), `image ${container.image} names no Dockerfile target`);
   const env: Record<string, string> = { ...stages.get(target)!.env };
@@ -113,7 +149,9 @@ function containerEnv(objects: K8sObject[], container: any, volumes: any[]): { t
   for (const variable of container.env ?? []) {
     const secretRef = variable.valueFrom?.secretKeyRef;
     const secret = secretRef && find('Secret', secretRef.name);
-    env[variable.name] = variable.value ?? (secret ? Buffer.from(secret.data![secretRef.key]!, 'base64').toString() : 'a-secret-from-the-namespace');
+    env[variable.name] =
+      variable.value ??
+      (secret ? Buffer.from(secret.data![secretRef.key]!, 'base64').toString() : 'a-secret-from-the-namespace');
   }
   // Files of mounted ConfigMaps, written where the container would see them.
   const root = join(scratch, `${target}-${Math.random().toString(36).slice(2)}`);
@@ -143,7 +181,8 @@ for (const overlay of OVERLAYS) {
       for (const object of objects) {
         counts[object.kind] = (counts[object.kind] ?? 0) + 1;
         const crd = object.apiVersion.startsWith('postgresql.cnpg.io/') ? crdValidators[object.kind] : undefined;
-        if (crd) assert.ok(crd(object), `${object.kind}/${object.metadata.name}: ${JSON.stringify(crd.errors, null, 2)}`);
+        if (crd)
+          assert.ok(crd(object), `${object.kind}/${object.metadata.name}: ${JSON.stringify(crd.errors, null, 2)}`);
         else await validateCore(object);
       }
       t.diagnostic(`${overlay}: ${objects.length} objects ${JSON.stringify(counts)}`);
@@ -161,30 +200,65 @@ for (const overlay of OVERLAYS) {
       if (overlay === 'prod') {
         assert.equal(secrets.size, 0, 'prod generates no Secret');
         EXTERNAL_SECRETS.forEach((name) => secrets.add(name));
-        for (const name of EXTERNAL_SECRETS) assert.match(readText('README.md'), new RegExp(`create secret generic ${name}`), `README tells how to create ${name}`);
+        for (const name of EXTERNAL_SECRETS)
+          assert.match(
+            readText('README.md'),
+            new RegExp(`create secret generic ${name}`),
+            `README tells how to create ${name}`,
+          );
       } else {
         assert.deepEqual([...secrets].sort(), EXTERNAL_SECRETS, 'dev generates exactly the Secrets prod expects');
       }
-      for (const cm of byKind('ConfigMap')) assert.match(cm.metadata.name, /-[a-z0-9]{10}$/, `${cm.metadata.name} has a content hash suffix`);
+      for (const cm of byKind('ConfigMap'))
+        assert.match(cm.metadata.name, /-[a-z0-9]{10}$/, `${cm.metadata.name} has a content hash suffix`);
       for (const w of workloads) {
         const spec = w.spec.template.spec;
-        for (const volume of spec.volumes ?? []) if (volume.configMap) assert.ok(find('ConfigMap', volume.configMap.name), `${w.metadata.name}: ConfigMap ${volume.configMap.name}`);
+        for (const volume of spec.volumes ?? [])
+          if (volume.configMap)
+            assert.ok(
+              find('ConfigMap', volume.configMap.name),
+              `${w.metadata.name}: ConfigMap ${volume.configMap.name}`,
+            );
         for (const c of spec.containers) {
-          for (const from of c.envFrom ?? []) assert.ok(find('ConfigMap', from.configMapRef.name), `${w.metadata.name}: ConfigMap ${from.configMapRef.name}`);
-          for (const v of c.env ?? []) if (v.valueFrom?.secretKeyRef) assert.ok(secrets.has(v.valueFrom.secretKeyRef.name), `${w.metadata.name}: Secret ${v.valueFrom.secretKeyRef.name}`);
-          for (const m of c.volumeMounts ?? []) assert.ok(spec.volumes.some((v: any) => v.name === m.name), `${w.metadata.name}: volume ${m.name}`);
+          for (const from of c.envFrom ?? [])
+            assert.ok(
+              find('ConfigMap', from.configMapRef.name),
+              `${w.metadata.name}: ConfigMap ${from.configMapRef.name}`,
+            );
+          for (const v of c.env ?? [])
+            if (v.valueFrom?.secretKeyRef)
+              assert.ok(
+                secrets.has(v.valueFrom.secretKeyRef.name),
+                `${w.metadata.name}: Secret ${v.valueFrom.secretKeyRef.name}`,
+              );
+          for (const m of c.volumeMounts ?? [])
+            assert.ok(
+              spec.volumes.some((v: any) => v.name === m.name),
+              `${w.metadata.name}: volume ${m.name}`,
+            );
         }
       }
-      for (const cluster of byKind('Cluster')) assert.ok(secrets.has(cluster.spec.bootstrap.initdb.secret.name), `${cluster.metadata.name}: Secret`);
+      for (const cluster of byKind('Cluster'))
+        assert.ok(secrets.has(cluster.spec.bootstrap.initdb.secret.name), `${cluster.metadata.name}: Secret`);
       const services = byKind('Service');
-      for (const hpa of byKind('HorizontalPodAutoscaler')) assert.ok(find(hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name));
-      for (const pdb of byKind('PodDisruptionBudget')) assert.ok(podGroups(objects).some((g) => selects(pdb.spec.selector, g.labels)), `PDB ${pdb.metadata.name} selects pods`);
+      for (const hpa of byKind('HorizontalPodAutoscaler'))
+        assert.ok(find(hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name));
+      for (const pdb of byKind('PodDisruptionBudget'))
+        assert.ok(
+          podGroups(objects).some((g) => selects(pdb.spec.selector, g.labels)),
+          `PDB ${pdb.metadata.name} selects pods`,
+        );
       for (const service of services) {
-        const pods = podGroups(objects).filter((g) => g.spec && selects({ matchLabels: service.spec.selector }, g.labels));
+        const pods = podGroups(objects).filter(
+          (g) => g.spec && selects({ matchLabels: service.spec.selector }, g.labels),
+        );
         assert.equal(pods.length, 1, `Service ${service.metadata.name} selects one workload`);
         const ports = pods[0]!.spec.containers.flatMap((c: any) => c.ports ?? []);
         for (const port of service.spec.ports) {
-          assert.ok(ports.some((p: any) => p.name === port.targetPort || p.containerPort === port.targetPort), `Service ${service.metadata.name} → ${port.targetPort}`);
+          assert.ok(
+            ports.some((p: any) => p.name === port.targetPort || p.containerPort === port.targetPort),
+            `Service ${service.metadata.name} → ${port.targetPort}`,
+          );
         }
       }
     });
@@ -198,10 +272,17 @@ for (const overlay of OVERLAYS) {
           assert.deepEqual(check.unread, [], `${w.metadata.name} sets variables nothing reads`);
           if (w.kind === 'Deployment') {
             assert.equal(check.config.host, '0.0.0.0', `${w.metadata.name} listens on all interfaces`);
-            assert.deepEqual(c.ports.map((p: any) => p.containerPort), [check.config.port], `${w.metadata.name} listens on its container port`);
+            assert.deepEqual(
+              c.ports.map((p: any) => p.containerPort),
+              [check.config.port],
+              `${w.metadata.name} listens on its container port`,
+            );
             // Above the drain: delay + in-flight timeout + what closing pools may take (stopOnSignals gives 5 s).
             const drainMs = check.config.shutdown.delayMs + check.config.shutdown.timeoutMs + 5000;
-            assert.ok(w.spec.template.spec.terminationGracePeriodSeconds * 1000 > drainMs, `${w.metadata.name}: grace period above the ${drainMs} ms drain`);
+            assert.ok(
+              w.spec.template.spec.terminationGracePeriodSeconds * 1000 > drainMs,
+              `${w.metadata.name}: grace period above the ${drainMs} ms drain`,
+            );
           }
         }
       }
@@ -212,7 +293,11 @@ for (const overlay of OVERLAYS) {
         const spec = w.spec.template.spec;
         assert.equal(spec.securityContext?.runAsNonRoot, true, `${w.metadata.name} runs as non-root`);
         for (const c of spec.containers) {
-          assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${w.metadata.name}: no privilege escalation`);
+          assert.equal(
+            c.securityContext?.allowPrivilegeEscalation,
+            false,
+            `${w.metadata.name}: no privilege escalation`,
+          );
           assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${w.metadata.name}: read-only root`);
           assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
           assert.ok(c.resources?.requests?.cpu && c.resources?.limits?.memory, `${w.metadata.name}: resources`);
@@ -220,11 +305,18 @@ for (const overlay of OVERLAYS) {
           const portNames = c.ports.map((p: any) => p.name);
           assert.equal(c.readinessProbe.httpGet.path, '/ready', w.metadata.name);
           assert.equal(c.livenessProbe.httpGet.path, '/health', w.metadata.name);
-          for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) assert.ok(portNames.includes(probe.httpGet.port), `${w.metadata.name}: probe port ${probe.httpGet.port}`);
+          for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe])
+            assert.ok(portNames.includes(probe.httpGet.port), `${w.metadata.name}: probe port ${probe.httpGet.port}`);
           const tmp = c.volumeMounts.find((m: any) => m.mountPath === '/tmp');
-          assert.ok(tmp && spec.volumes.find((v: any) => v.name === tmp.name).emptyDir, `${w.metadata.name}: writable /tmp (tsx cache)`);
+          assert.ok(
+            tmp && spec.volumes.find((v: any) => v.name === tmp.name).emptyDir,
+            `${w.metadata.name}: writable /tmp (tsx cache)`,
+          );
           assert.ok(spec.topologySpreadConstraints?.length >= 2, `${w.metadata.name}: spread over zones and nodes`);
-          assert.ok(byKind('PodDisruptionBudget').some((p) => selects(p.spec.selector, w.spec.template.metadata.labels)), `${w.metadata.name}: PDB`);
+          assert.ok(
+            byKind('PodDisruptionBudget').some((p) => selects(p.spec.selector, w.spec.template.metadata.labels)),
+            `${w.metadata.name}: PDB`,
+          );
         }
       }
       const hpa = find('HorizontalPodAutoscaler', 'gateway')!;
@@ -240,12 +332,22 @@ for (const overlay of OVERLAYS) {
       const poolers = byKind('Pooler').map((o) => o.metadata.name);
       const sorted = (set: Set<string> | undefined) => [...(set ?? [])].sort();
       assert.deepEqual(sorted(allowed.get('gateway')), ['*']);
-      for (const name of subgraphs) assert.deepEqual(sorted(allowed.get(name)), ['gateway', 'ns:monitoring'], `${name}: the gateway (and Prometheus scraping)`);
+      for (const name of subgraphs)
+        assert.deepEqual(
+          sorted(allowed.get(name)),
+          ['gateway', 'ns:monitoring'],
+          `${name}: the gateway (and Prometheus scraping)`,
+        );
       for (const name of clusters) {
         // Apart from the subgraphs and the migrate job: the shard's own instances (replication), poolers, the operator.
-        assert.deepEqual(sorted(allowed.get(name)), [...clusters, 'db-bootstrap', ...subgraphs, 'ns:cnpg-system', ...poolers].sort(), name);
+        assert.deepEqual(
+          sorted(allowed.get(name)),
+          [...clusters, 'db-bootstrap', ...subgraphs, 'ns:cnpg-system', ...poolers].sort(),
+          name,
+        );
       }
-      for (const name of poolers) assert.deepEqual(sorted(allowed.get(name)), ['db-bootstrap', ...subgraphs].sort(), name);
+      for (const name of poolers)
+        assert.deepEqual(sorted(allowed.get(name)), ['db-bootstrap', ...subgraphs].sort(), name);
       assert.deepEqual(sorted(allowed.get('redis')), ['gateway', ...subgraphs].sort());
       assert.deepEqual(sorted(allowed.get('db-bootstrap')), [], 'nothing connects to the job');
     });
@@ -260,30 +362,44 @@ for (const overlay of OVERLAYS) {
         assert.equal(cluster.spec.instances, 3);
         const primaryHost = urlHostPort(shard.primary).host;
         const pooler = byKind('Pooler').find((p) => p.metadata.name === primaryHost);
-        if (pooler) assert.deepEqual([pooler.spec.cluster.name, pooler.spec.type], [shard.name, 'rw'], `${shard.name}: the pooler of its primary`);
+        if (pooler)
+          assert.deepEqual(
+            [pooler.spec.cluster.name, pooler.spec.type],
+            [shard.name, 'rw'],
+            `${shard.name}: the pooler of its primary`,
+          );
         else assert.equal(primaryHost, `${shard.name}-rw`);
-        assert.deepEqual(shard.replicas.map((r) => urlHostPort(r).host), [`${shard.name}-ro`]);
+        assert.deepEqual(
+          shard.replicas.map((r) => urlHostPort(r).host),
+          [`${shard.name}-ro`],
+        );
         const user = new URL(shard.primary).username;
         assert.equal(user, cluster.spec.bootstrap.initdb.owner, `${shard.name}: connects as the database owner`);
         assert.equal(new URL(shard.primary).pathname, `/${cluster.spec.bootstrap.initdb.database}`);
       }
-      if (overlay === 'prod') assert.equal(byKind('Pooler').length, clusters.length, 'prod puts PgBouncer before every primary');
+      if (overlay === 'prod')
+        assert.equal(byKind('Pooler').length, clusters.length, 'prod puts PgBouncer before every primary');
     });
 
     it('points the gateway at the subgraph Services and everything at the Redis Service', () => {
       const gateway = find('Deployment', 'gateway')!;
-      const { env } = containerEnv(objects, gateway.spec.template.spec.containers[0], gateway.spec.template.spec.volumes);
+      const { env } = containerEnv(
+        objects,
+        gateway.spec.template.spec.containers[0],
+        gateway.spec.template.spec.volumes,
+      );
       const config = checkServiceEnv('gateway', env).config;
       for (const [name, url] of Object.entries(config.subgraphUrls as Record<string, string>)) {
         const { host, port } = urlHostPort(url);
         const service = find('Service', host);
         assert.ok(service && service.spec.selector['app.kubernetes.io/name'] === name, `${name} → Service ${host}`);
-        assert.ok(service.spec.ports.some((p: any) => p.port === port), `${name} → port ${port}`);
+        assert.ok(
+          service.spec.ports.some((p: any) => p.port === port),
+          `${name} → port ${port}`,
+        );
       }
       assert.ok(find('Service', urlHostPort(config.redisUrl).host), 'gateway → Redis Service');
       assert.equal(config.supergraph.kind, 'file', 'the supergraph comes from its ConfigMap');
     });
   });
 }
-
-

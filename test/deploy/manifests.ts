@@ -28,12 +28,18 @@ export type Overlay = (typeof OVERLAYS)[number];
 
 /** `kubectl kustomize` of one overlay (client side only), parsed. */
 export function renderOverlay(overlay: Overlay): K8sObject[] {
-  const text = execFileSync('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', `k8s/overlays/${overlay}`], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return parseAllDocuments(text).map((doc) => doc.toJS() as K8sObject).filter(Boolean);
+  const text = execFileSync(
+    'kubectl',
+    ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', `k8s/overlays/${overlay}`],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as K8sObject)
+    .filter(Boolean);
 }
 
 /** KEY=value lines of an env file (comments and blank lines skipped). */
@@ -53,15 +59,18 @@ export function parseEnvFile(text: string): Record<string, string> {
  */
 export function interpolate(value: unknown, vars: Record<string, string>, used: Set<string>): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
-      if (match === '$$') return '$';
-      used.add(name!);
-      const raw = vars[name!];
-      const missing = op?.startsWith(':') ? raw === undefined || raw === '' : raw === undefined;
-      if (op?.endsWith('?') && missing) throw new Error(`compose would refuse to start: ${name} — ${arg}`);
-      if (op?.endsWith('-') && missing) return arg ?? '';
-      return raw ?? '';
-    });
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g,
+      (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+        if (match === '$$') return '$';
+        used.add(name!);
+        const raw = vars[name!];
+        const missing = op?.startsWith(':') ? raw === undefined || raw === '' : raw === undefined;
+        if (op?.endsWith('?') && missing) throw new Error(`compose would refuse to start: ${name} — ${arg}`);
+        if (op?.endsWith('-') && missing) return arg ?? '';
+        return raw ?? '';
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, vars, used));
   if (value && typeof value === 'object') {
@@ -84,7 +93,12 @@ export interface ComposeService {
 }
 
 /** docker-compose.yml with YAML merge keys resolved, before and after interpolation. */
-export function loadCompose(): { raw: any; file: { services: Record<string, ComposeService>; [key: string]: unknown }; variables: Set<string>; envExample: Record<string, string> } {
+export function loadCompose(): {
+  raw: any;
+  file: { services: Record<string, ComposeService>; [key: string]: unknown };
+  variables: Set<string>;
+  envExample: Record<string, string>;
+} {
   const raw = parse(readText('docker-compose.yml'), { merge: true });
   const envExample = parseEnvFile(readText('.env.example'));
   const variables = new Set<string>();
@@ -145,6 +159,12 @@ export function readmeTableVariables(headingStart: string): Set<string> {
 /** Host and port of each `postgres://` or `http://` URL in a string. */
 export function urlHostPort(url: string): { host: string; port: number } {
   const parsed = new URL(url);
-  const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'http:' ? 80 : parsed.protocol.startsWith('postgres') ? 5432 : 6379;
+  const port = parsed.port
+    ? Number(parsed.port)
+    : parsed.protocol === 'http:'
+      ? 80
+      : parsed.protocol.startsWith('postgres')
+        ? 5432
+        : 6379;
   return { host: parsed.hostname, port };
 }

@@ -23,7 +23,10 @@ const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 
 /** envsubst as the nginx image runs it: only the listed variables are replaced (`$name` and `${name}`), nginx's own `$vars` stay. */
 function renderTemplate(template: string, vars: Record<string, string>): string {
-  return template.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced: string | undefined, bare: string | undefined) => vars[(braced ?? bare)!] ?? match);
+  return template.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced: string | undefined, bare: string | undefined) => vars[(braced ?? bare)!] ?? match,
+  );
 }
 
 /**
@@ -32,7 +35,11 @@ function renderTemplate(template: string, vars: Record<string, string>): string 
  * the gateway (the tsx wrapper then exits too).
  */
 function serverPid(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   return children.length === 1 ? children[0]! : pid;
 }
 
@@ -50,11 +57,19 @@ async function startNginx(upstreams: string[]): Promise<Nginx> {
   const vars: Record<string, string> = { NGINX_LISTEN: `127.0.0.1:${port}` };
   upstreams.forEach((address, i) => (vars[`GATEWAY_${i + 1}`] = address));
   await writeFile(conf, renderTemplate(readText('deploy/nginx/nginx.conf.template'), vars));
-  const child: ChildProcess = spawn(NGINX, ['-p', `${dir}/`, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    NGINX,
+    ['-p', `${dir}/`, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const spawned = new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', (e) => reject(new Error(`cannot run ${NGINX} (.ci/run installs nginx): ${e.message}`))));
+  const spawned = new Promise<void>((resolve, reject) =>
+    child
+      .once('spawn', resolve)
+      .once('error', (e) => reject(new Error(`cannot run ${NGINX} (.ci/run installs nginx): ${e.message}`))),
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -65,10 +80,17 @@ async function startNginx(upstreams: string[]): Promise<Nginx> {
   try {
     await spawned;
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
-      return fetch(`${url}/nginx-health`).then((r) => r.ok, () => false);
-    }, 10_000, 'nginx to answer /nginx-health');
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
+        return fetch(`${url}/nginx-health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      10_000,
+      'nginx to answer /nginx-health',
+    );
     return { url, stop };
   } catch (error) {
     await stop();
@@ -84,7 +106,11 @@ interface Answer {
 }
 
 async function post(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-lb-debug': '1', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-lb-debug': '1', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: Answer['body'];
   try {
@@ -92,11 +118,21 @@ async function post(url: string, body: Record<string, unknown>, headers: Record<
   } catch {
     parsed = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
   }
-  return { status: res.status, upstream: res.headers.get('x-upstream') ?? '', cache: res.headers.get('x-cache'), body: parsed };
+  return {
+    status: res.status,
+    upstream: res.headers.get('x-upstream') ?? '',
+    cache: res.headers.get('x-cache'),
+    body: parsed,
+  };
 }
 
 /** Sends `body` through nginx until an upstream other than `not` answers (nginx alternates between idle replicas). */
-async function viaOtherUpstream(url: string, not: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Answer> {
+async function viaOtherUpstream(
+  url: string,
+  not: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   for (let i = 0; i < 10; i++) {
     const answer = await post(url, body, headers);
     if (answer.upstream !== not) return answer;
@@ -115,7 +151,12 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
     redis = await startRedis();
     platform = await startTestPlatform({ REDIS_URL: redis.url });
     // Enforced budgets, small for two named test clients only; everyone else keeps the default.
-    const env = { REDIS_URL: redis.url, COST_MODE: 'enforce', COST_MAX: '60', COST_BUDGET_OVERRIDES: 'user:usr_900001=60/0.001,user:usr_900002=60/0.001' };
+    const env = {
+      REDIS_URL: redis.url,
+      COST_MODE: 'enforce',
+      COST_MAX: '60',
+      COST_BUDGET_OVERRIDES: 'user:usr_900001=60/0.001,user:usr_900002=60/0.001',
+    };
     for (let i = 0; i < 2; i++) gateways.push(await startGatewayProcess(platform, env));
     nginx = await startNginx(gateways.map(hostOf));
   });
@@ -164,9 +205,14 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
     }
     assert.ok(solo > 1 && solo < 60, `one gateway allows a few requests of this client: ${solo}`);
     const shared: Answer[] = [];
-    for (let i = 0; i < 2 * solo + 4; i++) shared.push(await post(nginx.url, request(1000 + i), { 'x-user-id': 'usr_900001' }));
+    for (let i = 0; i < 2 * solo + 4; i++)
+      shared.push(await post(nginx.url, request(1000 + i), { 'x-user-id': 'usr_900001' }));
     const allowed = shared.filter((a) => a.status === 200 && a.body.data);
-    assert.equal(allowed.length, solo, `the same budget through two gateways as through one: ${JSON.stringify(shared.map((a) => a.status))}`);
+    assert.equal(
+      allowed.length,
+      solo,
+      `the same budget through two gateways as through one: ${JSON.stringify(shared.map((a) => a.status))}`,
+    );
     assert.equal(new Set(allowed.map((a) => a.upstream)).size, 2, 'both gateways served this client');
     assert.ok(shared.every((a) => a.status === 200 || a.status === 429));
   });
@@ -191,28 +237,43 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
           killedAt = i;
         }
         // Varied arguments: a mix of cache misses and hits, like real traffic.
-        const answer = await post(nginx.url, { query: `{ products(first: ${1 + (i % 7)}) { edges { node { id name } } } }` }).catch((e: Error): Answer => ({ status: 0, upstream: '', cache: null, body: { errors: [{ message: e.message }] } }));
-        if (answer.status !== 200 || answer.body.errors || !answer.body.data) failures.push(`#${i}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+        const answer = await post(nginx.url, {
+          query: `{ products(first: ${1 + (i % 7)}) { edges { node { id name } } } }`,
+        }).catch((e: Error): Answer => ({
+          status: 0,
+          upstream: '',
+          cache: null,
+          body: { errors: [{ message: e.message }] },
+        }));
+        if (answer.status !== 200 || answer.body.errors || !answer.body.data)
+          failures.push(`#${i}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
         // `a, b` when nginx tried a, failed, and retried on b: b answered.
         const tried = answer.upstream.split(', ');
         if (tried.length > 1) retried++;
         const answeredBy = tried.at(-1)!;
         served.set(answeredBy, (served.get(answeredBy) ?? 0) + 1);
-        if (killedAt >= 0 && i > killedAt + concurrency) afterKill.set(answeredBy, (afterKill.get(answeredBy) ?? 0) + 1);
+        if (killedAt >= 0 && i > killedAt + concurrency)
+          afterKill.set(answeredBy, (afterKill.get(answeredBy) ?? 0) + 1);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    t.diagnostic(`requests ${sent}, failed ${failures.length}, retried on the other gateway ${retried}, answered by ${JSON.stringify(Object.fromEntries(served))}, after the kill ${JSON.stringify(Object.fromEntries(afterKill))}`);
+    t.diagnostic(
+      `requests ${sent}, failed ${failures.length}, retried on the other gateway ${retried}, answered by ${JSON.stringify(Object.fromEntries(served))}, after the kill ${JSON.stringify(Object.fromEntries(afterKill))}`,
+    );
     assert.equal(sent, total, 'the bounded load ran to its count');
     assert.ok(killedAt >= 0);
-    await waitFor(async () => {
-      try {
-        process.kill(victimPid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5_000, 'the killed gateway to be gone');
+    await waitFor(
+      async () => {
+        try {
+          process.kill(victimPid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      'the killed gateway to be gone',
+    );
     assert.deepEqual(failures, [], 'no request failed');
     assert.deepEqual([...afterKill.keys()], [hostOf(gateways[1]!)], 'after the kill the survivor answered everything');
   });

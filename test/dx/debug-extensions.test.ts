@@ -8,7 +8,10 @@ const SPANNING = '{ product { name reviews } }';
 test('with x-debug: plan,cost,cache a development response carries the query plan, cost and cache status', async (t) => {
   const gateway = await startTwoSubgraphGateway(t, { NODE_ENV: 'development' });
   // What the sandbox sends: the debug header, and the cost plugin's own report header.
-  const { status, body } = await post(gateway.url, SPANNING, { 'x-debug': 'plan,cost,cache', [COST_REPORT_HEADER]: '1' });
+  const { status, body } = await post(gateway.url, SPANNING, {
+    'x-debug': 'plan,cost,cache',
+    [COST_REPORT_HEADER]: '1',
+  });
   assert.equal(status, 200);
   assert.deepEqual(body.data, { product: { name: 'Kettle', reviews: ['great'] } });
   const debug = body.extensions?.debug;

@@ -11,7 +11,10 @@ const REVIEWS_SDL = 'type Product @key(fields: "id") { id: ID! reviews: [String!
  * A gateway in front of two tiny subgraphs (`catalog`, `reviews`, joined on
  * Product), with `env` on top of the test defaults. Everything stops in `t.after`.
  */
-export async function startTwoSubgraphGateway(t: { after(fn: () => Promise<void>): void }, env: Record<string, string>): Promise<RunningGateway> {
+export async function startTwoSubgraphGateway(
+  t: { after(fn: () => Promise<void>): void },
+  env: Record<string, string>,
+): Promise<RunningGateway> {
   const defer = cleanupStack(t);
   const catalog = await startSubgraph('catalog', SDL, {
     Query: { hello: () => 'world', product: () => ({ id: 'p1', name: 'Kettle' }) },
@@ -24,7 +27,13 @@ export async function startTwoSubgraphGateway(t: { after(fn: () => Promise<void>
   const dir = await tempDir();
   defer(() => dir.remove());
   const path = join(dir.path, 'supergraph.graphql');
-  await replaceFile(path, compose([{ name: 'catalog', url: catalog.url, typeDefs: SDL }, { name: 'reviews', url: reviews.url, typeDefs: REVIEWS_SDL }]));
+  await replaceFile(
+    path,
+    compose([
+      { name: 'catalog', url: catalog.url, typeDefs: SDL },
+      { name: 'reviews', url: reviews.url, typeDefs: REVIEWS_SDL },
+    ]),
+  );
   const gateway = await startTestGateway({ SUPERGRAPH_PATH: path, ...env });
   defer(() => gateway.stop());
   return gateway;
@@ -33,7 +42,11 @@ export async function startTwoSubgraphGateway(t: { after(fn: () => Promise<void>
 /** A GraphQL response with its extensions. */
 export interface DebuggableResult {
   status: number;
-  body: { data?: any; errors?: Array<{ message: string; extensions?: Record<string, any> }>; extensions?: Record<string, any> };
+  body: {
+    data?: any;
+    errors?: Array<{ message: string; extensions?: Record<string, any> }>;
+    extensions?: Record<string, any>;
+  };
 }
 
 /** POSTs a query as JSON with extra headers (test/helpers/graphql.ts). */

@@ -30,7 +30,13 @@ export interface LoadOptions {
  * send again when it answers, until `stop()`, `maxRequests` or `maxMs`. A
  * request fails if it is not HTTP 200 with data and without errors.
  */
-export function startLoad({ url, query, concurrency = 4, maxRequests = 20_000, maxMs = 120_000 }: LoadOptions): LoadLoop {
+export function startLoad({
+  url,
+  query,
+  concurrency = 4,
+  maxRequests = 20_000,
+  maxMs = 120_000,
+}: LoadOptions): LoadLoop {
   const report: LoadReport = { ok: 0, failed: 0, failures: [] };
   const deadline = Date.now() + maxMs;
   let sent = 0;

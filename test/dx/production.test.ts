@@ -33,7 +33,11 @@ test('outside production the sandbox page is served; in production only when GAT
   assert.match(devHtml, /"debugHeader":"x-debug"/);
   assert.doesNotMatch(devHtml, /https?:\/\/(?!127\.0\.0\.1)/, 'no absolute URL to another host');
 
-  const optedIn = await startTwoSubgraphGateway(t, { NODE_ENV: 'production', GATEWAY_SANDBOX: 'true', GATEWAY_INTROSPECTION: 'true' });
+  const optedIn = await startTwoSubgraphGateway(t, {
+    NODE_ENV: 'production',
+    GATEWAY_SANDBOX: 'true',
+    GATEWAY_INTROSPECTION: 'true',
+  });
   const prodHtml = await (await fetch(optedIn.url, { headers: browser })).text();
   assert.match(prodHtml, /"debugHeader":null/);
   assert.equal((await fetch(new URL('/sandbox/sandbox.js', optedIn.url))).status, 200);
@@ -42,11 +46,14 @@ test('outside production the sandbox page is served; in production only when GAT
 });
 
 test('refuses GATEWAY_DEBUG_EXTENSIONS=true in production, naming the variable', () => {
-  assert.throws(() => loadGatewayConfig({ NODE_ENV: 'production', GATEWAY_DEBUG_EXTENSIONS: 'true' }), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.match(error.message, /GATEWAY_DEBUG_EXTENSIONS cannot be true when NODE_ENV=production/);
-    return true;
-  });
+  assert.throws(
+    () => loadGatewayConfig({ NODE_ENV: 'production', GATEWAY_DEBUG_EXTENSIONS: 'true' }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /GATEWAY_DEBUG_EXTENSIONS cannot be true when NODE_ENV=production/);
+      return true;
+    },
+  );
   const development = loadGatewayConfig({});
   assert.equal(development.sandbox, true);
   assert.equal(development.debugExtensions, true);

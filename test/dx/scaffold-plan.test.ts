@@ -22,7 +22,13 @@ test('derives every identifier from the name', () => {
     prefix: 'gif',
   });
   const reviews = deriveNames('reviews', { parent: 'Order' });
-  assert.deepEqual(reviews.parent, { entity: 'Order', field: 'order', label: 'an order', column: 'order_id', table: 'orders' });
+  assert.deepEqual(reviews.parent, {
+    entity: 'Order',
+    field: 'order',
+    label: 'an order',
+    column: 'order_id',
+    table: 'orders',
+  });
   assert.equal(deriveNames('categories').entity, 'Category');
   assert.equal(deriveNames('inventory').listField, 'inventoryList');
 });
@@ -68,13 +74,19 @@ test('a scaffold interrupted halfway leaves the repository as it found it', asyn
   const workspace = await copyWorkspace();
   defer(() => workspace.remove());
   const plan = planSubgraph('reviews', { root: workspace.root, parent: 'Product' });
-  const before = await Promise.all(plan.changes.filter((c) => c.kind === 'update').map((c) => readFile(c.path, 'utf8')));
+  const before = await Promise.all(
+    plan.changes.filter((c) => c.kind === 'update').map((c) => readFile(c.path, 'utf8')),
+  );
   // Someone else creates the test file between planning and writing.
   await mkdir(join(workspace.root, 'test', 'subgraphs'), { recursive: true });
   await writeFile(join(workspace.root, 'test', 'subgraphs', 'reviews.test.ts'), '// not ours\n');
   assert.throws(() => applyPlan(plan), /appeared meanwhile; not overwriting it/);
-  for (const change of plan.changes.filter((c) => c.kind === 'create' && !c.path.endsWith('reviews.test.ts'))) assert.equal(existsSync(change.path), false, change.path);
+  for (const change of plan.changes.filter((c) => c.kind === 'create' && !c.path.endsWith('reviews.test.ts')))
+    assert.equal(existsSync(change.path), false, change.path);
   assert.equal(existsSync(join(workspace.root, 'subgraphs', 'reviews')), false);
-  assert.deepEqual(await Promise.all(plan.changes.filter((c) => c.kind === 'update').map((c) => readFile(c.path, 'utf8'))), before);
+  assert.deepEqual(
+    await Promise.all(plan.changes.filter((c) => c.kind === 'update').map((c) => readFile(c.path, 'utf8'))),
+    before,
+  );
   assert.equal(await readFile(join(workspace.root, 'test', 'subgraphs', 'reviews.test.ts'), 'utf8'), '// not ours\n');
 });

@@ -20,7 +20,10 @@ const paths = () => ({
 /** A copy of schema/ whose supergraph.graphql is freshly composed: the "committed" baseline of every test. */
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'schema-check-'));
-  await cp(join(REPO, 'schema'), dir, { recursive: true, filter: (source) => !source.endsWith('persisted-queries.json') });
+  await cp(join(REPO, 'schema'), dir, {
+    recursive: true,
+    filter: (source) => !source.endsWith('persisted-queries.json'),
+  });
   const composed = composeFromConfig(paths().configPath);
   assert.ok(composed.ok, composed.ok ? '' : composed.errors.join('\n'));
   await writeFile(paths().supergraphPath, composed.supergraphSdl);
@@ -52,7 +55,20 @@ function schemaCheck(args: string[]): Promise<{ code: number | null; output: str
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(REPO, 'scripts', 'schema-check.ts'), '--config', p.configPath, '--supergraph', p.supergraphPath, '--base', p.supergraphPath, '--documents', p.documentsPath, ...args],
+      [
+        '--import',
+        'tsx',
+        join(REPO, 'scripts', 'schema-check.ts'),
+        '--config',
+        p.configPath,
+        '--supergraph',
+        p.supergraphPath,
+        '--base',
+        p.supergraphPath,
+        '--documents',
+        p.documentsPath,
+        ...args,
+      ],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -75,7 +91,10 @@ test('reports a removed field as breaking and fails, unless --allow-breaking', a
 
   const refused = await schemaCheck([]);
   assert.equal(refused.code, 1, refused.output);
-  assert.match(refused.output, /Breaking changes \(1\):\n {2}x Field 'description' was removed from object type 'Product'/);
+  assert.match(
+    refused.output,
+    /Breaking changes \(1\):\n {2}x Field 'description' was removed from object type 'Product'/,
+  );
   assert.match(refused.output, /Result: FAIL \(1 breaking change\)/);
   const allowed = await schemaCheck(['--allow-breaking']);
   assert.equal(allowed.code, 0, allowed.output);
@@ -86,10 +105,16 @@ test('reports an added field as safe and passes', async () => {
   await editProduct(withWeight);
   const report = await checkSchema({ ...paths(), baseline: { kind: 'file', path: paths().supergraphPath } });
   assert.deepEqual(report.breaking, []);
-  assert.ok(report.safe.some((c) => c.path === 'Product.weightGrams'), JSON.stringify(report.safe));
+  assert.ok(
+    report.safe.some((c) => c.path === 'Product.weightGrams'),
+    JSON.stringify(report.safe),
+  );
   assert.equal(checkFailed(report), false);
   assert.equal(report.supergraph.stale, true, 'the supergraph file is older than the SDLs');
-  assert.match(formatReport(report), /Safe changes \(\d+\):\n {2}\+ Field 'weightGrams' was added to object type 'Product'/);
+  assert.match(
+    formatReport(report),
+    /Safe changes \(\d+\):\n {2}\+ Field 'weightGrams' was added to object type 'Product'/,
+  );
 
   const run = await schemaCheck([]);
   assert.equal(run.code, 0, run.output);

@@ -14,7 +14,11 @@ const SKIP = new Set(['.git', 'node_modules', '.data', 'test/artifacts', 'bench/
 export interface WorkspaceCopy {
   readonly root: string;
   /** Runs a command in the copy; resolves with its exit code and output (never rejects on a non-zero exit). */
-  run(command: string, args: string[], env?: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  run(
+    command: string,
+    args: string[],
+    env?: Record<string, string>,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
   remove(): Promise<void>;
 }
 
@@ -54,7 +58,11 @@ export async function copyWorkspace(): Promise<WorkspaceCopy> {
       return new Promise((resolve, reject) => {
         // A child `node --test` must report to us as text, not to a parent test runner.
         const { NODE_TEST_CONTEXT: _ignored, ...inherited } = process.env;
-        const child = spawn(command, args, { cwd: root, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(command, args, {
+          cwd: root,
+          env: { ...inherited, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

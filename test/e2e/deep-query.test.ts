@@ -13,7 +13,28 @@ const DEEP_QUERY = /* GraphQL */ `
           id
           name
           orders(first: 10) {
-            edges { node { id status total { amount } items { quantity unitPrice { amount } product { name price { amount currency } } } } }
+            edges {
+              node {
+                id
+                status
+                total {
+                  amount
+                }
+                items {
+                  quantity
+                  unitPrice {
+                    amount
+                  }
+                  product {
+                    name
+                    price {
+                      amount
+                      currency
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }
@@ -37,20 +58,33 @@ async function expectedFromDatabase(platform: TestPlatform, count: number): Prom
     }),
   );
   try {
-    const users = (await Promise.all(clients.map((c) => c.query<{ id: string; name: string }>('SELECT id::text, name FROM users ORDER BY users.id LIMIT $1', [count]))))
+    const users = (
+      await Promise.all(
+        clients.map((c) =>
+          c.query<{ id: string; name: string }>('SELECT id::text, name FROM users ORDER BY users.id LIMIT $1', [count]),
+        ),
+      )
+    )
       .flatMap((r) => r.rows)
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
       .slice(0, count);
     const products = new Map<string, { name: string; price_cents: number }>();
-    for (const c of clients) for (const p of (await c.query('SELECT id::text, name, price_cents FROM products')).rows) products.set(p.id, p);
+    for (const c of clients)
+      for (const p of (await c.query('SELECT id::text, name, price_cents FROM products')).rows) products.set(p.id, p);
     const result: Expected[] = [];
     for (const user of users) {
       const shard = platform.subgraphs.orders.db.shardOf(user.id);
       const client = clients[shard]!;
-      const orders = await client.query('SELECT id::text, status, total_cents FROM orders WHERE user_id = $1 ORDER BY orders.id DESC LIMIT 10', [user.id]);
+      const orders = await client.query(
+        'SELECT id::text, status, total_cents FROM orders WHERE user_id = $1 ORDER BY orders.id DESC LIMIT 10',
+        [user.id],
+      );
       const edges = [];
       for (const order of orders.rows) {
-        const items = await client.query('SELECT product_id::text, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY position', [order.id]);
+        const items = await client.query(
+          'SELECT product_id::text, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY position',
+          [order.id],
+        );
         edges.push({
           node: {
             id: encodeId('Order', order.id),
@@ -58,7 +92,11 @@ async function expectedFromDatabase(platform: TestPlatform, count: number): Prom
             total: { amount: order.total_cents },
             items: items.rows.map((i) => {
               const product = products.get(i.product_id)!;
-              return { quantity: i.quantity, unitPrice: { amount: i.unit_price_cents }, product: { name: product.name, price: { amount: product.price_cents, currency: 'USD' } } };
+              return {
+                quantity: i.quantity,
+                unitPrice: { amount: i.unit_price_cents },
+                product: { name: product.name, price: { amount: product.price_cents, currency: 'USD' } },
+              };
             }),
           },
         });
@@ -81,8 +119,14 @@ interface Counts {
 async function counts(platform: TestPlatform): Promise<Counts> {
   const subgraphs = await Promise.all(Object.values(platform.subgraphs).map((s) => scrape(s.url)));
   const gateway = await scrape(platform.gateway.url);
-  const of = (role?: string) => subgraphs.reduce((n, samples) => n + sum(samples, 'db_statements_total', role ? { role } : {}), 0);
-  return { statements: of(), primary: of('primary'), replica: of('replica'), fetches: sum(gateway, 'gateway_subgraph_requests_total') };
+  const of = (role?: string) =>
+    subgraphs.reduce((n, samples) => n + sum(samples, 'db_statements_total', role ? { role } : {}), 0);
+  return {
+    statements: of(),
+    primary: of('primary'),
+    replica: of('replica'),
+    fetches: sum(gateway, 'gateway_subgraph_requests_total'),
+  };
 }
 
 async function measure(platform: TestPlatform, users: number) {
@@ -112,7 +156,10 @@ describe('deep federated query: users → orders → items → product', () => {
     const users = response.body.data.users.edges.map((e: { node: Expected }) => e.node);
     assert.equal(users.length, 50);
     assert.deepEqual(users, await expectedFromDatabase(platform, 50));
-    assert.ok(users.every((u: Expected) => u.orders.edges.length > 0), 'every seeded user has orders');
+    assert.ok(
+      users.every((u: Expected) => u.orders.edges.length > 0),
+      'every seeded user has orders',
+    );
   });
 
   it('issues the same number of SQL statements for 10 and 100 users, at most one per shard per subgraph fetch, all on replicas', async () => {
@@ -121,23 +168,33 @@ describe('deep federated query: users → orders → items → product', () => {
     assert.equal(small.response.body.errors, undefined);
     assert.equal(large.response.body.data.users.edges.length, 100);
     const shards = platform.shardMap.shards.length;
-    console.log(`deep query SQL statements: 10 users → ${small.delta.statements}, 100 users → ${large.delta.statements} (${small.delta.fetches} subgraph fetches, ${shards} shards)`);
+    console.log(
+      `deep query SQL statements: 10 users → ${small.delta.statements}, 100 users → ${large.delta.statements} (${small.delta.fetches} subgraph fetches, ${shards} shards)`,
+    );
     assert.equal(large.delta.statements, small.delta.statements, 'statement count must not grow with the list size');
     assert.equal(small.delta.fetches, large.delta.fetches);
     assert.ok(small.delta.fetches >= 3, `the plan fetches users, orders and products (${small.delta.fetches})`);
-    assert.ok(large.delta.statements <= shards * large.delta.fetches, `${large.delta.statements} statements for ${large.delta.fetches} fetches over ${shards} shards`);
+    assert.ok(
+      large.delta.statements <= shards * large.delta.fetches,
+      `${large.delta.statements} statements for ${large.delta.fetches} fetches over ${shards} shards`,
+    );
     assert.equal(large.delta.primary, 0, 'reads never touch a primary while replicas are healthy');
     assert.equal(large.delta.replica, large.delta.statements);
   });
 
   it('pages through a user’s orders with cursors, newest first, without gaps or repeats', async () => {
-    const first = await platform.gql('{ users(first: 1) { edges { node { id orders(first: 100) { edges { node { id } } } } } } }');
+    const first = await platform.gql(
+      '{ users(first: 1) { edges { node { id orders(first: 100) { edges { node { id } } } } } } }',
+    );
     const user = first.body.data.users.edges[0].node;
     const all: string[] = user.orders.edges.map((e: { node: { id: string } }) => e.node.id);
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 50; page++) {
-      const res = await platform.gql('query($id: ID!, $after: String) { user(id: $id) { orders(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }', { id: user.id, after });
+      const res = await platform.gql(
+        'query($id: ID!, $after: String) { user(id: $id) { orders(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }',
+        { id: user.id, after },
+      );
       const orders = res.body.data.user.orders;
       seen.push(...orders.edges.map((e: { node: { id: string } }) => e.node.id));
       if (!orders.pageInfo.hasNextPage) break;
@@ -145,7 +202,10 @@ describe('deep federated query: users → orders → items → product', () => {
     }
     assert.deepEqual(seen, all);
     const ids = all.map((id) => BigInt(id.slice(4)));
-    assert.deepEqual([...ids].sort((a, b) => (a > b ? -1 : 1)), ids, 'newest first');
+    assert.deepEqual(
+      [...ids].sort((a, b) => (a > b ? -1 : 1)),
+      ids,
+      'newest first',
+    );
   });
-
 });

@@ -5,7 +5,8 @@ import pg from 'pg';
 import { decodeId } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
-const PLACE_ORDER = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount } items { quantity product { id name } } } }';
+const PLACE_ORDER =
+  'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount } items { quantity product { id name } } } }';
 
 describe('mutations through the gateway', () => {
   let platform: TestPlatform;
@@ -14,7 +15,9 @@ describe('mutations through the gateway', () => {
 
   before(async () => {
     platform = await startTestPlatform();
-    const res = await platform.gql('{ users(first: 1) { edges { node { id } } } products(first: 3) { edges { node { id price { amount } } } } }');
+    const res = await platform.gql(
+      '{ users(first: 1) { edges { node { id } } } products(first: 3) { edges { node { id price { amount } } } } }',
+    );
     userId = res.body.data.users.edges[0].node.id;
     products = res.body.data.products.edges.map((e: { node: unknown }) => e.node);
   });
@@ -25,7 +28,10 @@ describe('mutations through the gateway', () => {
     const client = new pg.Client({ connectionString: shard.primary });
     await client.connect();
     try {
-      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE user_id = $1 AND idempotency_key = $2', [decodeId('User', user).toString(), key]);
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM orders WHERE user_id = $1 AND idempotency_key = $2',
+        [decodeId('User', user).toString(), key],
+      );
       return Number(rows[0]!.n);
     } finally {
       await client.end();
@@ -34,7 +40,13 @@ describe('mutations through the gateway', () => {
 
   it('placeOrder with the same idempotency key twice creates one order and returns it both times', async () => {
     const key = randomUUID();
-    const input = { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 2 }, { productId: products[1]!.id, quantity: 1 }] };
+    const input = {
+      idempotencyKey: key,
+      items: [
+        { productId: products[0]!.id, quantity: 2 },
+        { productId: products[1]!.id, quantity: 1 },
+      ],
+    };
     const first = await platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId });
     const second = await platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId });
     assert.equal(first.body.errors, undefined, JSON.stringify(first.body.errors));
@@ -47,7 +59,9 @@ describe('mutations through the gateway', () => {
   it('placeOrder sent concurrently with one key still creates one order', async () => {
     const key = randomUUID();
     const input = { idempotencyKey: key, items: [{ productId: products[2]!.id, quantity: 1 }] };
-    const results = await Promise.all(Array.from({ length: 5 }, () => platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId })),
+    );
     const ids = new Set(results.map((r) => r.body.data?.placeOrder.id));
     assert.equal(ids.size, 1, JSON.stringify(results.map((r) => r.body)));
     assert.equal(await ordersWithKey(userId, key), 1);
@@ -55,15 +69,27 @@ describe('mutations through the gateway', () => {
 
   it('refuses an idempotency key reused for a different order', async () => {
     const key = randomUUID();
-    await platform.gql(PLACE_ORDER, { input: { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 1 }] } }, { 'x-user-id': userId });
-    const reuse = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 5 }] } }, { 'x-user-id': userId });
+    await platform.gql(
+      PLACE_ORDER,
+      { input: { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 1 }] } },
+      { 'x-user-id': userId },
+    );
+    const reuse = await platform.gql(
+      PLACE_ORDER,
+      { input: { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 5 }] } },
+      { 'x-user-id': userId },
+    );
     assert.equal(reuse.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(reuse.body.errors![0]!.message, /already used for a different order/);
     assert.equal(await ordersWithKey(userId, key), 1);
   });
 
   it('cancelOrder cancels the caller’s own order, twice is a no-op, and another user gets NOT_FOUND', async () => {
-    const placed = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId: products[0]!.id, quantity: 1 }] } }, { 'x-user-id': userId });
+    const placed = await platform.gql(
+      PLACE_ORDER,
+      { input: { idempotencyKey: randomUUID(), items: [{ productId: products[0]!.id, quantity: 1 }] } },
+      { 'x-user-id': userId },
+    );
     const id = placed.body.data.placeOrder.id;
     const cancel = 'mutation($id: ID!) { cancelOrder(id: $id) { id status } }';
     const once = await platform.gql(cancel, { id }, { 'x-user-id': userId });
@@ -77,7 +103,9 @@ describe('mutations through the gateway', () => {
   });
 
   it('placeOrder without a signed-in user is UNAUTHENTICATED', async () => {
-    const res = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: 'k', items: [{ productId: products[0]!.id, quantity: 1 }] } });
+    const res = await platform.gql(PLACE_ORDER, {
+      input: { idempotencyKey: 'k', items: [{ productId: products[0]!.id, quantity: 1 }] },
+    });
     assert.equal(res.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
   });
 
@@ -87,14 +115,21 @@ describe('mutations through the gateway', () => {
     const created = await platform.gql(create, { input: { email, name: 'New Person' } });
     assert.equal(created.body.errors, undefined, JSON.stringify(created.body.errors));
     assert.match(created.body.data.createUser.id, /^usr_\d+$/);
-    const fetched = await platform.gql('query($id: ID!) { user(id: $id) { email } }', { id: created.body.data.createUser.id }, { 'x-user-id': created.body.data.createUser.id });
+    const fetched = await platform.gql(
+      'query($id: ID!) { user(id: $id) { email } }',
+      { id: created.body.data.createUser.id },
+      { 'x-user-id': created.body.data.createUser.id },
+    );
     assert.equal(fetched.body.data.user.email, email);
     const duplicate = await platform.gql(create, { input: { email: email.toUpperCase(), name: 'Again' } });
     assert.equal(duplicate.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(duplicate.body.errors![0]!.message, /already registered/);
 
     const product = products[1]!;
-    const update = await platform.gql('mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { price { amount formatted } } }', { id: product.id, p: 12345 });
+    const update = await platform.gql(
+      'mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { price { amount formatted } } }',
+      { id: product.id, p: 12345 },
+    );
     assert.deepEqual(update.body.data.updateProduct.price, { amount: 12345, formatted: '$123.45' });
   });
 });

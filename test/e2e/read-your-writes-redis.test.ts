@@ -37,10 +37,13 @@ describe('read-your-writes positions in Redis', () => {
   });
 
   it('shares a write’s position across subgraphs: after placeOrder, the users subgraph reads that user from the primary', async () => {
-    const res = await platform.gql('{ users(first: 1) { edges { node { id } } } products(first: 1) { edges { node { id } } } }');
+    const res = await platform.gql(
+      '{ users(first: 1) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+    );
     const userId: string = res.body.data.users.edges[0].node.id;
     const shard = String(platform.subgraphs.users.db.shardOf(decodeId('User', userId)));
-    const rywReads = () => platform.metric('db_reads_on_primary_total', { subgraph: 'users', shard, reason: 'read_your_writes' }, ['users']);
+    const rywReads = () =>
+      platform.metric('db_reads_on_primary_total', { subgraph: 'users', shard, reason: 'read_your_writes' }, ['users']);
     // The replica lags on purpose, so only the shared position can send the users subgraph to the primary.
     const replica = platform.cluster!.shards[Number(shard)]!.replicas[0]!;
     await replica.setSetting('recovery_min_apply_delay', '3s');
@@ -48,31 +51,57 @@ describe('read-your-writes positions in Redis', () => {
       const before = await rywReads();
       const placed = await platform.gql(
         'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
-        { input: { idempotencyKey: randomUUID(), items: [{ productId: res.body.data.products.edges[0].node.id, quantity: 1 }] } },
+        {
+          input: {
+            idempotencyKey: randomUUID(),
+            items: [{ productId: res.body.data.products.edges[0].node.id, quantity: 1 }],
+          },
+        },
         { 'x-user-id': userId },
       );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
-      assert.ok(await client.get(`ryw:{user:${decodeId('User', userId)}}:${shard}`), 'the orders subgraph stored the position in Redis under the user’s key');
+      assert.ok(
+        await client.get(`ryw:{user:${decodeId('User', userId)}}:${shard}`),
+        'the orders subgraph stored the position in Redis under the user’s key',
+      );
       const me = await platform.gql('{ me { id } }', undefined, { 'x-user-id': userId });
       assert.equal(me.body.data.me.id, userId);
-      assert.ok((await rywReads()) > before, 'the users subgraph saw the orders subgraph’s write position and read from the primary');
+      assert.ok(
+        (await rywReads()) > before,
+        'the users subgraph saw the orders subgraph’s write position and read from the primary',
+      );
     } finally {
       await replica.setSetting('recovery_min_apply_delay', '0');
     }
   });
 
   it('keeps serving reads and writes while Redis is down (reads of pending principals go to the primary), and recovers', async () => {
-    const res = await platform.gql('{ users(first: 2) { edges { node { id } } } products(first: 1) { edges { node { id } } } }');
+    const res = await platform.gql(
+      '{ users(first: 2) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+    );
     const userId: string = res.body.data.users.edges[1].node.id;
     const productId: string = res.body.data.products.edges[0].node.id;
     await redis.stop();
     try {
-      const placed = await platform.gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': userId });
+      const placed = await platform.gql(
+        'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+        { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
+        { 'x-user-id': userId },
+      );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
-      const mine = await platform.gql('{ me { orders(first: 1) { edges { node { id } } } } }', undefined, { 'x-user-id': userId });
+      const mine = await platform.gql('{ me { orders(first: 1) { edges { node { id } } } } }', undefined, {
+        'x-user-id': userId,
+      });
       assert.equal(mine.body.errors, undefined);
-      assert.equal(mine.body.data.me.orders.edges[0].node.id, placed.body.data.placeOrder.id, 'without the store, the principal reads the primary');
-      assert.ok(platform.logs.some((line) => /read-your-writes/.test(String(line.msg))), 'the degraded mode is logged');
+      assert.equal(
+        mine.body.data.me.orders.edges[0].node.id,
+        placed.body.data.placeOrder.id,
+        'without the store, the principal reads the primary',
+      );
+      assert.ok(
+        platform.logs.some((line) => /read-your-writes/.test(String(line.msg))),
+        'the degraded mode is logged',
+      );
     } finally {
       await redis.start();
     }

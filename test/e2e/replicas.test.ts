@@ -17,14 +17,20 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
 
   const shardOfUser = (id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id));
   const asUser = (id: string) => ({ 'x-user-id': id });
-  const statements = (shard: number, role: 'primary' | 'replica', subgraph = 'orders') => platform.metric('db_statements_total', { subgraph, shard: String(shard), role });
+  const statements = (shard: number, role: 'primary' | 'replica', subgraph = 'orders') =>
+    platform.metric('db_statements_total', { subgraph, shard: String(shard), role });
 
   before(async () => {
     platform = await startTestPlatform();
-    const res = await platform.gql('{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }');
+    const res = await platform.gql(
+      '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+    );
     usersByShard = platform.shardMap.shards.map(() => []);
     for (const edge of res.body.data.users.edges) usersByShard[shardOfUser(edge.node.id)]!.push(edge.node.id);
-    assert.ok(usersByShard.every((list) => list.length >= 2), 'seeded users on every shard');
+    assert.ok(
+      usersByShard.every((list) => list.length >= 2),
+      'seeded users on every shard',
+    );
     productId = res.body.data.products.edges[0].node.id;
   });
   after(() => platform?.stop());
@@ -39,9 +45,16 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
     const writer = usersByShard[0]![1]!;
     const primaryBefore = await statements(0, 'primary');
     const replicaBefore = await statements(0, 'replica', 'products');
-    const write = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, asUser(writer));
+    const write = await platform.gql(
+      PLACE_ORDER,
+      { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
+      asUser(writer),
+    );
     assert.equal(write.body.errors, undefined, JSON.stringify(write.body.errors));
-    assert.ok((await statements(0, 'primary')) >= primaryBefore + 3, 'the order is written on its user’s primary (BEGIN, INSERTs, COMMIT)');
+    assert.ok(
+      (await statements(0, 'primary')) >= primaryBefore + 3,
+      'the order is written on its user’s primary (BEGIN, INSERTs, COMMIT)',
+    );
     assert.ok((await platform.metric('db_statements_total', { subgraph: 'orders', role: 'replica' })) > 0);
     assert.ok((await statements(0, 'replica', 'products')) >= replicaBefore);
   });
@@ -53,30 +66,51 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
     try {
       const [writer, other] = usersByShard[shard]!;
       // A write made now is applied on the replica only 3 s later.
-      const placed = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 2 }] } }, asUser(writer!));
+      const placed = await platform.gql(
+        PLACE_ORDER,
+        { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 2 }] } },
+        asUser(writer!),
+      );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
       const orderId: string = placed.body.data.placeOrder.id;
 
       const direct = new pg.Client({ connectionString: replica.url });
       await direct.connect();
       try {
-        const onReplica = await direct.query('SELECT 1 FROM orders WHERE id = $1', [decodeId('Order', orderId).toString()]);
+        const onReplica = await direct.query('SELECT 1 FROM orders WHERE id = $1', [
+          decodeId('Order', orderId).toString(),
+        ]);
         assert.equal(onReplica.rowCount, 0, 'the replica really lags: the new order is not there yet');
       } finally {
         await direct.end();
       }
 
-      const ryw = await platform.metric('db_reads_on_primary_total', { subgraph: 'orders', shard: String(shard), reason: 'read_your_writes' });
+      const ryw = await platform.metric('db_reads_on_primary_total', {
+        subgraph: 'orders',
+        shard: String(shard),
+        reason: 'read_your_writes',
+      });
       const mine = await platform.gql(ME_ORDERS, {}, asUser(writer!));
       assert.equal(mine.body.errors, undefined);
       assert.equal(mine.body.data.me.orders.edges[0].node.id, orderId, 'the writer sees its new order immediately');
-      assert.ok((await platform.metric('db_reads_on_primary_total', { subgraph: 'orders', shard: String(shard), reason: 'read_your_writes' })) > ryw, 'served by the primary for read-your-writes');
+      assert.ok(
+        (await platform.metric('db_reads_on_primary_total', {
+          subgraph: 'orders',
+          shard: String(shard),
+          reason: 'read_your_writes',
+        })) > ryw,
+        'served by the primary for read-your-writes',
+      );
 
       const replicaBefore = await statements(shard, 'replica');
       const primaryBefore = await statements(shard, 'primary');
       const theirs = await platform.gql(USER_ORDERS, { id: writer }, asUser(other!));
       assert.equal(theirs.body.errors, undefined);
-      assert.notEqual(theirs.body.data.user.orders.edges[0]?.node.id, orderId, 'another principal reads the lagging replica');
+      assert.notEqual(
+        theirs.body.data.user.orders.edges[0]?.node.id,
+        orderId,
+        'another principal reads the lagging replica',
+      );
       assert.ok((await statements(shard, 'replica')) > replicaBefore);
       assert.equal(await statements(shard, 'primary'), primaryBefore);
     } finally {
@@ -94,19 +128,29 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
       assert.equal(res.status, 200);
       assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
       assert.equal(res.body.data.user.orders.edges.length, 1);
-      await waitFor('the replica to be reported unhealthy', async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 0, 5000);
+      await waitFor(
+        'the replica to be reported unhealthy',
+        async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 0,
+        5000,
+      );
       const primaryBefore = await statements(shard, 'primary');
       const again = await platform.gql(USER_ORDERS, { id: user });
       assert.equal(again.body.errors, undefined);
       assert.ok((await statements(shard, 'primary')) > primaryBefore, 'reads fall back to the primary');
       assert.ok(
-        platform.logs.some((line) => line.shard === String(shard) && /replica (failed|health check failed)/.test(String(line.msg))),
+        platform.logs.some(
+          (line) => line.shard === String(shard) && /replica (failed|health check failed)/.test(String(line.msg)),
+        ),
         'the failure is logged',
       );
     } finally {
       await replica.start();
     }
-    await waitFor('the replica to recover', async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 1, 30_000);
+    await waitFor(
+      'the replica to recover',
+      async () => (await platform.metric('db_replica_healthy', { subgraph: 'orders', shard: String(shard) })) === 1,
+      30_000,
+    );
     const replicaBefore = await statements(shard, 'replica');
     await platform.gql(USER_ORDERS, { id: user });
     assert.ok((await statements(shard, 'replica')) > replicaBefore, 'reads return to the replica');

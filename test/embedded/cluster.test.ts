@@ -61,7 +61,9 @@ function isRunning(pid: number): boolean {
 }
 
 function serverPids(cluster: EmbeddedCluster): number[] {
-  return cluster.shards.flatMap((shard) => [shard.primary, ...shard.replicas].map((node) => node.pid()).filter((pid) => pid !== undefined));
+  return cluster.shards.flatMap((shard) =>
+    [shard.primary, ...shard.replicas].map((node) => node.pid()).filter((pid) => pid !== undefined),
+  );
 }
 
 function countingPrepare(calls: { count: number }) {
@@ -69,7 +71,9 @@ function countingPrepare(calls: { count: number }) {
     calls.count++;
     for (const [shard, url] of primaryUrls.entries()) {
       await query(url, 'create table items (id int primary key, shard int not null, label text not null)');
-      await query(url, `insert into items select g, $1, 'seed ' || g from generate_series(1, ${ROWS_PER_SHARD}) g`, [shard]);
+      await query(url, `insert into items select g, $1, 'seed ' || g from generate_series(1, ${ROWS_PER_SHARD}) g`, [
+        shard,
+      ]);
     }
     log(`seeded ${primaryUrls.length} shards`);
   };
@@ -83,7 +87,13 @@ describe('embedded cluster on a fresh data dir', () => {
 
   before(async () => {
     dataDir = path.join(root, 'fresh');
-    cluster = await startEmbeddedCluster({ dataDir, shards: 2, replicasPerShard: 1, fast: true, prepare: countingPrepare(calls) });
+    cluster = await startEmbeddedCluster({
+      dataDir,
+      shards: 2,
+      replicasPerShard: 1,
+      fast: true,
+      prepare: countingPrepare(calls),
+    });
   });
   after(async () => {
     await cluster?.stop();
@@ -93,16 +103,25 @@ describe('embedded cluster on a fresh data dir', () => {
   test('lays out 2 shards with a primary and a streaming replica each', async () => {
     assert.ok(cluster);
     assert.equal(calls.count, 1);
-    assert.deepEqual(cluster.shards.map((shard) => shard.index), [0, 1]);
+    assert.deepEqual(
+      cluster.shards.map((shard) => shard.index),
+      [0, 1],
+    );
     for (const shard of cluster.shards) {
       assert.equal(shard.primary.dataDir, path.join(dataDir, `shard${shard.index}`, 'primary'));
       assert.equal(shard.replicas[0]?.dataDir, path.join(dataDir, `shard${shard.index}`, 'replica0'));
-      const streaming = await query<{ n: number }>(shard.primary.url, `select count(*)::int as n from pg_stat_replication where state = 'streaming'`);
+      const streaming = await query<{ n: number }>(
+        shard.primary.url,
+        `select count(*)::int as n from pg_stat_replication where state = 'streaming'`,
+      );
       assert.equal(streaming[0]?.n, 1);
     }
     assert.deepEqual(
       cluster.urls(),
-      cluster.shards.map((shard) => ({ primary: shard.primary.url, replicas: shard.replicas.map((replica) => replica.url) })),
+      cluster.shards.map((shard) => ({
+        primary: shard.primary.url,
+        replicas: shard.replicas.map((replica) => replica.url),
+      })),
     );
   });
 
@@ -169,11 +188,20 @@ describe('embedded cluster on a fresh data dir', () => {
     await cluster!.stop();
     assert.deepEqual(pids.filter(isRunning), []);
 
-    cluster = await startEmbeddedCluster({ dataDir, shards: 2, replicasPerShard: 1, fast: true, prepare: countingPrepare(calls) });
+    cluster = await startEmbeddedCluster({
+      dataDir,
+      shards: 2,
+      replicasPerShard: 1,
+      fast: true,
+      prepare: countingPrepare(calls),
+    });
     assert.equal(calls.count, 1);
     assert.ok(await hasItem(cluster.shards[0]!.replicas[0]!.url, 1000));
     assert.ok(await hasItem(cluster.shards[1]!.replicas[0]!.url, 3000));
-    const rows = await query<{ n: number }>(cluster.shards[1]!.replicas[0]!.url, 'select count(*)::int as n from items');
+    const rows = await query<{ n: number }>(
+      cluster.shards[1]!.replicas[0]!.url,
+      'select count(*)::int as n from items',
+    );
     assert.equal(rows[0]?.n, ROWS_PER_SHARD + 2);
   });
 
@@ -183,16 +211,27 @@ describe('embedded cluster on a fresh data dir', () => {
     const owner = postgresOwner();
     const primaryDir = path.join(dataDir, 'shard0', 'primary');
     const port = await freePort();
-    const orphan = spawn(postgres, ['-D', primaryDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', ''], {
-      uid: owner?.uid,
-      gid: owner?.gid,
-      detached: true,
-      stdio: 'ignore',
-    });
+    const orphan = spawn(
+      postgres,
+      ['-D', primaryDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', ''],
+      {
+        uid: owner?.uid,
+        gid: owner?.gid,
+        detached: true,
+        stdio: 'ignore',
+      },
+    );
     orphan.unref();
     assert.ok(orphan.pid);
     extraPids.push(orphan.pid);
-    await waitFor('the orphan server', async () => (await query(`postgres://postgres:postgres@127.0.0.1:${port}/commerce`, 'select 1').then(() => true, () => false)));
+    await waitFor(
+      'the orphan server',
+      async () =>
+        await query(`postgres://postgres:postgres@127.0.0.1:${port}/commerce`, 'select 1').then(
+          () => true,
+          () => false,
+        ),
+    );
 
     cluster = await startEmbeddedCluster({ dataDir, shards: 2, replicasPerShard: 1, fast: true });
     assert.equal(isRunning(orphan.pid), false);
@@ -200,7 +239,10 @@ describe('embedded cluster on a fresh data dir', () => {
   });
 
   test('a data dir of another shape is refused', async () => {
-    await assert.rejects(startEmbeddedCluster({ dataDir, shards: 3, replicasPerShard: 1, fast: true }), /holds a cluster of 2 shards x 1 replicas/);
+    await assert.rejects(
+      startEmbeddedCluster({ dataDir, shards: 3, replicasPerShard: 1, fast: true }),
+      /holds a cluster of 2 shards x 1 replicas/,
+    );
   });
 });
 
@@ -227,7 +269,11 @@ describe('embedded cluster from a template', () => {
       });
       clusters.push(cluster);
       for (const shard of cluster.shards) {
-        const rows = await query<{ n: number }>(shard.replicas[0]!.url, 'select count(*)::int as n from items where shard = $1', [shard.index]);
+        const rows = await query<{ n: number }>(
+          shard.replicas[0]!.url,
+          'select count(*)::int as n from items where shard = $1',
+          [shard.index],
+        );
         assert.equal(rows[0]?.n, ROWS_PER_SHARD);
       }
     }
@@ -239,11 +285,15 @@ describe('embedded cluster from a template', () => {
 
   test('a process that ends without stop() leaves no server behind', async () => {
     const fixture = path.join(repoRoot, 'test/embedded/fixtures/start-and-exit.ts');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', fixture, path.join(root, 'exiting'), templateDir, key], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fixture, path.join(root, 'exiting'), templateDir, key],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     assert.equal(result.status, 0, result.stderr);
     const pids = JSON.parse(result.stdout.trim().split('\n').pop()!) as number[];
     assert.equal(pids.length, 4);

@@ -65,18 +65,27 @@ async function startLauncher(dataDir: string): Promise<Launcher> {
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor('the launcher to be ready', () => {
-    if (child.exitCode !== null) throw new Error(`the launcher exited with ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
-    // The banner ends the start output.
-    return lines.some((line) => line.includes('Ctrl-C stops everything'));
-  }, 120_000);
+  await waitFor(
+    'the launcher to be ready',
+    () => {
+      if (child.exitCode !== null)
+        throw new Error(`the launcher exited with ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
+      // The banner ends the start output.
+      return lines.some((line) => line.includes('Ctrl-C stops everything'));
+    },
+    120_000,
+  );
   const readyMs = Date.now() - started;
   const gatewayUrl = /Gateway\s+(\S+)/.exec(lines.join('\n'))![1]!;
-  const pids = Object.fromEntries([...lines.find((line) => line.includes('Processes'))!.matchAll(/(\w+) pid (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  const pids = Object.fromEntries(
+    [...lines.find((line) => line.includes('Processes'))!.matchAll(/(\w+) pid (\d+)/g)].map((m) => [
+      m[1]!,
+      Number(m[2]),
+    ]),
+  );
   for (const pid of Object.values(pids)) servicePids.add(pid);
   return { child, lines, gatewayUrl, pids, readyMs, exited };
 }
-
 
 function refusesConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -87,7 +96,10 @@ function refusesConnections(port: number): Promise<boolean> {
 }
 
 /** What is left of a launcher's tree: Postgres processes of the data dir, live service PIDs, listening Postgres ports. */
-async function leftovers(dataDir: string, pids: number[]): Promise<{ postgres: number[]; services: number[]; ports: number[] }> {
+async function leftovers(
+  dataDir: string,
+  pids: number[],
+): Promise<{ postgres: number[]; services: number[]; ports: number[] }> {
   const state = JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as { ports: number[][] };
   const ports: number[] = [];
   for (const port of state.ports.flat()) if (!(await refusesConnections(port))) ports.push(port);
@@ -127,17 +139,24 @@ describe('npm start under process faults', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     let left = await leftovers(dataDir!, Object.values(first.pids));
-    await waitFor('no process of the killed launcher', async () => {
-      left = await leftovers(dataDir!, Object.values(first.pids));
-      return left.postgres.length === 0 && left.services.length === 0 && left.ports.length === 0;
-    }, 15_000).catch((error: Error) => {
+    await waitFor(
+      'no process of the killed launcher',
+      async () => {
+        left = await leftovers(dataDir!, Object.values(first.pids));
+        return left.postgres.length === 0 && left.services.length === 0 && left.ports.length === 0;
+      },
+      15_000,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(left)}`);
     });
     console.log(`[launcher] SIGKILL: all postgres and service processes gone after ${Date.now() - killed} ms`);
 
     const second = await startLauncher(dataDir!);
     console.log(`[launcher] restart on the same data dir ready in ${second.readyMs} ms`);
-    assert.ok(second.lines.some((line) => line.includes('restart of existing data')), 'the data was reused, not created again');
+    assert.ok(
+      second.lines.some((line) => line.includes('restart of existing data')),
+      'the data was reused, not created again',
+    );
     assert.equal((await postGraphQL(second.gatewayUrl, USERS_ONLY)).body.data?.users.edges.length, 2);
 
     // A supervised subgraph killed outright: restarted, while the others keep serving.
@@ -146,25 +165,38 @@ describe('npm start under process faults', () => {
     process.kill(victim, 'SIGKILL');
     let othersServed = 0;
     const othersFailed: string[] = [];
-    await waitFor('the launcher to restart products', async () => {
-      const answer = await postGraphQL(second.gatewayUrl, USERS_ONLY);
-      if (answer.status === 200 && answer.body.data?.users.edges.length === 2 && !answer.body.errors) othersServed++;
-      else othersFailed.push(JSON.stringify(answer.body).slice(0, 200));
-      return second.lines.some((line) => /\[start\] products back up \(pid \d+\)/.test(line));
-    }, 30_000);
+    await waitFor(
+      'the launcher to restart products',
+      async () => {
+        const answer = await postGraphQL(second.gatewayUrl, USERS_ONLY);
+        if (answer.status === 200 && answer.body.data?.users.edges.length === 2 && !answer.body.errors) othersServed++;
+        else othersFailed.push(JSON.stringify(answer.body).slice(0, 200));
+        return second.lines.some((line) => /\[start\] products back up \(pid \d+\)/.test(line));
+      },
+      30_000,
+    );
     const backUpMs = Date.now() - crashed;
     assert.deepEqual(othersFailed, [], 'users kept serving while products was down');
-    assert.ok(second.lines.some((line) => line.includes(`products (pid ${victim}) killed by SIGKILL`)), 'the crash is logged');
+    assert.ok(
+      second.lines.some((line) => line.includes(`products (pid ${victim}) killed by SIGKILL`)),
+      'the crash is logged',
+    );
     const restartedPid = Number(/\[start\] products back up \(pid (\d+)\)/.exec(second.lines.join('\n'))![1]);
     servicePids.add(restartedPid);
     assert.notEqual(restartedPid, victim);
     let answeredMs = 0;
-    await waitFor('the gateway to answer products again', async () => {
-      const answer = await postGraphQL(second.gatewayUrl, PRODUCTS);
-      answeredMs = Date.now() - crashed;
-      return answer.body.data?.products?.edges.length === 2;
-    }, 15_000);
-    console.log(`[launcher] products killed: back up after ${backUpMs} ms, answered through the gateway after ${answeredMs} ms; users served ${othersServed} requests meanwhile, 0 failed`);
+    await waitFor(
+      'the gateway to answer products again',
+      async () => {
+        const answer = await postGraphQL(second.gatewayUrl, PRODUCTS);
+        answeredMs = Date.now() - crashed;
+        return answer.body.data?.products?.edges.length === 2;
+      },
+      15_000,
+    );
+    console.log(
+      `[launcher] products killed: back up after ${backUpMs} ms, answered through the gateway after ${answeredMs} ms; users served ${othersServed} requests meanwhile, 0 failed`,
+    );
 
     // The launcher and its watchdog both killed: the servers stay, and the next start stops them (stale postmaster.pid).
     const watchdogs = processesMentioning(`watchdog-main.ts ${second.child.pid}`).map((p) => p.pid);
@@ -181,17 +213,24 @@ describe('npm start under process faults', () => {
     assert.equal(cleaned.length, 4, 'the four stale servers were found and stopped');
     assert.ok(stale.every((pid) => !isAlive(pid)));
     assert.equal((await postGraphQL(third.gatewayUrl, USERS_ONLY)).body.data?.users.edges.length, 2);
-    console.log(`[launcher] launcher and watchdog SIGKILLed: next start stopped ${cleaned.length} stale servers, ready in ${third.readyMs} ms`);
+    console.log(
+      `[launcher] launcher and watchdog SIGKILLed: next start stopped ${cleaned.length} stale servers, ready in ${third.readyMs} ms`,
+    );
 
     // SIGTERM: gateway first, then the subgraphs, then Postgres; then the launcher exits by itself.
     const term = Date.now();
     third.child.kill('SIGTERM');
     assert.equal(await third.exited, 0);
     const stopMs = Date.now() - term;
-    const order = third.lines.filter((line) => /\[start\] \w+ stopped in/.test(line)).map((line) => /\[start\] (\w+) stopped/.exec(line)![1]);
+    const order = third.lines
+      .filter((line) => /\[start\] \w+ stopped in/.test(line))
+      .map((line) => /\[start\] (\w+) stopped/.exec(line)![1]);
     assert.equal(order[0], 'gateway', `stop order: ${order.join(', ')}`);
     assert.deepEqual(new Set(order.slice(1)), new Set(['users', 'products', 'orders']));
-    assert.ok(third.lines.some((line) => line.includes('embedded Postgres stopped')), 'Postgres stopped last');
+    assert.ok(
+      third.lines.some((line) => line.includes('embedded Postgres stopped')),
+      'Postgres stopped last',
+    );
     left = await leftovers(dataDir!, Object.values(third.pids));
     assert.deepEqual(left, { postgres: [], services: [], ports: [] });
     console.log(`[launcher] SIGTERM: stopped in order ${order.join(' → ')} → postgres, exit 0 after ${stopMs} ms`);
@@ -201,10 +240,14 @@ describe('npm start under process faults', () => {
 test('embedded Postgres stops when the process that started it dies of a fatal V8 error (heap out of memory)', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'commerce-oom-'));
   await chmod(dataDir, 0o755);
-  const child = spawn(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', 'test/faults/fixtures/cluster-then-oom.ts', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=64', '--import', 'tsx', 'test/faults/fixtures/cluster-then-oom.ts', dataDir],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   t.after(async () => {
     killQuietly(child.pid);
     for (const { pid } of processesMentioning(dataDir)) killQuietly(pid);
@@ -214,12 +257,18 @@ test('embedded Postgres stops when the process that started it dies of a fatal V
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const died = Date.now();
   const servers = (/servers ([\d ]+)/.exec(stdout)?.[1] ?? '').split(' ').filter(Boolean).map(Number);
   assert.equal(servers.length, 2, `the fixture started 2 servers: ${stdout} ${stderr}`);
   assert.match(stderr, /heap out of memory|Reached heap limit/);
   assert.ok(exit.signal === 'SIGABRT' || exit.code === 134, `a V8 abort, got ${JSON.stringify(exit)}`);
-  await waitFor('the servers of the dead process to stop', () => servers.every((pid) => !isAlive(pid)) && processesMentioning(dataDir).length === 0, 15_000);
+  await waitFor(
+    'the servers of the dead process to stop',
+    () => servers.every((pid) => !isAlive(pid)) && processesMentioning(dataDir).length === 0,
+    15_000,
+  );
   console.log(`[launcher] V8 heap out of memory: 2 servers stopped ${Date.now() - died} ms after the process died`);
 });

@@ -28,8 +28,12 @@ describe('a shard primary that dies under a placeOrder load', () => {
   before(async () => {
     // The load places more orders per user than the default field limit allows.
     platform = await startTestPlatform({ FIELD_RATE_LIMITS: 'none' });
-    const res = await platform.gql('{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }');
-    users = res.body.data.users.edges.map((e: { node: { id: string } }) => e.node.id).filter((id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id)) === SHARD);
+    const res = await platform.gql(
+      '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+    );
+    users = res.body.data.users.edges
+      .map((e: { node: { id: string } }) => e.node.id)
+      .filter((id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id)) === SHARD);
     assert.ok(users.length >= 4, 'seeded users on the shard');
     productId = res.body.data.products.edges[0].node.id;
     // Measure our code, not the test cluster's disabled fsync / synchronous_commit.
@@ -46,7 +50,11 @@ describe('a shard primary that dies under a placeOrder load', () => {
     return async (worker) => {
       const key = pending.get(worker) ?? randomUUID();
       const startedAt = Date.now();
-      const res = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: key, items: [{ productId, quantity: 1 }] } }, { 'x-user-id': users[worker % users.length]! });
+      const res = await platform.gql(
+        PLACE_ORDER,
+        { input: { idempotencyKey: key, items: [{ productId, quantity: 1 }] } },
+        { 'x-user-id': users[worker % users.length]! },
+      );
       const outcome: Outcome = { startedAt, endedAt: Date.now() };
       const error = res.body.errors?.[0];
       if (res.body.data?.placeOrder?.id) outcome.orderId = res.body.data.placeOrder.id;
@@ -62,7 +70,10 @@ describe('a shard primary that dies under a placeOrder load', () => {
     const client = new pg.Client({ connectionString: platform.shardMap.shards[SHARD]!.primary });
     await client.connect();
     try {
-      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[])', [ids.map((id) => decodeId('Order', id).toString())]);
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM orders WHERE id = ANY($1::bigint[])',
+        [ids.map((id) => decodeId('Order', id).toString())],
+      );
       return Number(rows[0]!.n);
     } finally {
       await client.end();
@@ -83,13 +94,21 @@ describe('a shard primary that dies under a placeOrder load', () => {
       await waitFor('orders placed before the kill', () => acked() >= 30, 20_000);
       const pid = await crashNode(primary);
       killedAt = Date.now();
-      await waitFor('writes refused while the primary is down', () => refused() >= 20 && Date.now() - killedAt > 1500, 20_000);
+      await waitFor(
+        'writes refused while the primary is down',
+        () => refused() >= 20 && Date.now() - killedAt > 1500,
+        20_000,
+      );
       assert.equal(primary.pid(), undefined, `postgres pid ${pid} stays down`);
       restartedAt = Date.now();
       // Resolves once the server accepts connections (seen by a poll every 100 ms).
       await restartNode(primary);
       returnedAt = Date.now();
-      await waitFor('an order placed after the primary returned', () => load.results.some((r) => r.orderId && r.endedAt > returnedAt), 5000);
+      await waitFor(
+        'an order placed after the primary returned',
+        () => load.results.some((r) => r.orderId && r.endedAt > returnedAt),
+        5000,
+      );
       const after = acked();
       await waitFor('orders flowing again', () => acked() >= after + 20, 10_000);
     } finally {
@@ -100,10 +119,16 @@ describe('a shard primary that dies under a placeOrder load', () => {
     const refusals = results.filter((r) => r.code === 'DATABASE_UNAVAILABLE');
     const otherErrors = results.filter((r) => !r.orderId && r.code !== 'DATABASE_UNAVAILABLE');
     // The server may accept connections up to one poll before restartNode sees it: a first success then counts as 0 ms.
-    const recoveryMs = Math.max(0, Math.min(...results.filter((r) => r.orderId && r.endedAt > restartedAt).map((r) => r.endedAt)) - returnedAt);
+    const recoveryMs = Math.max(
+      0,
+      Math.min(...results.filter((r) => r.orderId && r.endedAt > restartedAt).map((r) => r.endedAt)) - returnedAt,
+    );
     const ackedIds = [...new Set(results.flatMap((r) => (r.orderId ? [r.orderId] : [])))];
     const refusalMs = refusals.map((r) => r.endedAt - r.startedAt).sort((a, b) => a - b);
-    const ackMs = results.filter((r) => r.orderId).map((r) => r.endedAt - r.startedAt).sort((a, b) => a - b);
+    const ackMs = results
+      .filter((r) => r.orderId)
+      .map((r) => r.endedAt - r.startedAt)
+      .sort((a, b) => a - b);
     const found = await ordersOnPrimary(ackedIds);
     console.log(
       `primary kill -9: ${results.length} requests, ${ackedIds.length} orders acknowledged (median ${ackMs[ackMs.length >> 1]} ms), ${refusals.length} refused with DATABASE_UNAVAILABLE ` +
@@ -111,16 +136,34 @@ describe('a shard primary that dies under a placeOrder load', () => {
         `outage ${returnedAt - killedAt} ms (restart took ${returnedAt - restartedAt} ms), writes back ${recoveryMs} ms after the primary returned, ${found}/${ackedIds.length} acknowledged orders on the primary`,
     );
 
-    assert.deepEqual(processErrors.errors, [], 'no uncaught exception or unhandled rejection in the process hosting the subgraphs');
-    assert.deepEqual(otherErrors.map((r) => r.code), [], 'no error other than DATABASE_UNAVAILABLE (no INTERNAL_SERVER_ERROR)');
+    assert.deepEqual(
+      processErrors.errors,
+      [],
+      'no uncaught exception or unhandled rejection in the process hosting the subgraphs',
+    );
+    assert.deepEqual(
+      otherErrors.map((r) => r.code),
+      [],
+      'no error other than DATABASE_UNAVAILABLE (no INTERNAL_SERVER_ERROR)',
+    );
     assert.ok(refusals.length >= 20);
-    assert.ok(refusals.every((r) => r.retryable === true), 'every refusal says retryable: true');
-    assert.ok(outage.every((r) => !r.orderId), 'no write succeeds while the primary is down');
+    assert.ok(
+      refusals.every((r) => r.retryable === true),
+      'every refusal says retryable: true',
+    );
+    assert.ok(
+      outage.every((r) => !r.orderId),
+      'no write succeeds while the primary is down',
+    );
     // Fast = no wait for the 10 s connect timeout (a refusal is ~10 ms unloaded; this machine also runs the load).
-    assert.ok(refusalMs[refusalMs.length >> 1]! < 500 && refusalMs.at(-1)! < 2000, `refusals are fast (median ${refusalMs[refusalMs.length >> 1]} ms, max ${refusalMs.at(-1)} ms)`);
+    assert.ok(
+      refusalMs[refusalMs.length >> 1]! < 500 && refusalMs.at(-1)! < 2000,
+      `refusals are fast (median ${refusalMs[refusalMs.length >> 1]} ms, max ${refusalMs.at(-1)} ms)`,
+    );
     assert.ok(recoveryMs <= 2000, `writes succeed again within 2 s of the primary's return (took ${recoveryMs} ms)`);
     assert.equal(found, ackedIds.length, 'every acknowledged order is in the database');
-    for (const running of [...Object.values(platform.subgraphs), platform.gateway]) assert.equal(await health(running.url, '/health'), 200);
+    for (const running of [...Object.values(platform.subgraphs), platform.gateway])
+      assert.equal(await health(running.url, '/health'), 200);
   });
 
   it('clean shutdown (SIGINT): /ready is 503 naming the shard while its primary is down, 200 again after, and writes resume', async () => {
@@ -135,18 +178,33 @@ describe('a shard primary that dies under a placeOrder load', () => {
       await waitFor('/ready to turn 503', async () => (await ready()).status === 503, 5000);
       assert.deepEqual((await ready()).body.unreachablePrimaries, [platform.shardMap.shards[SHARD]!.name]);
       const started = Date.now();
-      const refused = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': users[0]! });
-      assert.equal(refused.body.errors?.[0]?.extensions?.code, 'DATABASE_UNAVAILABLE', JSON.stringify(refused.body.errors));
+      const refused = await platform.gql(
+        PLACE_ORDER,
+        { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
+        { 'x-user-id': users[0]! },
+      );
+      assert.equal(
+        refused.body.errors?.[0]?.extensions?.code,
+        'DATABASE_UNAVAILABLE',
+        JSON.stringify(refused.body.errors),
+      );
       assert.equal(refused.body.errors?.[0]?.extensions?.retryable, true);
       assert.ok(Date.now() - started < 1000, 'refused at once');
-      const read = await platform.gql('query($id: ID!) { user(id: $id) { id orders(first: 1) { edges { node { id } } } } }', { id: users[1] });
+      const read = await platform.gql(
+        'query($id: ID!) { user(id: $id) { id orders(first: 1) { edges { node { id } } } } }',
+        { id: users[1] },
+      );
       assert.equal(read.body.errors, undefined, `reads continue from the replica: ${JSON.stringify(read.body.errors)}`);
     } finally {
       await primary.start();
     }
     const returnedAt = Date.now();
     await waitFor('/ready back to 200 within 2 s', async () => (await ready()).status === 200, 2000);
-    const placed = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': users[0]! });
+    const placed = await platform.gql(
+      PLACE_ORDER,
+      { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
+      { 'x-user-id': users[0]! },
+    );
     assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
     console.log(`primary SIGINT: /ready 200 and writes back ${Date.now() - returnedAt} ms after the primary returned`);
     assert.deepEqual(processErrors.errors, []);

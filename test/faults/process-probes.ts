@@ -21,7 +21,10 @@ export type Outcome =
  * fresh connection, so a failure to connect can only be a refusal; pass a
  * keep-alive agent to reuse a connection.
  */
-export function request(url: string, options: { method?: string; body?: string; agent?: http.Agent | false; timeoutMs?: number } = {}): Promise<Outcome> {
+export function request(
+  url: string,
+  options: { method?: string; body?: string; agent?: http.Agent | false; timeoutMs?: number } = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = http.request(
       url,
@@ -34,7 +37,14 @@ export function request(url: string, options: { method?: string; body?: string; 
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ kind: 'answered', status: res.statusCode ?? 0, connection: res.headers.connection, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({
+            kind: 'answered',
+            status: res.statusCode ?? 0,
+            connection: res.headers.connection,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
         res.on('error', (error) => resolve({ kind: 'dropped', error: error.message }));
         res.on('aborted', () => resolve({ kind: 'dropped', error: 'response aborted' }));
       },

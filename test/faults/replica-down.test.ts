@@ -28,8 +28,12 @@ describe('a replica that dies under a read load', () => {
 
   before(async () => {
     platform = await startTestPlatform({ REPLICA_MAX_LAG_MS: String(MAX_LAG_MS), FIELD_RATE_LIMITS: 'none' });
-    const res = await platform.gql('{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }');
-    users = res.body.data.users.edges.map((e: { node: { id: string } }) => e.node.id).filter((id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id)) === SHARD);
+    const res = await platform.gql(
+      '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+    );
+    users = res.body.data.users.edges
+      .map((e: { node: { id: string } }) => e.node.id)
+      .filter((id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id)) === SHARD);
     assert.ok(users.length >= 4, 'seeded users on the shard');
     productId = res.body.data.products.edges[0].node.id;
   });
@@ -59,7 +63,10 @@ describe('a replica that dies under a read load', () => {
       pauseMs: 10,
       request: async (worker) => {
         const res = await platform.gql(USER_ORDERS, { id: users[worker % users.length] });
-        return { ok: res.status === 200 && res.body.errors === undefined && res.body.data?.user?.id !== undefined, errors: res.body.errors };
+        return {
+          ok: res.status === 200 && res.body.errors === undefined && res.body.data?.user?.id !== undefined,
+          errors: res.body.errors,
+        };
       },
     });
     // Writes on the shard keep its WAL moving, so that a replica held back has a lag to measure.
@@ -69,7 +76,11 @@ describe('a replica that dies under a read load', () => {
       maxMs: 60_000,
       pauseMs: 50,
       request: async () => {
-        const res = await platform.gql(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } }, { 'x-user-id': users.at(-1)! });
+        const res = await platform.gql(
+          PLACE_ORDER,
+          { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
+          { 'x-user-id': users.at(-1)! },
+        );
         return { ok: res.body.errors === undefined };
       },
     });
@@ -89,11 +100,18 @@ describe('a replica that dies under a read load', () => {
       await replica.setSetting('recovery_min_apply_delay', '3s');
       await restartNode(replica);
       returnedAt = Date.now();
-      await waitFor('the returned replica to report a lag over the bound', () => watch((s) => s.lagSeconds * 1000 > 2 * MAX_LAG_MS && s.at - returnedAt > 1500), 15_000);
+      await waitFor(
+        'the returned replica to report a lag over the bound',
+        () => watch((s) => s.lagSeconds * 1000 > 2 * MAX_LAG_MS && s.at - returnedAt > 1500),
+        15_000,
+      );
       await replica.setSetting('recovery_min_apply_delay', '0');
       await waitFor('the replica to be re-admitted once it caught up', () => watch((s) => s.healthy === 1), 15_000);
       readmittedAt = Date.now();
-      const onReplica = () => platform.metric('db_statements_total', { subgraph: 'orders', shard: String(SHARD), role: 'replica' }, ['orders']);
+      const onReplica = () =>
+        platform.metric('db_statements_total', { subgraph: 'orders', shard: String(SHARD), role: 'replica' }, [
+          'orders',
+        ]);
       const before = await onReplica();
       await waitFor('reads served by the re-admitted replica', async () => (await onReplica()) > before + 10, 5000);
     } finally {
@@ -110,7 +128,11 @@ describe('a replica that dies under a read load', () => {
     );
 
     assert.deepEqual(processErrors.errors, []);
-    assert.deepEqual(failed.map((r) => r.errors), [], '0 failed reads');
+    assert.deepEqual(
+      failed.map((r) => r.errors),
+      [],
+      '0 failed reads',
+    );
     assert.ok(maxLag * 1000 > MAX_LAG_MS, 'the returned replica really lagged over the bound');
     const admittedOverBound = samples.filter((s) => s.healthy === 1 && s.lagSeconds * 1000 > MAX_LAG_MS);
     assert.deepEqual(admittedOverBound, [], 'never serving reads while its lag is over REPLICA_MAX_LAG_MS');

@@ -72,7 +72,9 @@ function lateLoad(url: string, body: string, exited: Promise<unknown>): Promise<
 const listenerClosed = async (base: string): Promise<boolean> => (await request(`${base}/health`)).kind === 'refused';
 
 function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 describe('SIGTERM to the gateway process under load', () => {
@@ -99,7 +101,12 @@ describe('SIGTERM to the gateway process under load', () => {
     await writeFile(path, compose([{ name: 'catalog', url: subgraph.url, typeDefs: sdl }]));
     gateway = await startGatewayProcess(
       { subgraphs: { catalog: subgraph } },
-      { SUPERGRAPH_PATH: path, SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), RESPONSE_CACHE: 'false' },
+      {
+        SUPERGRAPH_PATH: path,
+        SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+        RESPONSE_CACHE: 'false',
+      },
     );
   });
 
@@ -122,7 +129,9 @@ describe('SIGTERM to the gateway process under load', () => {
 
       // IN_FLIGHT requests held in the subgraph, each on its own kept-alive connection.
       const slowAgent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-      const slow = Array.from({ length: IN_FLIGHT }, (_, i) => request(gw.url, { body: gql('query($i: Int!) { slow(i: $i) }', { i }), agent: slowAgent }));
+      const slow = Array.from({ length: IN_FLIGHT }, (_, i) =>
+        request(gw.url, { body: gql('query($i: Int!) { slow(i: $i) }', { i }), agent: slowAgent }),
+      );
       await waitFor(`${IN_FLIGHT} requests in flight`, () => arrived === IN_FLIGHT, 10_000);
 
       const sigterm = Date.now();
@@ -151,8 +160,12 @@ describe('SIGTERM to the gateway process under load', () => {
       const exitCode = await gw.exited;
       const report: DrainReport = {
         inFlight: IN_FLIGHT,
-        completed: outcomes.filter((o, i) => o.kind === 'answered' && o.status === 200 && JSON.parse(o.body).data?.slow === `slow ${i}`).length,
-        dropped: outcomes.filter((o) => o.kind !== 'answered' || o.status !== 200).map((o) => JSON.stringify(o).slice(0, 200)),
+        completed: outcomes.filter(
+          (o, i) => o.kind === 'answered' && o.status === 200 && JSON.parse(o.body).data?.slow === `slow ${i}`,
+        ).length,
+        dropped: outcomes
+          .filter((o) => o.kind !== 'answered' || o.status !== 200)
+          .map((o) => JSON.stringify(o).slice(0, 200)),
         late: await late,
         readyTurned503AfterMs,
         exitedAfterMs: Date.now() - sigterm,
@@ -161,10 +174,16 @@ describe('SIGTERM to the gateway process under load', () => {
       console.log(`[shutdown] gateway: ${JSON.stringify(report)}`);
       assert.deepEqual(report.dropped, []);
       assert.equal(report.completed, IN_FLIGHT);
-      assert.ok(outcomes.every((o) => o.kind === 'answered' && o.connection === 'close'), 'responses in flight at SIGTERM close their connections');
+      assert.ok(
+        outcomes.every((o) => o.kind === 'answered' && o.connection === 'close'),
+        'responses in flight at SIGTERM close their connections',
+      );
       assert.deepEqual(report.late.dropped, []);
       assert.equal(exitCode, 0);
-      assert.ok(report.exitedAfterMs < SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS, `exited after ${report.exitedAfterMs} ms`);
+      assert.ok(
+        report.exitedAfterMs < SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS,
+        `exited after ${report.exitedAfterMs} ms`,
+      );
       slowAgent.destroy();
     } finally {
       keepAlive.destroy();
@@ -198,23 +217,41 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
    * `node --import tsx subgraphs/products/src/index.ts` (what `tsx` runs, without its wrapper, so the PID is the server's),
    * or with `viaTsx` the README's `npx tsx subgraphs/products/src/index.ts` (the PID is the wrapper's).
    */
-  async function startProducts(env: Record<string, string> = {}, viaTsx = false): Promise<{ child: ChildProcess; base: string; url: string }> {
+  async function startProducts(
+    env: Record<string, string> = {},
+    viaTsx = false,
+  ): Promise<{ child: ChildProcess; base: string; url: string }> {
     const port = await freePort();
     // Primaries only: every read goes where the test's table lock holds it (a lock reaches a replica only when its WAL is flushed).
-    const shardMap = buildShardMap({ shards: cluster!.urls().map((u, i) => ({ name: `shard${i}`, primary: u.primary, replicas: [] })) });
-    const [command, args] = viaTsx ? [join(ROOT, 'node_modules/.bin/tsx'), []] : [process.execPath, ['--import', 'tsx']];
+    const shardMap = buildShardMap({
+      shards: cluster!.urls().map((u, i) => ({ name: `shard${i}`, primary: u.primary, replicas: [] })),
+    });
+    const [command, args] = viaTsx
+      ? [join(ROOT, 'node_modules/.bin/tsx'), []]
+      : [process.execPath, ['--import', 'tsx']];
     const child = spawn(command, [...args, 'subgraphs/products/src/index.ts'], {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env, SHARD_MAP: shardMapToJson(shardMap), PORT: String(port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        ...env,
+        SHARD_MAP: shardMapToJson(shardMap),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     started.push(child);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('the products subgraph to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`products exited with ${child.exitCode}`);
-      const ready = await request(`${base}/ready`);
-      return ready.kind === 'answered' && ready.status === 200;
-    }, 30_000);
+    await waitFor(
+      'the products subgraph to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`products exited with ${child.exitCode}`);
+        const ready = await request(`${base}/ready`);
+        return ready.kind === 'answered' && ready.status === 200;
+      },
+      30_000,
+    );
     return { child, base, url: `${base}/graphql` };
   }
 
@@ -232,7 +269,11 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
   }
 
   test('answers every accepted request, turns /ready 503 first, and exits within SHUTDOWN_TIMEOUT_MS of SIGTERM', async () => {
-    const { child, base, url } = await startProducts({ SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), DB_POOL_SIZE: '40' });
+    const { child, base, url } = await startProducts({
+      SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      DB_POOL_SIZE: '40',
+    });
     const exited = exitOf(child);
     // Hold every read of products: an exclusive lock on each shard primary.
     for (const { primary } of cluster!.urls()) {
@@ -250,7 +291,9 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
         const client = new pg.Client({ connectionString: node });
         await client.connect();
         try {
-          const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%from products%'`);
+          const { rows } = await client.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%from products%'`,
+          );
           total += rows[0]!.n;
         } finally {
           await client.end();
@@ -286,8 +329,12 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     const exitCode = await exited;
     const report: DrainReport = {
       inFlight: IN_FLIGHT,
-      completed: outcomes.filter((o) => o.kind === 'answered' && o.status === 200 && JSON.parse(o.body).data?.products.edges.length === 3).length,
-      dropped: outcomes.filter((o) => o.kind !== 'answered' || o.status !== 200).map((o) => JSON.stringify(o).slice(0, 200)),
+      completed: outcomes.filter(
+        (o) => o.kind === 'answered' && o.status === 200 && JSON.parse(o.body).data?.products.edges.length === 3,
+      ).length,
+      dropped: outcomes
+        .filter((o) => o.kind !== 'answered' || o.status !== 200)
+        .map((o) => JSON.stringify(o).slice(0, 200)),
       late: await late,
       readyTurned503AfterMs,
       exitedAfterMs: Date.now() - sigterm,
@@ -299,6 +346,9 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     assert.equal(report.completed, IN_FLIGHT);
     assert.deepEqual(report.late.dropped, []);
     assert.equal(exitCode, 0);
-    assert.ok(report.exitedAfterMs < SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS, `exited after ${report.exitedAfterMs} ms`);
+    assert.ok(
+      report.exitedAfterMs < SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS,
+      `exited after ${report.exitedAfterMs} ms`,
+    );
   });
 });

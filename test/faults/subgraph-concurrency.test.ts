@@ -28,8 +28,16 @@ test('the concurrency limit keeps at most N calls in flight at a subgraph, queue
   const { maxInFlight, calls } = await inventory.stats();
   assert.equal(maxInFlight, limit);
   assert.equal(calls, served.length);
-  assert.equal(await metric(gateway.url, 'gateway_subgraph_rejected_total', { subgraph: 'inventory', reason: 'concurrency_limit' }), refused.length);
+  assert.equal(
+    await metric(gateway.url, 'gateway_subgraph_rejected_total', {
+      subgraph: 'inventory',
+      reason: 'concurrency_limit',
+    }),
+    refused.length,
+  );
   // Refusals are our limit, not the subgraph's failure: the circuit stays closed.
   assert.equal(await metric(gateway.url, 'gateway_subgraph_breaker_state', { subgraph: 'inventory' }), 0);
-  t.diagnostic(`limit ${limit}, queue ${queue}: 20 concurrent requests → max ${maxInFlight} in flight at the subgraph, ${served.length} served, ${refused.length} refused`);
+  t.diagnostic(
+    `limit ${limit}, queue ${queue}: 20 concurrent requests → max ${maxInFlight} in flight at the subgraph, ${served.length} served, ${refused.length} refused`,
+  );
 });

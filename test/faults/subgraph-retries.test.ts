@@ -37,7 +37,12 @@ test('the retry budget keeps retries to about 10% of the calls to a subgraph tha
   // The breaker is set out of the way so that the budget alone limits the retries.
   const gateway = await startFaultGateway(t, inventory.url, { SUBGRAPH_BREAKER_FAILURES: '10000' });
   const requests = 300;
-  const load = startLoad({ workers: 4, maxRequests: requests, maxMs: 30_000, request: () => graphql(gateway.url, '{ hello stock }') });
+  const load = startLoad({
+    workers: 4,
+    maxRequests: requests,
+    maxMs: 30_000,
+    request: () => graphql(gateway.url, '{ hello stock }'),
+  });
   t.after(() => load.stop().then(() => undefined));
   await waitFor(`${requests} answers`, () => load.results.length === requests, 30_000);
   const results = await load.stop();
@@ -48,6 +53,10 @@ test('the retry budget keeps retries to about 10% of the calls to a subgraph tha
   assert.equal(await metric(gateway.url, 'gateway_subgraph_retries_total', { subgraph: 'inventory' }), retries);
   assert.ok(retries >= 0.1 * requests - 1, `${retries} retries: the budget is spent`);
   assert.ok(retries <= 0.1 * requests + burst, `${retries} retries for ${requests} requests`);
-  assert.ok((await metric(gateway.url, 'gateway_subgraph_retry_budget_exhausted_total', { subgraph: 'inventory' })) > 0);
-  t.diagnostic(`${requests} requests → ${calls} subgraph calls: ${retries} retries (+${((100 * retries) / requests).toFixed(1)}% load; without a budget +200%)`);
+  assert.ok(
+    (await metric(gateway.url, 'gateway_subgraph_retry_budget_exhausted_total', { subgraph: 'inventory' })) > 0,
+  );
+  t.diagnostic(
+    `${requests} requests → ${calls} subgraph calls: ${retries} retries (+${((100 * retries) / requests).toFixed(1)}% load; without a budget +200%)`,
+  );
 });

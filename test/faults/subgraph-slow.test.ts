@@ -20,7 +20,10 @@ test('a subgraph slower than its timeout: calls fail at the per-subgraph timeout
   const inventory = await startSubgraphProcess({ DELAY_MS: '3000' });
   t.after(() => inventory.stop());
   // The default timeout stays long; the override makes inventory's 500 ms.
-  const gateway = await startFaultGateway(t, inventory.url, { SUBGRAPH_TIMEOUT_MS: '5000', SUBGRAPH_TIMEOUT_MS_OVERRIDES: 'inventory=500' });
+  const gateway = await startFaultGateway(t, inventory.url, {
+    SUBGRAPH_TIMEOUT_MS: '5000',
+    SUBGRAPH_TIMEOUT_MS_OVERRIDES: 'inventory=500',
+  });
 
   await timedGraphql(gateway.url, '{ hello }'); // plans and connects: the latencies below are the timeout's
   const root = await Promise.all([1, 2, 3].map(() => timedGraphql(gateway.url, '{ hello stock }')));
@@ -53,7 +56,10 @@ test('a subgraph slower than its timeout: calls fail at the per-subgraph timeout
 test('a subgraph slower than the request deadline: its call is cut at GATEWAY_REQUEST_TIMEOUT_MS and the rest of the plan arrives', async (t) => {
   const inventory = await startSubgraphProcess({ DELAY_MS: '3000' });
   t.after(() => inventory.stop());
-  const gateway = await startFaultGateway(t, inventory.url, { SUBGRAPH_TIMEOUT_MS: '5000', GATEWAY_REQUEST_TIMEOUT_MS: '800' });
+  const gateway = await startFaultGateway(t, inventory.url, {
+    SUBGRAPH_TIMEOUT_MS: '5000',
+    GATEWAY_REQUEST_TIMEOUT_MS: '800',
+  });
 
   await timedGraphql(gateway.url, '{ hello }');
   const results = await Promise.all([1, 2].map(() => timedGraphql(gateway.url, '{ product { name stock } }')));

@@ -28,7 +28,11 @@ function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   let children: number[] = [];
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     // Gone in between, or no children file: count the process alone.
   }
@@ -44,8 +48,17 @@ const MAX_HEAD_BYTES = 16 * 1024;
  * client still writing the rest may see the connection reset before it
  * reads the 431. Such a reset is the refusal, not a failure.
  */
-const oversizedHead = ({ method, path, headers }: { method: string; path: string; headers: Record<string, string> }): boolean =>
-  method.length + path.length + Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0) > MAX_HEAD_BYTES;
+const oversizedHead = ({
+  method,
+  path,
+  headers,
+}: {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}): boolean =>
+  method.length + path.length + Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0) >
+  MAX_HEAD_BYTES;
 
 const alive = (pid: number): boolean => {
   try {
@@ -83,7 +96,11 @@ describe(`hostile requests against the gateway process (FUZZ_SEED=${SEED} FUZZ_C
     const bomb = JSON.stringify({ query: fragmentBomb(40) });
     const post = async (): Promise<{ status: number; code: unknown; ms: number }> => {
       const started = performance.now();
-      const response = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bomb });
+      const response = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bomb,
+      });
       const body = (await response.json()) as { errors?: { extensions?: { code?: unknown } }[] };
       return { status: response.status, code: body.errors?.[0]?.extensions?.code, ms: performance.now() - started };
     };
@@ -133,9 +150,13 @@ describe(`hostile requests against the gateway process (FUZZ_SEED=${SEED} FUZZ_C
     // Garbage from the run may take a moment to be collected.
     const bound = Math.min(RSS_BOUND_MB, rssBefore + RSS_GROWTH_BOUND_MB);
     let rssAfter = stillAlive ? rssMb(gateway.pid) : 0;
-    if (stillAlive) await waitFor(`gateway RSS under ${bound} MB`, () => (rssAfter = rssMb(gateway.pid)) < bound, 10_000).catch(() => undefined);
+    if (stillAlive)
+      await waitFor(`gateway RSS under ${bound} MB`, () => (rssAfter = rssMb(gateway.pid)) < bound, 10_000).catch(
+        () => undefined,
+      );
 
-    const resetOnOversizedHead = (o: Outcome & { index: number }): boolean => o.status === 0 && oversizedHead(requests[o.index]!) && /ECONNRESET|EPIPE/.test(o.failure ?? '');
+    const resetOnOversizedHead = (o: Outcome & { index: number }): boolean =>
+      o.status === 0 && oversizedHead(requests[o.index]!) && /ECONNRESET|EPIPE/.test(o.failure ?? '');
     const summary = {
       seed: SEED,
       count: outcomes.length,
@@ -150,17 +171,29 @@ describe(`hostile requests against the gateway process (FUZZ_SEED=${SEED} FUZZ_C
     };
     t.diagnostic(JSON.stringify(summary));
     const replay = `replay with FUZZ_SEED=${SEED} FUZZ_COUNT=${COUNT}`;
-    const describeOutcome = (o: (typeof outcomes)[number]): string => `#${o.index} ${o.kind} ${requests[o.index]!.method} ${requests[o.index]!.path.slice(0, 120)} → ${o.status} ${o.failure ?? ''} ${o.codes.join(',')}`;
+    const describeOutcome = (o: (typeof outcomes)[number]): string =>
+      `#${o.index} ${o.kind} ${requests[o.index]!.method} ${requests[o.index]!.path.slice(0, 120)} → ${o.status} ${o.failure ?? ''} ${o.codes.join(',')}`;
 
     assert.ok(stillAlive, `the gateway process died (${replay})`);
     assert.equal(healthStatus, 200, `/health after the run (${replay})`);
-    const failed = outcomes.filter((o) => o.status >= 500 || o.status < 0 || (o.status === 0 && !resetOnOversizedHead(o)));
+    const failed = outcomes.filter(
+      (o) => o.status >= 500 || o.status < 0 || (o.status === 0 && !resetOnOversizedHead(o)),
+    );
     assert.deepEqual(failed.map(describeOutcome).slice(0, 20), [], `5xx or no answer (${replay})`);
-    const internal = outcomes.filter((o) => o.codes.includes('INTERNAL_SERVER_ERROR') || o.codes.includes('UNPARSABLE_RESPONSE'));
+    const internal = outcomes.filter(
+      (o) => o.codes.includes('INTERNAL_SERVER_ERROR') || o.codes.includes('UNPARSABLE_RESPONSE'),
+    );
     assert.deepEqual(internal.map(describeOutcome).slice(0, 20), [], `INTERNAL_SERVER_ERROR in a response (${replay})`);
     const slow = outcomes.filter((o) => o.ms > MAX_LATENCY_MS);
-    assert.deepEqual(slow.map((o) => `${describeOutcome(o)} in ${o.ms.toFixed(0)} ms`).slice(0, 20), [], `answers over ${MAX_LATENCY_MS} ms (${replay})`);
+    assert.deepEqual(
+      slow.map((o) => `${describeOutcome(o)} in ${o.ms.toFixed(0)} ms`).slice(0, 20),
+      [],
+      `answers over ${MAX_LATENCY_MS} ms (${replay})`,
+    );
     assert.equal(outcomes.length, COUNT);
-    assert.ok(rssAfter < bound, `gateway RSS ${rssAfter.toFixed(0)} MB after the run, bound ${bound.toFixed(0)} MB (before: ${rssBefore.toFixed(0)} MB; ${replay})`);
+    assert.ok(
+      rssAfter < bound,
+      `gateway RSS ${rssAfter.toFixed(0)} MB after the run, bound ${bound.toFixed(0)} MB (before: ${rssBefore.toFixed(0)} MB; ${replay})`,
+    );
   });
 });

@@ -18,7 +18,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Valid documents to mutate: the storefront's trusted documents and the README's example queries. */
 export function loadCorpus(): string[] {
-  const manifest = JSON.parse(readFileSync(`${root}schema/persisted-queries.json`, 'utf8')) as { operations: { body: string }[] };
+  const manifest = JSON.parse(readFileSync(`${root}schema/persisted-queries.json`, 'utf8')) as {
+    operations: { body: string }[];
+  };
   const readme = readFileSync(`${root}README.md`, 'utf8');
   const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].flatMap(([, block]) =>
     block!
@@ -31,10 +33,52 @@ export function loadCorpus(): string[] {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
-const post = (kind: string, body: Buffer, headers: Record<string, string> = JSON_TYPE): HostileRequest => ({ kind, method: 'POST', path: '/graphql', headers, body });
-const postJson = (kind: string, value: unknown, headers: Record<string, string> = {}): HostileRequest => post(kind, json(value), { ...JSON_TYPE, ...headers });
+const post = (kind: string, body: Buffer, headers: Record<string, string> = JSON_TYPE): HostileRequest => ({
+  kind,
+  method: 'POST',
+  path: '/graphql',
+  headers,
+  body,
+});
+const postJson = (kind: string, value: unknown, headers: Record<string, string> = {}): HostileRequest =>
+  post(kind, json(value), { ...JSON_TYPE, ...headers });
 
-const TOKENS = ['{', '}', '(', ')', '[', ']', '...', '...F', '@skip(if: true)', '@include(if: $v)', '$x', ':', 'a:', '"s"', '"""b"""', '#c\n', '!', '=', '|', '&', '1e999', '-0', 'null', 'on Query', 'fragment F on Query { __typename }', 'query', 'mutation', 'subscription', '__schema { types { name } }', '\u0000', '\u{1F600}', '\uFFFF', '\\', '"'];
+const TOKENS = [
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  '...',
+  '...F',
+  '@skip(if: true)',
+  '@include(if: $v)',
+  '$x',
+  ':',
+  'a:',
+  '"s"',
+  '"""b"""',
+  '#c\n',
+  '!',
+  '=',
+  '|',
+  '&',
+  '1e999',
+  '-0',
+  'null',
+  'on Query',
+  'fragment F on Query { __typename }',
+  'query',
+  'mutation',
+  'subscription',
+  '__schema { types { name } }',
+  '\u0000',
+  '\u{1F600}',
+  '\uFFFF',
+  '\\',
+  '"',
+];
 
 function mutate(prng: Prng, document: string): string {
   let text = document;
@@ -82,7 +126,12 @@ function junk(prng: Prng, depth = 0): unknown {
     case 7:
       return Array.from({ length: prng.int(0, 5) }, () => junk(prng, depth + 1));
     default:
-      return Object.fromEntries(Array.from({ length: prng.int(0, 5) }, (_, i) => [prng.pick(['id', 'first', 'items', 'quantity', 'productId', `k${i}`]), junk(prng, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: prng.int(0, 5) }, (_, i) => [
+          prng.pick(['id', 'first', 'items', 'quantity', 'productId', `k${i}`]),
+          junk(prng, depth + 1),
+        ]),
+      );
   }
 }
 
@@ -93,10 +142,18 @@ function variablesFor(prng: Prng, document: string): Record<string, unknown> {
 
 function fragmentBomb(prng: Prng): string {
   const n = prng.int(20, 60);
-  const leaf = prng.pick(['__typename', 'a: __typename', 'me { id }', 'products(first: 100) { edges { node { id } } }']);
+  const leaf = prng.pick([
+    '__typename',
+    'a: __typename',
+    'me { id }',
+    'products(first: 100) { edges { node { id } } }',
+  ]);
   const nested = prng.chance(0.3);
-  let text = nested ? `query { me { ...F${n} } }\nfragment F0 on User { id }\n` : `query { ...F${n} }\nfragment F0 on Query { ${leaf} }\n`;
-  for (let i = 1; i <= n; i += 1) text += `fragment F${i} on ${nested ? 'User' : 'Query'} { ...F${i - 1} ...F${i - 1} }\n`;
+  let text = nested
+    ? `query { me { ...F${n} } }\nfragment F0 on User { id }\n`
+    : `query { ...F${n} }\nfragment F0 on Query { ${leaf} }\n`;
+  for (let i = 1; i <= n; i += 1)
+    text += `fragment F${i} on ${nested ? 'User' : 'Query'} { ...F${i - 1} ...F${i - 1} }\n`;
   return text;
 }
 
@@ -123,12 +180,31 @@ function nested(depth: number, array: boolean): string {
 }
 
 function invalidUtf8(prng: Prng, body: Buffer): Buffer {
-  const bad = prng.pick([[0xff], [0xfe, 0xff], [0xc0, 0x80], [0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]]);
+  const bad = prng.pick([
+    [0xff],
+    [0xfe, 0xff],
+    [0xc0, 0x80],
+    [0x80],
+    [0xe2, 0x82],
+    [0xed, 0xa0, 0x80],
+    [0xf8, 0x88, 0x80, 0x80, 0x80],
+  ]);
   const at = prng.int(0, body.length);
   return Buffer.concat([body.subarray(0, at), Buffer.from(bad), body.subarray(at)]);
 }
 
-const CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql', 'application/json; charset=latin1', 'application/xml', '', 'application/graphql-response+json', '*/*', 'json'];
+const CONTENT_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/graphql',
+  'application/json; charset=latin1',
+  'application/xml',
+  '',
+  'application/graphql-response+json',
+  '*/*',
+  'json',
+];
 
 function oddGetPath(prng: Prng, document: string): string {
   const params: string[] = [];
@@ -138,13 +214,19 @@ function oddGetPath(prng: Prng, document: string): string {
         params.push(`query=${encodeURIComponent(document)}`);
         break;
       case 1:
-        params.push(`query=${encodeURIComponent(`mutation { placeOrder(input: {idempotencyKey: "g", items: []}) { id } }`)}`);
+        params.push(
+          `query=${encodeURIComponent(`mutation { placeOrder(input: {idempotencyKey: "g", items: []}) { id } }`)}`,
+        );
         break;
       case 2:
-        params.push(`variables=${encodeURIComponent(prng.pick(['{', '[]', 'null', '"x"', nested(prng.int(60, 5000), true), JSON.stringify(variablesFor(prng, document))]))}`);
+        params.push(
+          `variables=${encodeURIComponent(prng.pick(['{', '[]', 'null', '"x"', nested(prng.int(60, 5000), true), JSON.stringify(variablesFor(prng, document))]))}`,
+        );
         break;
       case 3:
-        params.push(`extensions=${encodeURIComponent(prng.pick(['{"persistedQuery":{"version":1,"sha256Hash":"abc"}}', '{"persistedQuery":"x"}', '1', '{']))}`);
+        params.push(
+          `extensions=${encodeURIComponent(prng.pick(['{"persistedQuery":{"version":1,"sha256Hash":"abc"}}', '{"persistedQuery":"x"}', '1', '{']))}`,
+        );
         break;
       case 4:
         params.push(`operationName=${encodeURIComponent(prng.pick(['', 'A', 'x'.repeat(3000), '{', '[]']))}`);
@@ -186,7 +268,11 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
     case 2:
       return postJson('mutated-document', { query: mutate(prng, document), variables: variablesFor(prng, document) });
     case 3:
-      return postJson('wrong-variable-types', { query: document, variables: variablesFor(prng, document) }, prng.chance(0.5) ? { 'x-user-id': prng.pick(['usr_4198501793793', 'usr_1', 'prd_1', '']) } : {});
+      return postJson(
+        'wrong-variable-types',
+        { query: document, variables: variablesFor(prng, document) },
+        prng.chance(0.5) ? { 'x-user-id': prng.pick(['usr_4198501793793', 'usr_1', 'prd_1', '']) } : {},
+      );
     case 4:
       return postJson('fragment-bomb', { query: fragmentBomb(prng) });
     case 5:
@@ -198,8 +284,14 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
     case 8: {
       const size = prng.pick([100_000, 500_000, 900_000, 1_100_000]);
       return prng.chance(0.5)
-        ? postJson('huge-string', { query: `{ products(first: 1, category: "${'b'.repeat(size)}") { edges { cursor } } }` })
-        : postJson('huge-string', { query: 'query($c: String) { products(first: 1, category: $c) { edges { cursor } } }', variables: { c: 'c'.repeat(size) }, operationName: prng.chance(0.3) ? 'n'.repeat(size / 10) : undefined });
+        ? postJson('huge-string', {
+            query: `{ products(first: 1, category: "${'b'.repeat(size)}") { edges { cursor } } }`,
+          })
+        : postJson('huge-string', {
+            query: 'query($c: String) { products(first: 1, category: $c) { edges { cursor } } }',
+            variables: { c: 'c'.repeat(size) },
+            operationName: prng.chance(0.3) ? 'n'.repeat(size / 10) : undefined,
+          });
     }
     case 9: {
       const depth = prng.pick([65, 1000, 200_000, prng.int(60, 70)]);
@@ -207,14 +299,30 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
       return post('deep-variables', Buffer.from(body));
     }
     case 10:
-      return post('invalid-utf8', invalidUtf8(prng, json({ query: document })), prng.pick([JSON_TYPE, { 'content-type': 'text/plain' }]));
+      return post(
+        'invalid-utf8',
+        invalidUtf8(prng, json({ query: document })),
+        prng.pick([JSON_TYPE, { 'content-type': 'text/plain' }]),
+      );
     case 11: {
       const valid = JSON.stringify({ query: document, variables: {} });
-      const body = prng.pick([valid.slice(0, prng.int(0, valid.length - 1)), '', 'null', '"x"', '123', '{"query": }', '{{}}', valid.replace(':', '=')]);
+      const body = prng.pick([
+        valid.slice(0, prng.int(0, valid.length - 1)),
+        '',
+        'null',
+        '"x"',
+        '123',
+        '{"query": }',
+        '{{}}',
+        valid.replace(':', '='),
+      ]);
       return post('malformed-json', Buffer.from(body));
     }
     case 12:
-      return post('wrong-content-type', json({ query: document }), { 'content-type': prng.pick(CONTENT_TYPES), ...preflight });
+      return post('wrong-content-type', json({ query: document }), {
+        'content-type': prng.pick(CONTENT_TYPES),
+        ...preflight,
+      });
     case 13: {
       const count = prng.int(0, 20);
       const items = Array.from({ length: count }, () => (prng.chance(0.8) ? { query: prng.pick(corpus) } : junk(prng)));
@@ -226,8 +334,15 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
     case 16: {
       const headers: Record<string, string> = prng.chance(0.5)
         ? { 'x-big': 'h'.repeat(prng.int(17_000, 64_000)) }
-        : Object.fromEntries(Array.from({ length: prng.int(100, 400) }, (_, i) => [`x-h${i}`, 'v'.repeat(prng.int(50, 200))]));
-      return { kind: 'oversized-headers', method: 'GET', path: `/graphql?query=${encodeURIComponent('{ __typename }')}`, headers: { ...headers, ...preflight } };
+        : Object.fromEntries(
+            Array.from({ length: prng.int(100, 400) }, (_, i) => [`x-h${i}`, 'v'.repeat(prng.int(50, 200))]),
+          );
+      return {
+        kind: 'oversized-headers',
+        method: 'GET',
+        path: `/graphql?query=${encodeURIComponent('{ __typename }')}`,
+        headers: { ...headers, ...preflight },
+      };
     }
     case 17: {
       const hash = createHash('sha256').update(document).digest('hex');
@@ -241,18 +356,58 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
         [],
         null,
       ]);
-      return postJson('apq', { query: prng.pick([mutate(prng, document), document, undefined]), extensions: { persistedQuery } });
+      return postJson('apq', {
+        query: prng.pick([mutate(prng, document), document, undefined]),
+        extensions: { persistedQuery },
+      });
     }
     case 18:
       return postJson('operation-name', {
-        query: prng.pick([`${document}\nquery Other { __typename }`, 'query A { __typename } query B { __typename }', document, 'fragment F on Query { __typename }']),
+        query: prng.pick([
+          `${document}\nquery Other { __typename }`,
+          'query A { __typename } query B { __typename }',
+          document,
+          'fragment F on Query { __typename }',
+        ]),
         operationName: prng.pick<unknown>([undefined, 'Nope', 'A', '', 3, { a: 1 }, ['A']]),
       });
     case 19:
-      return postJson('subscription', { query: prng.pick(['subscription { __typename }', 'subscription S { placeOrder }', `subscription ${document.replace(/^(query|mutation)\s*/, '')}`]) });
+      return postJson('subscription', {
+        query: prng.pick([
+          'subscription { __typename }',
+          'subscription S { placeOrder }',
+          `subscription ${document.replace(/^(query|mutation)\s*/, '')}`,
+        ]),
+      });
     case 20:
-      return { kind: 'odd-method', method: prng.pick(METHODS), path: prng.pick(['/graphql', '/graphql?query={__typename}', '/health', '/nope', '//graphql', '/graphql/../graphql']), headers: JSON_TYPE, body: prng.chance(0.5) ? json({ query: document }) : undefined };
+      return {
+        kind: 'odd-method',
+        method: prng.pick(METHODS),
+        path: prng.pick([
+          '/graphql',
+          '/graphql?query={__typename}',
+          '/health',
+          '/nope',
+          '//graphql',
+          '/graphql/../graphql',
+        ]),
+        headers: JSON_TYPE,
+        body: prng.chance(0.5) ? json({ query: document }) : undefined,
+      };
     default:
-      return postJson('identity-headers', { query: document }, { [prng.pick(['x-user-id', 'x-api-key', 'x-forwarded-for'])]: prng.pick(['usr_4198501793793', '', 'x'.repeat(prng.int(100, 5000)), '\t', 'usr_1, usr_2', '127.0.0.1, 10.0.0.1']) });
+      return postJson(
+        'identity-headers',
+        { query: document },
+        {
+          [prng.pick(['x-user-id', 'x-api-key', 'x-forwarded-for'])]: prng.pick([
+            'usr_4198501793793',
+            '',
+            'x'.repeat(prng.int(100, 5000)),
+            '\t',
+            'usr_1, usr_2',
+            '127.0.0.1, 10.0.0.1',
+          ]),
+        },
+      );
   }
 }

@@ -26,7 +26,12 @@ export async function send(base: URL, agent: Agent, hostile: HostileRequest, tim
   return { ...(await sendOnce(base, agent, hostile, timeoutMs)).outcome, retried: true };
 }
 
-function sendOnce(base: URL, agent: Agent, hostile: HostileRequest, timeoutMs: number): Promise<{ outcome: Outcome; reusedSocketReset?: boolean }> {
+function sendOnce(
+  base: URL,
+  agent: Agent,
+  hostile: HostileRequest,
+  timeoutMs: number,
+): Promise<{ outcome: Outcome; reusedSocketReset?: boolean }> {
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
   return new Promise((resolve) => {
@@ -34,7 +39,15 @@ function sendOnce(base: URL, agent: Agent, hostile: HostileRequest, timeoutMs: n
     if (hostile.body) headers['content-length'] = hostile.body.length;
     let req: ReturnType<typeof request>;
     try {
-      req = request({ host: base.hostname, port: base.port, method: hostile.method, path: hostile.path, headers, agent, timeout: timeoutMs });
+      req = request({
+        host: base.hostname,
+        port: base.port,
+        method: hostile.method,
+        path: hostile.path,
+        headers,
+        agent,
+        timeout: timeoutMs,
+      });
     } catch (error) {
       // The client itself refuses to send it (e.g. a header it deems invalid): nothing reached the gateway.
       resolve({ outcome: { status: -1, ms: elapsed(), codes: [], failure: `not sent: ${(error as Error).message}` } });
@@ -42,7 +55,10 @@ function sendOnce(base: URL, agent: Agent, hostile: HostileRequest, timeoutMs: n
     }
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ outcome: { status: 0, ms: elapsed(), codes: [], failure: error.message }, reusedSocketReset: req.reusedSocket && error.code === 'ECONNRESET' }),
+      resolve({
+        outcome: { status: 0, ms: elapsed(), codes: [], failure: error.message },
+        reusedSocketReset: req.reusedSocket && error.code === 'ECONNRESET',
+      }),
     );
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -52,7 +68,9 @@ function sendOnce(base: URL, agent: Agent, hostile: HostileRequest, timeoutMs: n
         const codes: string[] = [];
         if (hostile.method !== 'HEAD' && String(res.headers['content-type'] ?? '').includes('json')) {
           try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: { extensions?: { code?: unknown } }[] };
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              errors?: { extensions?: { code?: unknown } }[];
+            };
             for (const error of body.errors ?? []) codes.push(String(error.extensions?.code));
           } catch {
             codes.push('UNPARSABLE_RESPONSE');

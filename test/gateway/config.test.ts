@@ -6,9 +6,37 @@ import { loadGatewayConfig } from '@commerce/gateway';
 
 test('applies the documented defaults and freezes the result', () => {
   const config = loadGatewayConfig({});
-  const { port, host, workers, supergraph, subgraphUrls, subgraphTimeoutMs, subgraphMaxConnections, production, introspection, bodyLimitBytes, redisUrl, redisKeyPrefix, responseCache, persisted } = config;
+  const {
+    port,
+    host,
+    workers,
+    supergraph,
+    subgraphUrls,
+    subgraphTimeoutMs,
+    subgraphMaxConnections,
+    production,
+    introspection,
+    bodyLimitBytes,
+    redisUrl,
+    redisKeyPrefix,
+    responseCache,
+    persisted,
+  } = config;
   assert.deepEqual(
-    { port, host, workers, supergraph, subgraphUrls, subgraphTimeoutMs, subgraphMaxConnections, production, introspection, bodyLimitBytes, redisUrl, redisKeyPrefix },
+    {
+      port,
+      host,
+      workers,
+      supergraph,
+      subgraphUrls,
+      subgraphTimeoutMs,
+      subgraphMaxConnections,
+      production,
+      introspection,
+      bodyLimitBytes,
+      redisUrl,
+      redisKeyPrefix,
+    },
     {
       port: 4000,
       host: '127.0.0.1',
@@ -33,16 +61,34 @@ test('applies the documented defaults and freezes the result', () => {
     purgeSecret: undefined,
     invalidationGraceMs: 5000,
   });
-  assert.deepEqual(persisted, { apq: true, apqTtlSeconds: 86_400, mode: 'off', manifestPath: resolve('schema/persisted-queries.json') });
-  for (const part of [config, config.supergraph, config.subgraphUrls, config.responseCache, config.persisted]) assert.ok(Object.isFrozen(part));
+  assert.deepEqual(persisted, {
+    apq: true,
+    apqTtlSeconds: 86_400,
+    mode: 'off',
+    manifestPath: resolve('schema/persisted-queries.json'),
+  });
+  for (const part of [config, config.supergraph, config.subgraphUrls, config.responseCache, config.persisted])
+    assert.ok(Object.isFrozen(part));
 });
 
 test('refuses bad cache and persisted-query settings, naming them', () => {
-  assert.throws(() => loadGatewayConfig({ REDIS_URL: 'http://localhost:6379' }), /REDIS_URL must start with redis:\/\//);
-  assert.throws(() => loadGatewayConfig({ TRUSTED_DOCUMENTS: 'strict' }), /TRUSTED_DOCUMENTS must be off, allow or enforce, got "strict"/);
-  assert.throws(() => loadGatewayConfig({ CACHE_PURGE_SECRET: 'short' }), /CACHE_PURGE_SECRET must be at least 16 characters/);
+  assert.throws(
+    () => loadGatewayConfig({ REDIS_URL: 'http://localhost:6379' }),
+    /REDIS_URL must start with redis:\/\//,
+  );
+  assert.throws(
+    () => loadGatewayConfig({ TRUSTED_DOCUMENTS: 'strict' }),
+    /TRUSTED_DOCUMENTS must be off, allow or enforce, got "strict"/,
+  );
+  assert.throws(
+    () => loadGatewayConfig({ CACHE_PURGE_SECRET: 'short' }),
+    /CACHE_PURGE_SECRET must be at least 16 characters/,
+  );
   assert.throws(() => loadGatewayConfig({ GATEWAY_WORKERS: '0' }), /GATEWAY_WORKERS must be >= 1, got 0/);
-  assert.throws(() => loadGatewayConfig({ RESPONSE_CACHE: 'maybe' }), /RESPONSE_CACHE must be true or false, got "maybe"/);
+  assert.throws(
+    () => loadGatewayConfig({ RESPONSE_CACHE: 'maybe' }),
+    /RESPONSE_CACHE must be true or false, got "maybe"/,
+  );
 });
 
 test('turns introspection off in production unless GATEWAY_INTROSPECTION=true', () => {
@@ -57,8 +103,15 @@ test('parses SUBGRAPH_URLS overrides and a supergraph URL', () => {
     SUPERGRAPH_PATH: 'https://registry.internal/supergraph.graphql',
     SUPERGRAPH_POLL_INTERVAL_MS: '5000',
   });
-  assert.deepEqual(config.subgraphUrls, { users: 'http://127.0.0.1:4001/graphql', orders: 'https://orders.internal/graphql' });
-  assert.deepEqual(config.supergraph, { kind: 'url', url: 'https://registry.internal/supergraph.graphql', pollIntervalMs: 5000 });
+  assert.deepEqual(config.subgraphUrls, {
+    users: 'http://127.0.0.1:4001/graphql',
+    orders: 'https://orders.internal/graphql',
+  });
+  assert.deepEqual(config.supergraph, {
+    kind: 'url',
+    url: 'https://registry.internal/supergraph.graphql',
+    pollIntervalMs: 5000,
+  });
 });
 
 const invalid: [Record<string, string>, RegExp][] = [
@@ -78,18 +131,24 @@ const invalid: [Record<string, string>, RegExp][] = [
 
 for (const [env, message] of invalid) {
   test(`refuses ${JSON.stringify(env)} with a ConfigError naming the variable and value`, () => {
-    assert.throws(() => loadGatewayConfig(env), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => loadGatewayConfig(env),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   });
 }
 
 test('never puts a URL password in a config error', () => {
-  assert.throws(() => loadGatewayConfig({ SUBGRAPH_URLS: 'users=ftp://admin:s3cret@a/graphql' }), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.doesNotMatch(error.message, /s3cret/);
-    return true;
-  });
+  assert.throws(
+    () => loadGatewayConfig({ SUBGRAPH_URLS: 'users=ftp://admin:s3cret@a/graphql' }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    },
+  );
 });

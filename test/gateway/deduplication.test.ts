@@ -33,7 +33,8 @@ test('with SUBGRAPH_DEDUPLICATION, identical queries in flight share one subgrap
   const mutations = [graphql(gateway.url, 'mutation { bump }'), graphql(gateway.url, 'mutation { bump }')];
   await waitFor('the distinct calls to reach the subgraph', () => subgraph.received.length >= 4, 5000);
   release.open();
-  for (const response of await Promise.all([...queries, other])) assert.deepEqual(response.body, { data: { slow: 42 } });
+  for (const response of await Promise.all([...queries, other]))
+    assert.deepEqual(response.body, { data: { slow: 42 } });
   const bumped = (await Promise.all(mutations)).map((r) => r.body.data?.bump);
   assert.deepEqual([...bumped].sort(), [1, 2], 'each mutation ran');
   assert.equal(subgraph.received.length, 4, 'one call for the five u1 queries, one for u2, one per mutation');

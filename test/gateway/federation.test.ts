@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunningGateway } from '@commerce/gateway';
-import { compose, graphql, metric, replaceFile, startSubgraph, startTestGateway, tempDir, type TestSubgraph } from './helpers';
+import {
+  compose,
+  graphql,
+  metric,
+  replaceFile,
+  startSubgraph,
+  startTestGateway,
+  tempDir,
+  type TestSubgraph,
+} from './helpers';
 
 const usersSdl = `
   type User @key(fields: "id") { id: ID! name: String! }
@@ -20,11 +29,16 @@ const cleanup: (() => Promise<void>)[] = [];
 
 before(async () => {
   users = await startSubgraph('users', usersSdl, {
-    Query: { me: (_: unknown, __: unknown, { headers }) => (headers['x-user-id'] ? { id: headers['x-user-id'], name: 'Ada' } : null) },
+    Query: {
+      me: (_: unknown, __: unknown, { headers }) =>
+        headers['x-user-id'] ? { id: headers['x-user-id'], name: 'Ada' } : null,
+    },
   });
   cleanup.push(() => users.stop());
   reviews = await startSubgraph('reviews', reviewsSdl, {
-    User: { __resolveReference: (user: { id: string }) => ({ id: user.id, reviews: [{ body: `great, says ${user.id}` }] }) },
+    User: {
+      __resolveReference: (user: { id: string }) => ({ id: user.id, reviews: [{ body: `great, says ${user.id}` }] }),
+    },
   });
   cleanup.push(() => reviews.stop());
   const dir = await tempDir();
@@ -38,7 +52,10 @@ before(async () => {
       { name: 'reviews', url: 'http://reviews.invalid/graphql', typeDefs: reviewsSdl },
     ]),
   );
-  gateway = await startTestGateway({ SUPERGRAPH_PATH: path, SUBGRAPH_URLS: `users=${users.url},reviews=${reviews.url}` });
+  gateway = await startTestGateway({
+    SUPERGRAPH_PATH: path,
+    SUBGRAPH_URLS: `users=${users.url},reviews=${reviews.url}`,
+  });
   cleanup.unshift(() => gateway.stop());
 });
 
@@ -55,8 +72,14 @@ test('resolves a query across two subgraphs with one fetch per subgraph', async 
   const { status, body } = await graphql(gateway.url, '{ me { id name reviews { body } } }', { 'x-user-id': 'u1' });
   assert.equal(status, 200);
   assert.deepEqual(body, { data: { me: { id: 'u1', name: 'Ada', reviews: [{ body: 'great, says u1' }] } } });
-  assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'users', result: 'ok' }), baseline.users + 1);
-  assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'reviews', result: 'ok' }), baseline.reviews + 1);
+  assert.equal(
+    await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'users', result: 'ok' }),
+    baseline.users + 1,
+  );
+  assert.equal(
+    await metric(gateway.url, 'gateway_subgraph_requests_total', { subgraph: 'reviews', result: 'ok' }),
+    baseline.reviews + 1,
+  );
   assert.equal(await metric(gateway.url, 'gateway_subgraph_requests_total'), baseline.all + 2);
   assert.ok((await metric(gateway.url, 'gateway_operations_total', { type: 'query', result: 'ok' })) >= 1);
 });
@@ -64,7 +87,11 @@ test('resolves a query across two subgraphs with one fetch per subgraph', async 
 test('forwards x-user-id, x-session-id and x-request-id to every subgraph it calls', async () => {
   const seenByUsers = users.received.length;
   const seenByReviews = reviews.received.length;
-  const { body, headers } = await graphql(gateway.url, '{ me { reviews { body } } }', { 'x-user-id': 'user-42', 'x-session-id': 'sess-1', 'x-request-id': 'req-abc' });
+  const { body, headers } = await graphql(gateway.url, '{ me { reviews { body } } }', {
+    'x-user-id': 'user-42',
+    'x-session-id': 'sess-1',
+    'x-request-id': 'req-abc',
+  });
   assert.deepEqual(body.data, { me: { reviews: [{ body: 'great, says user-42' }] } });
   assert.equal(headers.get('x-request-id'), 'req-abc');
   const calls = [...users.received.slice(seenByUsers), ...reviews.received.slice(seenByReviews)];

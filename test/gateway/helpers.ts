@@ -184,7 +184,10 @@ export async function startSubgraphProcess(env: Record<string, string> = {}): Pr
     exited = new Promise((resolve) => spawned.once('exit', () => (subgraphProcesses.delete(spawned), resolve())));
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`subgraph process did not listen within 30 s: ${output}`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`subgraph process did not listen within 30 s: ${output}`)),
+        30_000,
+      );
       const onData = (chunk: Buffer) => {
         output = (output + chunk.toString()).slice(-4000);
         if (output.includes('listening')) {
@@ -244,7 +247,10 @@ export async function startFaultGateway(
     { name: 'catalog', url: catalog.url, typeDefs: CATALOG_SDL },
     { name: 'inventory', url: inventoryUrl, typeDefs: INVENTORY_SDL },
   ]);
-  const gateway = await startGatewayProcess({ subgraphs: { catalog, inventory: { url: inventoryUrl } } }, { SUPERGRAPH_PATH: path, ...env });
+  const gateway = await startGatewayProcess(
+    { subgraphs: { catalog, inventory: { url: inventoryUrl } } },
+    { SUPERGRAPH_PATH: path, ...env },
+  );
   t.after(() => gateway.stop());
   return gateway;
 }

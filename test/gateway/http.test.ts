@@ -30,7 +30,10 @@ async function post(body: string | ReadableStream<Uint8Array>, headers: Record<s
     body,
     ...(typeof body === 'string' ? {} : { duplex: 'half' }),
   } as RequestInit);
-  return { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] },
+  };
 }
 
 async function assertStillServing(): Promise<void> {
@@ -68,7 +71,9 @@ test('answers unparsable GraphQL with 400 GRAPHQL_PARSE_FAILED', async () => {
 test('refuses a GET query without a CSRF preflight header', async () => {
   const response = await fetch(`${gateway.url}?query=${encodeURIComponent('{ hello }')}`);
   assert.equal(response.status, 400);
-  const allowed = await fetch(`${gateway.url}?query=${encodeURIComponent('{ hello }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+  const allowed = await fetch(`${gateway.url}?query=${encodeURIComponent('{ hello }')}`, {
+    headers: { 'apollo-require-preflight': 'true' },
+  });
   assert.deepEqual(await allowed.json(), { data: { hello: 'world' } });
 });
 
@@ -76,7 +81,12 @@ test('serves /health, /ready and /metrics', async () => {
   assert.equal((await fetch(new URL('/health', gateway.url))).status, 200);
   assert.equal((await fetch(new URL('/ready', gateway.url))).status, 200);
   const metrics = await (await fetch(new URL('/metrics', gateway.url))).text();
-  for (const name of ['http_requests_total', 'gateway_subgraph_requests_total', 'gateway_supergraph_last_reload_success', 'gateway_operations_total']) {
+  for (const name of [
+    'http_requests_total',
+    'gateway_subgraph_requests_total',
+    'gateway_supergraph_last_reload_success',
+    'gateway_operations_total',
+  ]) {
     assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'));
   }
 });

@@ -111,7 +111,10 @@ test('close() drains: /ready turns 503 and responses close their connections at 
   assert.equal(ready.status, 503);
   assert.deepEqual(JSON.parse(ready.body), { status: 'not ready', draining: true });
   assert.equal(ready.connection, 'close');
-  await waitFor('the listener to close', async () => (await request(new URL('/health', server.url).href)).kind === 'refused');
+  await waitFor(
+    'the listener to close',
+    async () => (await request(new URL('/health', server.url).href)).kind === 'refused',
+  );
   held.open();
   const answer = await inFlight;
   assert.ok(answer.kind === 'answered' && answer.status === 200, JSON.stringify(answer));
@@ -125,7 +128,10 @@ test('close() cuts requests still in flight after drainMs and resolves', async (
   const server = await listen((_req, _res) => void never.promise, { drainMs: 300 });
   t.after(() => server.close());
   const stuck = request(server.url);
-  await waitFor('the request to arrive', () => new Promise<boolean>((resolve) => server.server.getConnections((_error, count) => resolve(count > 0))));
+  await waitFor(
+    'the request to arrive',
+    () => new Promise<boolean>((resolve) => server.server.getConnections((_error, count) => resolve(count > 0))),
+  );
   const started = Date.now();
   await server.close();
   const waited = Date.now() - started;

@@ -30,7 +30,13 @@ test('in production, masks raw subgraph errors and shows no stack traces or fiel
   assert.equal(status, 200);
   assert.deepEqual(body, {
     data: { hello: 'world', broken: null },
-    errors: [{ message: 'Internal server error', path: ['broken'], extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 'catalog' } }],
+    errors: [
+      {
+        message: 'Internal server error',
+        path: ['broken'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 'catalog' },
+      },
+    ],
   });
   const invalid = await graphql(gateway.url, '{ helo }');
   assert.equal(invalid.status, 400);
@@ -43,7 +49,9 @@ test('in production, refuses introspection unless GATEWAY_INTROSPECTION=true', a
   assert.equal(refused.status, 400);
   assert.equal(refused.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
   const open = await setup(t, { NODE_ENV: 'production', GATEWAY_INTROSPECTION: 'true' });
-  assert.deepEqual((await graphql(open.url, '{ __schema { queryType { name } } }')).body, { data: { __schema: { queryType: { name: 'Query' } } } });
+  assert.deepEqual((await graphql(open.url, '{ __schema { queryType { name } } }')).body, {
+    data: { __schema: { queryType: { name: 'Query' } } },
+  });
 });
 
 test('outside production, shows the subgraph message and a stack trace', async (t) => {

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { listen } from '@commerce/common';
-import { compose, gate, graphql, metric, replaceFile, startSubgraph, startTestGateway, tempDir, waitFor } from './helpers';
+import {
+  compose,
+  gate,
+  graphql,
+  metric,
+  replaceFile,
+  startSubgraph,
+  startTestGateway,
+  tempDir,
+  waitFor,
+} from './helpers';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -49,19 +59,32 @@ test('serves a field added to the supergraph file without a restart, then keeps 
 
   const next = supergraph(v2);
   await replaceFile(path, next);
-  await waitFor('the new field', async () => (await graphql(gateway.url, '{ extra }')).body.data?.extra === 'new field');
+  await waitFor(
+    'the new field',
+    async () => (await graphql(gateway.url, '{ extra }')).body.data?.extra === 'new field',
+  );
   assert.equal(await metric(gateway.url, 'gateway_supergraph_reloads_total', { result: 'success' }), 1);
   assert.equal(await metric(gateway.url, 'gateway_supergraph_last_reload_success'), 1);
   assert.equal(await metric(gateway.url, 'gateway_supergraph_info', { hash: sha256(next) }), 1);
 
   await replaceFile(path, 'this is not { graphql');
-  await waitFor('a failed reload', async () => (await metric(gateway.url, 'gateway_supergraph_reloads_total', { result: 'failure' })) === 1);
+  await waitFor(
+    'a failed reload',
+    async () => (await metric(gateway.url, 'gateway_supergraph_reloads_total', { result: 'failure' })) === 1,
+  );
   assert.equal(await metric(gateway.url, 'gateway_supergraph_last_reload_success'), 0);
-  assert.deepEqual((await graphql(gateway.url, '{ hello extra }')).body, { data: { hello: 'world', extra: 'new field' } });
+  assert.deepEqual((await graphql(gateway.url, '{ hello extra }')).body, {
+    data: { hello: 'world', extra: 'new field' },
+  });
 
   await replaceFile(path, 'type Query { notASupergraph: Int }');
-  await waitFor('a second failed reload', async () => (await metric(gateway.url, 'gateway_supergraph_reloads_total', { result: 'failure' })) === 2);
-  assert.deepEqual((await graphql(gateway.url, '{ hello extra }')).body, { data: { hello: 'world', extra: 'new field' } });
+  await waitFor(
+    'a second failed reload',
+    async () => (await metric(gateway.url, 'gateway_supergraph_reloads_total', { result: 'failure' })) === 2,
+  );
+  assert.deepEqual((await graphql(gateway.url, '{ hello extra }')).body, {
+    data: { hello: 'world', extra: 'new field' },
+  });
   assert.equal(await metric(gateway.url, 'gateway_supergraph_info', { hash: sha256(next) }), 1);
   assert.equal((await fetch(new URL('/ready', gateway.url))).status, 200);
 
@@ -76,7 +99,10 @@ test('lets a request in flight during a reload finish on the old supergraph, eve
   await entered.promise;
 
   await replaceFile(path, supergraph(withoutWait));
-  await waitFor('the new field', async () => (await graphql(gateway.url, '{ extra }')).body.data?.extra === 'new field');
+  await waitFor(
+    'the new field',
+    async () => (await graphql(gateway.url, '{ extra }')).body.data?.extra === 'new field',
+  );
   assert.equal((await graphql(gateway.url, '{ wait }')).status, 400);
 
   release.open();
@@ -89,16 +115,22 @@ test('polls a supergraph URL and swaps when its content changes', async (t) => {
   const subgraph = await startSubgraph('catalog', v2, { Query: { hello: () => 'world', extra: () => 'new field' } });
   t.after(() => subgraph.stop());
   let served = compose([{ name: 'catalog', url: subgraph.url, typeDefs: v1 }]);
-  const registry = await listen((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(served);
-  }, { path: '/supergraph.graphql' });
+  const registry = await listen(
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(served);
+    },
+    { path: '/supergraph.graphql' },
+  );
   t.after(() => registry.close());
   const gateway = await startTestGateway({ SUPERGRAPH_PATH: registry.url, SUPERGRAPH_POLL_INTERVAL_MS: '100' });
   t.after(() => gateway.stop());
   assert.equal((await graphql(gateway.url, '{ extra }')).status, 400);
 
   served = compose([{ name: 'catalog', url: subgraph.url, typeDefs: v2 }]);
-  await waitFor('the new field', async () => (await graphql(gateway.url, '{ extra }')).body.data?.extra === 'new field');
+  await waitFor(
+    'the new field',
+    async () => (await graphql(gateway.url, '{ extra }')).body.data?.extra === 'new field',
+  );
   assert.equal(await metric(gateway.url, 'gateway_supergraph_reloads_total', { result: 'success' }), 1);
 });

@@ -21,23 +21,40 @@ export interface GatewayProcess {
 }
 
 /** The gateway as its own OS process (`tsx gateway/src/index.ts`), routed to running subgraphs (e.g. a test platform's). */
-export async function startGatewayProcess(platform: { subgraphs: Record<string, { url: string }> }, env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  platform: { subgraphs: Record<string, { url: string }> },
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
   const port = await freePort();
-  const subgraphUrls = Object.entries(platform.subgraphs).map(([name, s]) => `${name}=${s.url}`).join(',');
+  const subgraphUrls = Object.entries(platform.subgraphs)
+    .map(([name, s]) => `${name}=${s.url}`)
+    .join(',');
   const child = spawn(`${root}node_modules/.bin/tsx`, ['gateway/src/index.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1', SUBGRAPH_URLS: subgraphUrls },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SUBGRAPH_URLS: subgraphUrls,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (children.delete(child), resolve(code))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => (children.delete(child), resolve(code))),
+  );
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}: ${stderr}`);
-    const ready = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -38,7 +38,15 @@ interface OtlpJson {
     resource?: { attributes?: { key: string; value: AnyValue }[] };
     scopeSpans?: {
       scope?: { name?: string };
-      spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: AnyValue }[]; status?: { code?: number } }[];
+      spans?: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        attributes?: { key: string; value: AnyValue }[];
+        status?: { code?: number };
+      }[];
     }[];
   }[];
 }

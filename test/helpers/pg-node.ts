@@ -41,5 +41,10 @@ export async function restartNode(node: PgNode, timeoutMs = 30_000): Promise<voi
  * the platform and not a disabled fsync.
  */
 export async function makeDurable(node: PgNode): Promise<void> {
-  for (const [name, value] of [['fsync', 'on'], ['synchronous_commit', 'on'], ['full_page_writes', 'on']] as const) await node.setSetting(name, value);
+  for (const [name, value] of [
+    ['fsync', 'on'],
+    ['synchronous_commit', 'on'],
+    ['full_page_writes', 'on'],
+  ] as const)
+    await node.setSetting(name, value);
 }

@@ -55,11 +55,23 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
       await stop();
       await rm(dataDir, { recursive: true, force: true });
     },
-    gql(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse> {
+    gql(
+      query: string,
+      variables?: Record<string, unknown>,
+      headers: Record<string, string> = {},
+    ): Promise<GraphQLResponse> {
       return postGraphQL(platform.gateway.url, query, variables, headers);
     },
-    metric(name: string, filter: Record<string, string> = {}, services: SubgraphName[] = ['users', 'products', 'orders']) {
-      return total(services.map((s) => platform.subgraphs[s].url), name, filter);
+    metric(
+      name: string,
+      filter: Record<string, string> = {},
+      services: SubgraphName[] = ['users', 'products', 'orders'],
+    ) {
+      return total(
+        services.map((s) => platform.subgraphs[s].url),
+        name,
+        filter,
+      );
     },
   });
 }

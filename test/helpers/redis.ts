@@ -24,13 +24,20 @@ process.on('exit', () => {
 async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
       if ((await client.ping()) === 'PONG') return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       client.disconnect();
@@ -42,7 +49,11 @@ export async function startRedis(extraArgs: string[] = [], cwd?: string): Promis
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], { stdio: 'ignore', cwd });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+      { stdio: 'ignore', cwd },
+    );
     child.once('error', (error) => {
       throw new Error(`cannot start redis-server (is it installed? .ci/run installs it): ${error.message}`);
     });
@@ -75,8 +86,13 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
   const nodes: TestRedis[] = [];
   try {
-    for (let i = 0; i < 3; i++) nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`], dir));
-    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    for (let i = 0; i < 3; i++)
+      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`], dir));
+    await promisify(execFile)(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { timeout: 30_000 },
+    );
     const deadline = Date.now() + 15_000;
     for (;;) {
       const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);

@@ -17,7 +17,8 @@ export async function waitFor<T>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`, { cause: last });
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`, { cause: last });
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -10,7 +10,8 @@ const QUERY = 'query Top($first: Int) { products(first: $first) { edges { node {
 const HASH = createHash('sha256').update(QUERY).digest('hex');
 const persisted = (hash = HASH, version = 1) => ({ persistedQuery: { version, sha256Hash: hash } });
 
-const post = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => postJson(url, body, headers);
+const post = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  postJson(url, body, headers);
 
 describe('automatic persisted queries, shared through Redis', () => {
   let redis: TestRedis;
@@ -32,7 +33,9 @@ describe('automatic persisted queries, shared through Redis', () => {
     const variables = { first: 2 };
     const unknown = await post(platform.gateway.url, { variables, extensions: persisted() });
     assert.equal(unknown.status, 200);
-    assert.deepEqual(unknown.body, { errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
+    assert.deepEqual(unknown.body, {
+      errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }],
+    });
     assert.equal(unknown.headers.get('cache-control'), 'private, no-cache, must-revalidate');
 
     const registered = await post(platform.gateway.url, { query: QUERY, variables, extensions: persisted() });
@@ -58,7 +61,11 @@ describe('automatic persisted queries, shared through Redis', () => {
 
   it('serves a persisted query over GET with URL-encoded variables, cacheable publicly with an ETag', async () => {
     await post(platform.gateway.url, { query: QUERY, extensions: persisted() });
-    const search = new URLSearchParams({ operationName: 'Top', variables: JSON.stringify({ first: 3 }), extensions: JSON.stringify(persisted()) });
+    const search = new URLSearchParams({
+      operationName: 'Top',
+      variables: JSON.stringify({ first: 3 }),
+      extensions: JSON.stringify(persisted()),
+    });
     const res = await fetch(`${second.url}?${search}`, { headers: { 'apollo-require-preflight': 'true' } });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { data: { products: { edges: unknown[] } } };
@@ -68,9 +75,15 @@ describe('automatic persisted queries, shared through Redis', () => {
   });
 
   it('accepts a full query over GET and refuses a mutation over GET with 405', async () => {
-    const query = await fetch(`${platform.gateway.url}?query=${encodeURIComponent('query($n: Int) { products(first: $n) { edges { cursor } } }')}&variables=${encodeURIComponent('{"n":1}')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const query = await fetch(
+      `${platform.gateway.url}?query=${encodeURIComponent('query($n: Int) { products(first: $n) { edges { cursor } } }')}&variables=${encodeURIComponent('{"n":1}')}`,
+      { headers: { 'apollo-require-preflight': 'true' } },
+    );
     assert.equal(query.status, 200);
-    const mutation = await fetch(`${platform.gateway.url}?query=${encodeURIComponent('mutation { cancelOrder(id: "ord_1") { id } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const mutation = await fetch(
+      `${platform.gateway.url}?query=${encodeURIComponent('mutation { cancelOrder(id: "ord_1") { id } }')}`,
+      { headers: { 'apollo-require-preflight': 'true' } },
+    );
     assert.equal(mutation.status, 405);
     const direct = await postGraphQL(platform.gateway.url, '{ products(first: 1) { edges { cursor } } }');
     assert.equal(direct.status, 200, 'the gateway keeps serving');

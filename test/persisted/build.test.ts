@@ -28,7 +28,10 @@ describe('npm run persisted:build', () => {
     const client = join(dir, 'client');
     cpSync(join(root, 'schema/clients/storefront'), client, { recursive: true });
     writeFileSync(join(client, 'broken.graphql'), 'query Broken { product(id: "prd_1") { id colour } }\n');
-    const run = spawnSync(tsx, ['scripts/persisted-build.ts', '--client', client, '--out', join(dir, 'out.json')], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(tsx, ['scripts/persisted-build.ts', '--client', client, '--out', join(dir, 'out.json')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.match(run.stderr, /broken\.graphql: operation Broken: Cannot query field "colour" on type "Product"/);
   });
@@ -37,7 +40,10 @@ describe('npm run persisted:build', () => {
     const client = join(dir, 'dupes');
     cpSync(join(root, 'schema/clients/storefront'), client, { recursive: true });
     writeFileSync(join(client, 'more.graphql'), '{ products { edges { cursor } } }\nquery Viewer { me { id } }\n');
-    const result = buildManifestFromFolder(client, apiSchemaOf(readFileSync(join(root, 'schema/supergraph.graphql'), 'utf8')));
+    const result = buildManifestFromFolder(
+      client,
+      apiSchemaOf(readFileSync(join(root, 'schema/supergraph.graphql'), 'utf8')),
+    );
     assert.equal(result.ok, false);
     const errors = result.ok ? [] : result.errors.join('\n');
     assert.match(String(errors), /operations must be named/);

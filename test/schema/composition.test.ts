@@ -18,7 +18,12 @@ describe('composition', () => {
     const yaml = ['federation_version: =2.9.0', 'subgraphs:'];
     for (const [name, sdl] of Object.entries(subgraphs)) {
       writeFileSync(join(dir, `${name}.graphql`), sdl);
-      yaml.push(`  ${name}:`, `    routing_url: http://127.0.0.1:1/${name}`, '    schema:', `      file: ./${name}.graphql`);
+      yaml.push(
+        `  ${name}:`,
+        `    routing_url: http://127.0.0.1:1/${name}`,
+        '    schema:',
+        `      file: ./${name}.graphql`,
+      );
     }
     const path = join(dir, 'supergraph.yaml');
     writeFileSync(path, yaml.join('\n'));
@@ -26,7 +31,10 @@ describe('composition', () => {
   }
 
   function compose(config: string) {
-    return spawnSync(tsx, ['scripts/compose.ts', '--config', config, '--out', join(dir, 'out.graphql')], { cwd: root, encoding: 'utf8' });
+    return spawnSync(tsx, ['scripts/compose.ts', '--config', config, '--out', join(dir, 'out.graphql')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
   }
 
   it('the committed schema/supergraph.graphql is what `npm run compose` produces (run it and commit if this fails)', () => {

@@ -9,13 +9,25 @@ describe('loadTelemetryConfig: the standard OTEL_* variables', () => {
   });
 
   it('sends traces to <endpoint>/v1/traces, with or without a trailing slash or a base path', () => {
-    assert.equal(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).tracesUrl, 'http://otel-collector:4318/v1/traces');
-    assert.equal(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318/' }).tracesUrl, 'http://otel-collector:4318/v1/traces');
-    assert.equal(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collect.example/otlp' }).tracesUrl, 'https://collect.example/otlp/v1/traces');
+    assert.equal(
+      loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).tracesUrl,
+      'http://otel-collector:4318/v1/traces',
+    );
+    assert.equal(
+      loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318/' }).tracesUrl,
+      'http://otel-collector:4318/v1/traces',
+    );
+    assert.equal(
+      loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collect.example/otlp' }).tracesUrl,
+      'https://collect.example/otlp/v1/traces',
+    );
   });
 
   it('takes OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, over the base endpoint', () => {
-    const config = loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9999/custom' });
+    const config = loadTelemetryConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:9999/custom',
+    });
     assert.equal(config.tracesUrl, 'http://b:9999/custom');
   });
 
@@ -45,7 +57,11 @@ describe('loadTelemetryConfig: the standard OTEL_* variables', () => {
       [{ OTEL_TRACES_SAMPLER: 'jaeger_remote' }, /OTEL_TRACES_SAMPLER must be one of/],
       [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, /OTEL_TRACES_SAMPLER_ARG must be a ratio/],
     ];
-    for (const [env, message] of bad) assert.throws(() => loadTelemetryConfig(env), (error: Error) => error instanceof ConfigError && message.test(error.message));
+    for (const [env, message] of bad)
+      assert.throws(
+        () => loadTelemetryConfig(env),
+        (error: Error) => error instanceof ConfigError && message.test(error.message),
+      );
   });
 });
 

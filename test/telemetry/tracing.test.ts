@@ -15,7 +15,29 @@ const CLIENT = 3;
 const DEEP_QUERY = /* GraphQL */ `
   query Deep {
     users(first: 3) {
-      edges { node { id name orders(first: 3) { edges { node { id status items { quantity product { name price { amount } } } } } } } }
+      edges {
+        node {
+          id
+          name
+          orders(first: 3) {
+            edges {
+              node {
+                id
+                status
+                items {
+                  quantity
+                  product {
+                    name
+                    price {
+                      amount
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
 `;
@@ -45,7 +67,11 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
     // A signed-in user, so that reads consult the read-your-writes store in Redis.
     const first = await platform.gql('{ users(first: 1) { edges { node { id } } } }');
     const userId = first.body.data.users.edges[0].node.id as string;
-    const response = await platform.gql(DEEP_QUERY, undefined, { traceparent: client.header, 'x-user-id': userId, 'x-request-id': 'trace-test-1' });
+    const response = await platform.gql(DEEP_QUERY, undefined, {
+      traceparent: client.header,
+      'x-user-id': userId,
+      'x-request-id': 'trace-test-1',
+    });
     assert.equal(response.status, 200);
     assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
     assert.ok(response.body.data.users.edges.length > 0);
@@ -64,16 +90,28 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
     assert.ok(spans.length > 0, `no span with the client's trace id among ${receiver.spans.length} received`);
     const ids = new Set(spans.map((s) => s.spanId));
     const orphans = spans.filter((s) => s.parentSpanId !== client.spanId && !ids.has(s.parentSpanId));
-    assert.deepEqual(orphans.map(describeSpan), [], 'spans whose parent is neither the client span nor a span of the trace');
+    assert.deepEqual(
+      orphans.map(describeSpan),
+      [],
+      'spans whose parent is neither the client span nor a span of the trace',
+    );
     const roots = spans.filter((s) => s.parentSpanId === client.spanId);
-    assert.deepEqual(roots.map(describeSpan), ['apollo/gateway-js:gateway.request'], 'the gateway request is the only child of the client span');
+    assert.deepEqual(
+      roots.map(describeSpan),
+      ['apollo/gateway-js:gateway.request'],
+      'the gateway request is the only child of the client span',
+    );
     const kinds = new Map<string, number>();
     for (const span of spans) kinds.set(span.scope, (kinds.get(span.scope) ?? 0) + 1);
     console.log(`trace ${client.traceId}: ${spans.length} spans`, Object.fromEntries(kinds));
   });
 
-  it('has Apollo\'s plan and execute spans and one client span per subgraph fetch, attempt 1, outcome ok', () => {
-    for (const name of ['gateway.plan', 'gateway.execute', 'gateway.fetch']) assert.ok(spans.some((s) => s.name === name), `${name} span missing`);
+  it("has Apollo's plan and execute spans and one client span per subgraph fetch, attempt 1, outcome ok", () => {
+    for (const name of ['gateway.plan', 'gateway.execute', 'gateway.fetch'])
+      assert.ok(
+        spans.some((s) => s.name === name),
+        `${name} span missing`,
+      );
     for (const subgraph of SUBGRAPHS) {
       const fetches = spans.filter((s) => s.scope === 'gateway' && s.attributes['commerce.subgraph'] === subgraph);
       assert.ok(fetches.length >= 1, `no fetch span for ${subgraph}`);
@@ -82,20 +120,27 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
         assert.equal(fetch.attributes['commerce.attempt'], 1);
         assert.equal(fetch.attributes['commerce.outcome'], 'ok');
         const parent = spans.find((s) => s.spanId === fetch.parentSpanId);
-        assert.equal(parent?.name, 'gateway.fetch', 'a fetch attempt is a child of Apollo\'s fetch span');
+        assert.equal(parent?.name, 'gateway.fetch', "a fetch attempt is a child of Apollo's fetch span");
       }
     }
   });
 
-  it('continues each subgraph fetch in that subgraph\'s server span, and each server span holds SQL spans naming shard and role', () => {
+  it("continues each subgraph fetch in that subgraph's server span, and each server span holds SQL spans naming shard and role", () => {
     const shardsSeen = new Set<number>();
     const rolesSeen = new Set<string>();
     for (const subgraph of SUBGRAPHS) {
-      const fetchIds = new Set(spans.filter((s) => s.scope === 'gateway' && s.attributes['commerce.subgraph'] === subgraph).map((s) => s.spanId));
+      const fetchIds = new Set(
+        spans
+          .filter((s) => s.scope === 'gateway' && s.attributes['commerce.subgraph'] === subgraph)
+          .map((s) => s.spanId),
+      );
       const servers = spans.filter((s) => s.scope === subgraph && s.kind === SERVER);
       assert.equal(servers.length, fetchIds.size, `${subgraph}: one server span per fetch`);
       for (const server of servers) {
-        assert.ok(fetchIds.has(server.parentSpanId), `${subgraph}'s server span is a child of a gateway fetch span for it`);
+        assert.ok(
+          fetchIds.has(server.parentSpanId),
+          `${subgraph}'s server span is a child of a gateway fetch span for it`,
+        );
         assert.equal(server.name, 'POST /graphql');
         assert.equal(server.attributes['http.response.status_code'], 200);
         assert.equal(server.attributes['commerce.service'], subgraph);
@@ -104,12 +149,18 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
       const sql = spans.filter((s) => s.scope === subgraph && s.attributes['db.system'] === 'postgresql');
       assert.ok(sql.length >= 1, `${subgraph}: no SQL span`);
       for (const statement of sql) {
-        assert.ok(serverIds.has(statement.parentSpanId), `${subgraph}: SQL span ${statement.name} is a child of its server span`);
+        assert.ok(
+          serverIds.has(statement.parentSpanId),
+          `${subgraph}: SQL span ${statement.name} is a child of its server span`,
+        );
         assert.equal(statement.kind, CLIENT);
         assert.equal(typeof statement.attributes['commerce.db.shard'], 'number');
         assert.match(String(statement.attributes['commerce.db.role']), /^(primary|replica)$/);
         assert.match(String(statement.attributes['db.statement']), /^\s*SELECT/i);
-        assert.equal(statement.name, `SELECT shard${statement.attributes['commerce.db.shard']} ${statement.attributes['commerce.db.role']}`);
+        assert.equal(
+          statement.name,
+          `SELECT shard${statement.attributes['commerce.db.shard']} ${statement.attributes['commerce.db.role']}`,
+        );
         shardsSeen.add(statement.attributes['commerce.db.shard'] as number);
         rolesSeen.add(statement.attributes['commerce.db.role'] as string);
       }
@@ -130,8 +181,12 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
 
   it('puts no parameter values in spans (statements carry placeholders only)', () => {
     const sql = spans.filter((s) => s.attributes['db.system'] === 'postgresql');
-    assert.ok(sql.some((s) => /\$1/.test(String(s.attributes['db.statement']))), 'parameterized statements keep their placeholders');
-    for (const span of spans) assert.ok(!JSON.stringify(span.attributes).includes('usr_'), `${describeSpan(span)} carries a user id`);
+    assert.ok(
+      sql.some((s) => /\$1/.test(String(s.attributes['db.statement']))),
+      'parameterized statements keep their placeholders',
+    );
+    for (const span of spans)
+      assert.ok(!JSON.stringify(span.attributes).includes('usr_'), `${describeSpan(span)} carries a user id`);
   });
 
   it('logs one line per subgraph request with the request id, the trace id, the operation name, status and duration', () => {
@@ -165,7 +220,10 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no exporter, nothing sen
 
   it('installs no tracer provider, sends nothing, and logs requests without a trace id', async () => {
     assert.equal(tracingEnabled(), false);
-    const response = await platform.gql(DEEP_QUERY, undefined, { traceparent: client.header, 'x-request-id': 'untraced-1' });
+    const response = await platform.gql(DEEP_QUERY, undefined, {
+      traceparent: client.header,
+      'x-request-id': 'untraced-1',
+    });
     assert.equal(response.status, 200);
     assert.equal(response.body.errors, undefined);
     const lines = platform.logs.filter((l) => l.msg === 'request' && l.requestId === 'untraced-1');
@@ -185,12 +243,27 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no exporter, nothing sen
       assert.equal(sum(samples, 'db_statement_duration_seconds_count', { subgraph }), statements);
       const seconds = sum(samples, 'db_statement_duration_seconds_sum', { subgraph });
       assert.ok(seconds > 0 && seconds < statements * 5, `${subgraph}: ${seconds} s over ${statements} statements`);
-      assert.ok(samples.some((s) => s.name === 'db_statement_duration_seconds_bucket' && s.labels.shard !== undefined && s.labels.role !== undefined));
-      const graphql = sum(samples, 'http_request_duration_seconds_count', { route: '/graphql', method: 'POST', status: '200' });
+      assert.ok(
+        samples.some(
+          (s) =>
+            s.name === 'db_statement_duration_seconds_bucket' &&
+            s.labels.shard !== undefined &&
+            s.labels.role !== undefined,
+        ),
+      );
+      const graphql = sum(samples, 'http_request_duration_seconds_count', {
+        route: '/graphql',
+        method: 'POST',
+        status: '200',
+      });
       assert.ok(graphql >= 2, `${subgraph}: ${graphql} GraphQL requests timed`);
       for (const gauge of ['db_pool_connections', 'db_pool_idle_connections', 'db_pool_waiting_queries']) {
         const nodes = samples.filter((s) => s.name === gauge && s.labels.subgraph === subgraph);
-        assert.deepEqual(nodes.map((s) => `${s.labels.shard}/${s.labels.node}`).sort(), ['0/0', '0/primary', '1/0', '1/primary'], `${gauge} per node`);
+        assert.deepEqual(
+          nodes.map((s) => `${s.labels.shard}/${s.labels.node}`).sort(),
+          ['0/0', '0/primary', '1/0', '1/primary'],
+          `${gauge} per node`,
+        );
       }
       const open = sum(samples, 'db_pool_connections', { subgraph });
       assert.ok(open >= 1, `${subgraph}: the pools hold open connections`);
@@ -200,7 +273,11 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no exporter, nothing sen
     const gateway = await scrape(platform.gateway.url);
     for (const subgraph of SUBGRAPHS) {
       const fetches = sum(gateway, 'gateway_subgraph_fetch_duration_seconds_count', { subgraph, outcome: 'ok' });
-      assert.equal(fetches, sum(gateway, 'gateway_subgraph_requests_total', { subgraph, result: 'ok' }), `${subgraph}: every fetch is timed`);
+      assert.equal(
+        fetches,
+        sum(gateway, 'gateway_subgraph_requests_total', { subgraph, result: 'ok' }),
+        `${subgraph}: every fetch is timed`,
+      );
       assert.ok(fetches >= 2);
       const seconds = sum(gateway, 'gateway_subgraph_fetch_duration_seconds_sum', { subgraph, outcome: 'ok' });
       assert.ok(seconds > 0 && seconds < fetches * 10);

@@ -25,16 +25,23 @@ describe('IDs', () => {
   });
 
   it('rejects an ID of the wrong type, naming the type it is', () => {
-    assert.throws(() => decodeId('User', 'prd_12345'), (error: Error & { extensions?: Record<string, unknown> }) => {
-      assert.equal(error.extensions?.code, 'BAD_USER_INPUT');
-      assert.match(error.message, /not a User ID \(it is a Product ID\)/);
-      return true;
-    });
+    assert.throws(
+      () => decodeId('User', 'prd_12345'),
+      (error: Error & { extensions?: Record<string, unknown> }) => {
+        assert.equal(error.extensions?.code, 'BAD_USER_INPUT');
+        assert.match(error.message, /not a User ID \(it is a Product ID\)/);
+        return true;
+      },
+    );
   });
 
   it('rejects malformed IDs with BAD_USER_INPUT', () => {
     for (const bad of ['', 'usr_', 'usr_abc', 'usr_-1', 'usr_0012', 'usr_99999999999999999999', '12345', 'usr 1', 42]) {
-      assert.throws(() => decodeId('User', bad), (error: Error & { extensions?: Record<string, unknown> }) => error.extensions?.code === 'BAD_USER_INPUT', String(bad));
+      assert.throws(
+        () => decodeId('User', bad),
+        (error: Error & { extensions?: Record<string, unknown> }) => error.extensions?.code === 'BAD_USER_INPUT',
+        String(bad),
+      );
     }
   });
 

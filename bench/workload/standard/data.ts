@@ -57,7 +57,9 @@ export const PRODUCTS: readonly Product[] = Object.freeze(
 
 /** inStock of upc 1–9. */
 export const IN_STOCK: Readonly<Record<string, boolean>> = Object.freeze(
-  Object.fromEntries([true, false, false, false, true, true, true, false, true].map((inStock, i) => [String(i + 1), inStock])),
+  Object.fromEntries(
+    [true, false, false, false, true, true, true, false, true].map((inStock, i) => [String(i + 1), inStock]),
+  ),
 );
 
 const WORDS = (
@@ -83,14 +85,23 @@ export function loremIpsum(length: number, offset: number): string {
 
 /** Review id → [body length, product upc]: reviews 1–4 → product 1, 5–8 → 2, 9 → 3, 10–11 → 4. */
 const REVIEW_SHAPES: ReadonlyArray<readonly [number, string]> = [
-  [445, '1'], [289, '1'], [275, '1'], [143, '1'],
-  [445, '2'], [289, '2'], [275, '2'], [143, '2'],
+  [445, '1'],
+  [289, '1'],
+  [275, '1'],
+  [143, '1'],
+  [445, '2'],
+  [289, '2'],
+  [275, '2'],
+  [143, '2'],
   [143, '3'],
-  [143, '4'], [844, '4'],
+  [143, '4'],
+  [844, '4'],
 ];
 
 export const REVIEWS: readonly Review[] = Object.freeze(
-  REVIEW_SHAPES.map(([length, productUpc], i) => Object.freeze({ id: String(i + 1), body: loremIpsum(length, i * 7), productUpc })),
+  REVIEW_SHAPES.map(([length, productUpc], i) =>
+    Object.freeze({ id: String(i + 1), body: loremIpsum(length, i * 7), productUpc }),
+  ),
 );
 
 /** Every author is user 1 as the reviews subgraph knows it: username "urigo", reviews 1 and 2. */

@@ -29,7 +29,11 @@ export interface StandardSubgraphs {
 /** Parsed and validated documents per subgraph; a gateway sends a handful of distinct ones. */
 const DOCUMENT_CACHE_LIMIT = 1000;
 
-function documentOf(schema: GraphQLSchema, cache: Map<string, DocumentNode | Error>, query: string): DocumentNode | Error {
+function documentOf(
+  schema: GraphQLSchema,
+  cache: Map<string, DocumentNode | Error>,
+  query: string,
+): DocumentNode | Error {
   let document = cache.get(query);
   if (document === undefined) {
     try {
@@ -74,9 +78,10 @@ function send(res: ServerResponse, status: number, body: string | Buffer, cacheC
 export async function startStandardSubgraphs(options: StandardSubgraphsOptions = {}): Promise<StandardSubgraphs> {
   const host = options.host ?? '127.0.0.1';
   const cacheControl = options.cacheControl ?? 'public, max-age=300';
-  const schemas = new Map<string, { name: SubgraphName; schema: GraphQLSchema; documents: Map<string, DocumentNode | Error> }>(
-    SUBGRAPH_NAMES.map((name) => [`/${name}`, { name, schema: buildStandardSubgraph(name), documents: new Map() }]),
-  );
+  const schemas = new Map<
+    string,
+    { name: SubgraphName; schema: GraphQLSchema; documents: Map<string, DocumentNode | Error> }
+  >(SUBGRAPH_NAMES.map((name) => [`/${name}`, { name, schema: buildStandardSubgraph(name), documents: new Map() }]));
   const answers = new Map<string, Buffer>();
   const requests = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, 0])) as Record<SubgraphName, number>;
 
@@ -84,7 +89,11 @@ export async function startStandardSubgraphs(options: StandardSubgraphsOptions =
     const subgraph = schemas.get((req.url ?? '').split('?')[0]!);
     if (!subgraph || req.method !== 'POST') {
       req.resume();
-      return send(res, subgraph ? 405 : 404, JSON.stringify({ errors: [{ message: `POST /<${SUBGRAPH_NAMES.join('|')}>` }] }));
+      return send(
+        res,
+        subgraph ? 405 : 404,
+        JSON.stringify({ errors: [{ message: `POST /<${SUBGRAPH_NAMES.join('|')}>` }] }),
+      );
     }
     requests[subgraph.name]++;
     let params: { query?: unknown; variables?: Record<string, unknown> | null; operationName?: string | null };
@@ -97,10 +106,16 @@ export async function startStandardSubgraphs(options: StandardSubgraphsOptions =
     } catch {
       return send(res, 400, JSON.stringify({ errors: [{ message: 'The body must be JSON' }] }));
     }
-    if (typeof params.query !== 'string') return send(res, 400, JSON.stringify({ errors: [{ message: 'query must be a string' }] }));
+    if (typeof params.query !== 'string')
+      return send(res, 400, JSON.stringify({ errors: [{ message: 'query must be a string' }] }));
     const document = documentOf(subgraph.schema, subgraph.documents, params.query);
     if (document instanceof Error) return send(res, 400, JSON.stringify({ errors: [{ message: document.message }] }));
-    const result = await execute({ schema: subgraph.schema, document, variableValues: params.variables, operationName: params.operationName });
+    const result = await execute({
+      schema: subgraph.schema,
+      document,
+      variableValues: params.variables,
+      operationName: params.operationName,
+    });
     if (result.errors) return send(res, 200, JSON.stringify(result));
     const answer = Buffer.from(JSON.stringify(result));
     if (answers.size >= ANSWER_CACHE_LIMIT) answers.clear();
@@ -109,7 +124,9 @@ export async function startStandardSubgraphs(options: StandardSubgraphsOptions =
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => send(res, 500, JSON.stringify({ errors: [{ message: String(error) }] })));
+    handle(req, res).catch((error: unknown) =>
+      send(res, 500, JSON.stringify({ errors: [{ message: String(error) }] })),
+    );
   });
   // Gateways keep their connections between rounds; do not close them under their feet.
   server.keepAliveTimeout = 120_000;
@@ -118,7 +135,10 @@ export async function startStandardSubgraphs(options: StandardSubgraphsOptions =
     server.listen(0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `http://${host}:${port}/${name}`])) as Record<SubgraphName, string>;
+  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, `http://${host}:${port}/${name}`])) as Record<
+    SubgraphName,
+    string
+  >;
   let stopping: Promise<void> | undefined;
   return {
     urls,

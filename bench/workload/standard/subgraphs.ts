@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { AUTHOR_ID, AUTHOR_USERNAME, IN_STOCK, OTHER_USERNAME, PRODUCTS, REVIEWS, USERS, USER_REVIEW_IDS, type Product, type Review, type User } from './data';
+import {
+  AUTHOR_ID,
+  AUTHOR_USERNAME,
+  IN_STOCK,
+  OTHER_USERNAME,
+  PRODUCTS,
+  REVIEWS,
+  USERS,
+  USER_REVIEW_IDS,
+  type Product,
+  type Review,
+  type User,
+} from './data';
 
 /** The four subgraphs of the standard workload, in the order the workload file lists them. */
 export const SUBGRAPH_NAMES = ['accounts', 'inventory', 'products', 'reviews'] as const;
@@ -16,7 +28,8 @@ export function subgraphTypeDefs(name: SubgraphName): DocumentNode {
 /** The standard query (`TestQuery`). */
 export const STANDARD_QUERY = readFileSync(new URL('./query.graphql', import.meta.url), 'utf8');
 
-const byId = <T>(items: readonly T[], id: (item: T) => string): ReadonlyMap<string, T> => new Map(items.map((item) => [id(item), item]));
+const byId = <T>(items: readonly T[], id: (item: T) => string): ReadonlyMap<string, T> =>
+  new Map(items.map((item) => [id(item), item]));
 const users = byId(USERS, (u) => u.id);
 const products = byId(PRODUCTS, (p) => p.upc);
 const reviews = byId(REVIEWS, (r) => r.id);
@@ -50,7 +63,8 @@ const inventory: GraphQLResolverMap<unknown> = {
     // price and weight arrive with the representation, but the published
     // inventory subgraph answers from its own rows, which have neither, so
     // shippingEstimate is always null.
-    __resolveReference: ({ upc }: { upc: string }) => (Object.hasOwn(IN_STOCK, upc) ? { upc, inStock: IN_STOCK[upc] } : null),
+    __resolveReference: ({ upc }: { upc: string }) =>
+      Object.hasOwn(IN_STOCK, upc) ? { upc, inStock: IN_STOCK[upc] } : null,
     shippingEstimate: () => null,
   },
 };
@@ -75,7 +89,11 @@ const reviewsResolvers: GraphQLResolverMap<unknown> = {
     author: (): ReviewsUser => ({ id: AUTHOR_ID, username: AUTHOR_USERNAME, reviews: userReviews }),
   },
   User: {
-    __resolveReference: ({ id }: { id: string }): ReviewsUser => ({ id, username: OTHER_USERNAME, reviews: userReviews }),
+    __resolveReference: ({ id }: { id: string }): ReviewsUser => ({
+      id,
+      username: OTHER_USERNAME,
+      reviews: userReviews,
+    }),
   },
 };
 

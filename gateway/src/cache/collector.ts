@@ -16,7 +16,10 @@ const TAG = /^[A-Za-z_][A-Za-z0-9_]*:[^\s]{1,200}$/;
 /** Adds the tags a subgraph response carries in its extensions (ignoring anything malformed). */
 export function collectTags(collector: CacheTagCollector, extensions: Record<string, unknown> | undefined): void {
   if (!extensions) return;
-  for (const [field, into] of [['cacheTags', collector.resolved], ['invalidatedTags', collector.invalidated]] as const) {
+  for (const [field, into] of [
+    ['cacheTags', collector.resolved],
+    ['invalidatedTags', collector.invalidated],
+  ] as const) {
     const tags = extensions[field];
     if (!Array.isArray(tags)) continue;
     for (const tag of tags) if (typeof tag === 'string' && TAG.test(tag)) into.add(tag);

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { etagOf, sendValidated, type CompleteResponse, type Logger, type RawGraphQLRequest, type RedisClient } from '@commerce/common';
+import {
+  etagOf,
+  sendValidated,
+  type CompleteResponse,
+  type Logger,
+  type RawGraphQLRequest,
+  type RedisClient,
+} from '@commerce/common';
 import type { GatewayContext } from '../context';
 import type { CachedResponse, OperationFacts } from '../features/feature';
 import type { GatewayMetrics } from '../metrics';
@@ -32,7 +39,15 @@ interface HotEntry extends CacheEntryInfo {
 type Invalidation = { tags: readonly string[] } | { types: readonly string[] } | { all: true };
 
 // Request headers that change what a response is, or whether it may be served.
-const VARYING_HEADERS = [USER_ID_HEADER, SESSION_ID_HEADER, 'authorization', 'accept', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name'];
+const VARYING_HEADERS = [
+  USER_ID_HEADER,
+  SESSION_ID_HEADER,
+  'authorization',
+  'accept',
+  'content-type',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+];
 
 /**
  * The in-memory hot path in front of the response cache: the exact bytes of
@@ -45,7 +60,13 @@ const VARYING_HEADERS = [USER_ID_HEADER, SESSION_ID_HEADER, 'authorization', 'ac
  * in any other gateway instance; while that channel is down, the hot path is
  * off (it could not hear other instances' invalidations).
  */
-export function createHotPath(options: { maxBytes: number; redis?: RedisClient; channel: string; metrics: Pick<GatewayMetrics, 'responseCache'>; logger: Logger }) {
+export function createHotPath(options: {
+  maxBytes: number;
+  redis?: RedisClient;
+  channel: string;
+  metrics: Pick<GatewayMetrics, 'responseCache'>;
+  logger: Logger;
+}) {
   const entries = new TaggedLru<HotEntry>(options.maxBytes, (entry) => entry.body.length);
   const hits = options.metrics.responseCache.labels({ result: 'hit' });
   let usable = options.redis === undefined;
@@ -80,12 +101,22 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
   function fingerprint(req: IncomingMessage, raw: RawGraphQLRequest): string | undefined {
     // Requests asking for per-request reports (debug extensions, cost) always take the full path.
     if (req.headers[DEBUG_HEADER] !== undefined || req.headers[COST_REPORT_HEADER] !== undefined) return undefined;
-    const hash = createHash('sha256').update(req.method ?? '').update('\0').update(raw.search).update('\0').update(raw.body ?? '');
+    const hash = createHash('sha256')
+      .update(req.method ?? '')
+      .update('\0')
+      .update(raw.search)
+      .update('\0')
+      .update(raw.body ?? '');
     for (const name of VARYING_HEADERS) hash.update('\0').update(String(req.headers[name] ?? ''));
     return hash.digest('base64url');
   }
 
-  function send(entry: HotEntry, req: IncomingMessage, res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  function send(
+    entry: HotEntry,
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: Readonly<Record<string, string>>,
+  ): void {
     const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
     res.setHeader('content-type', entry.contentType);
     res.setHeader('cache-control', `max-age=${Math.max(0, entry.maxAge - age)}, ${entry.scope.toLowerCase()}`);
@@ -111,7 +142,12 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
       return { facts: entry.facts, send: (request, res, headers) => send(entry, request, res, headers) };
     },
     /** Remembers a response the response cache stored or served. */
-    onResponse(req: IncomingMessage, raw: RawGraphQLRequest, context: GatewayContext | undefined, response: CompleteResponse): void {
+    onResponse(
+      req: IncomingMessage,
+      raw: RawGraphQLRequest,
+      context: GatewayContext | undefined,
+      response: CompleteResponse,
+    ): void {
       const info = context?.outcome.cacheEntry;
       const operation = context?.outcome.operation;
       if (!usable || !info || !operation || response.status !== 200) return;
@@ -121,7 +157,18 @@ export function createHotPath(options: { maxBytes: number; redis?: RedisClient; 
       const body = Buffer.from(response.body);
       const etag = req.method === 'GET' && info.scope === 'PUBLIC' ? etagOf(body) : undefined;
       const facts: OperationFacts = context.outcome.cost ? { ...operation, cost: context.outcome.cost } : operation;
-      entries.set(key, { ...info, facts, body, contentLength: String(body.length), etag, contentType: response.headers.get('content-type') ?? 'application/json' }, ttl);
+      entries.set(
+        key,
+        {
+          ...info,
+          facts,
+          body,
+          contentLength: String(body.length),
+          etag,
+          contentType: response.headers.get('content-type') ?? 'application/json',
+        },
+        ttl,
+      );
     },
     /** Drops matching entries here and tells every other instance to do the same (resolves once Redis has the message). */
     async invalidate(message: Invalidation): Promise<void> {

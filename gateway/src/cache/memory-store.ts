@@ -8,7 +8,13 @@ interface Entry {
 }
 
 /** In-process store (used when no REDIS_URL is set): a tagged LRU bounded in bytes. */
-export function createMemoryStore({ maxBytes, maxTtlSeconds }: { maxBytes: number; maxTtlSeconds: number }): ResponseCacheStore {
+export function createMemoryStore({
+  maxBytes,
+  maxTtlSeconds,
+}: {
+  maxBytes: number;
+  maxTtlSeconds: number;
+}): ResponseCacheStore {
   const entries = new TaggedLru<Entry>(maxBytes, (entry) => entry.value.length);
   const invalidatedAt = new LRUCache<string, number>({ max: 100_000, ttl: maxTtlSeconds * 1000 });
 

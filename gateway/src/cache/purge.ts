@@ -39,10 +39,12 @@ function parse(raw: string): PurgeRequest | string {
     return 'the body must be JSON: {"tags": ["Product:prd_1"]}, {"types": ["Product"]} or {"all": true}';
   }
   const { tags, types, all } = (body ?? {}) as Record<string, unknown>;
-  const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 256));
+  const strings = (v: unknown) =>
+    v === undefined || (Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 256));
   if (!strings(tags) || !strings(types)) return '"tags" and "types" must be arrays of non-empty strings';
   if (all !== undefined && all !== true) return '"all" must be true when given';
-  if (tags === undefined && types === undefined && all === undefined) return 'say what to purge: "tags", "types" or "all": true';
+  if (tags === undefined && types === undefined && all === undefined)
+    return 'say what to purge: "tags", "types" or "all": true';
   return { tags: tags as string[] | undefined, types: types as string[] | undefined, all: all === true };
 }
 
@@ -53,14 +55,21 @@ function parse(raw: string): PurgeRequest | string {
  */
 export function createPurgeRoute({ store, secret, metrics, logger, hotPath }: PurgeRouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!secret) return send(res, 404, errorBody('NOT_FOUND', 'The cache purge endpoint is disabled: set CACHE_PURGE_SECRET to enable it'));
+    if (!secret)
+      return send(
+        res,
+        404,
+        errorBody('NOT_FOUND', 'The cache purge endpoint is disabled: set CACHE_PURGE_SECRET to enable it'),
+      );
     if (req.method !== 'POST') return send(res, 405, errorBody('BAD_REQUEST', 'Use POST'));
-    if (!authorized(req, secret)) return send(res, 401, errorBody('UNAUTHENTICATED', 'Send Authorization: Bearer <CACHE_PURGE_SECRET>'));
+    if (!authorized(req, secret))
+      return send(res, 401, errorBody('UNAUTHENTICATED', 'Send Authorization: Bearer <CACHE_PURGE_SECRET>'));
     let raw: string;
     try {
       raw = await readBody(req, 64 * 1024);
     } catch (error) {
-      if (error instanceof BodyTooLarge) return send(res, 413, errorBody('PAYLOAD_TOO_LARGE', 'Purge requests are limited to 64 KiB'));
+      if (error instanceof BodyTooLarge)
+        return send(res, 413, errorBody('PAYLOAD_TOO_LARGE', 'Purge requests are limited to 64 KiB'));
       throw error;
     }
     const request = parse(raw);

@@ -8,7 +8,10 @@ import type { ResponseCacheStore } from './store';
  * stored after it. Commands are issued one by one (auto-pipelined by ioredis),
  * so the same code works on a Redis Cluster, where keys live on many nodes.
  */
-export function createRedisStore(redis: RedisClient, { prefix, maxTtlSeconds }: { prefix: string; maxTtlSeconds: number }): ResponseCacheStore {
+export function createRedisStore(
+  redis: RedisClient,
+  { prefix, maxTtlSeconds }: { prefix: string; maxTtlSeconds: number },
+): ResponseCacheStore {
   const entryKey = (key: string) => `${prefix}r:${key}`;
   const tagKey = (tag: string) => `${prefix}t:${tag}`;
   const invalidatedKey = (tag: string) => `${prefix}i:${tag}`;
@@ -57,10 +60,12 @@ export function createRedisStore(redis: RedisClient, { prefix, maxTtlSeconds }: 
       const stored = entryKey(key);
       await redis.set(stored, value, 'EX', ttlSeconds);
       // Tag sets live as long as the longest entry can, so they never outlive the need.
-      await Promise.all(tags.map(async (tag) => {
-        await redis.sadd(tagKey(tag), stored);
-        await redis.pexpire(tagKey(tag), lifetimeMs);
-      }));
+      await Promise.all(
+        tags.map(async (tag) => {
+          await redis.sadd(tagKey(tag), stored);
+          await redis.pexpire(tagKey(tag), lifetimeMs);
+        }),
+      );
       return true;
     },
     invalidate: dropTags,

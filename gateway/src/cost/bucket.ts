@@ -43,14 +43,20 @@ interface Bucket {
 }
 
 /** Buckets in this process only: for a single gateway instance (no REDIS_URL). */
-export function createMemoryBudgetStore({ now = Date.now, maxClients = 100_000 }: MemoryBudgetStoreOptions = {}): BudgetStore {
+export function createMemoryBudgetStore({
+  now = Date.now,
+  maxClients = 100_000,
+}: MemoryBudgetStoreOptions = {}): BudgetStore {
   const buckets = new Map<string, Bucket>();
 
   function refilled(client: string, policy: BudgetPolicy, at: number): Bucket {
     const bucket = buckets.get(client);
     if (!bucket) return { tokens: policy.capacity, at };
     const elapsed = Math.max(0, at - bucket.at);
-    return { tokens: Math.min(policy.capacity, bucket.tokens + (elapsed * policy.refillPerSecond) / 1000), at: Math.max(at, bucket.at) };
+    return {
+      tokens: Math.min(policy.capacity, bucket.tokens + (elapsed * policy.refillPerSecond) / 1000),
+      at: Math.max(at, bucket.at),
+    };
   }
 
   function save(client: string, bucket: Bucket, policy: BudgetPolicy): void {
@@ -65,7 +71,11 @@ export function createMemoryBudgetStore({ now = Date.now, maxClients = 100_000 }
     }
   }
 
-  async function apply(client: string, policy: BudgetPolicy, change: (tokens: number) => BucketState): Promise<BucketState> {
+  async function apply(
+    client: string,
+    policy: BudgetPolicy,
+    change: (tokens: number) => BucketState,
+  ): Promise<BucketState> {
     const bucket = refilled(client, policy, now());
     const state = change(bucket.tokens);
     save(client, { tokens: state.tokens, at: bucket.at }, policy);
@@ -73,8 +83,12 @@ export function createMemoryBudgetStore({ now = Date.now, maxClients = 100_000 }
   }
 
   return {
-    take: (client, cost, policy) => apply(client, policy, (tokens) => (tokens >= cost ? { allowed: true, tokens: tokens - cost } : { allowed: false, tokens })),
-    refund: (client, points, policy) => apply(client, policy, (tokens) => ({ allowed: true, tokens: Math.min(policy.capacity, tokens + points) })),
+    take: (client, cost, policy) =>
+      apply(client, policy, (tokens) =>
+        tokens >= cost ? { allowed: true, tokens: tokens - cost } : { allowed: false, tokens },
+      ),
+    refund: (client, points, policy) =>
+      apply(client, policy, (tokens) => ({ allowed: true, tokens: Math.min(policy.capacity, tokens + points) })),
     async close() {
       buckets.clear();
     },

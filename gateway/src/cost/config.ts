@@ -1,7 +1,6 @@
 import { ConfigError, intVar, optionalVar, stringVar, type Env } from '@commerce/common';
 import { hashApiKey } from '../principal';
 
-
 /**
  * `off`: no cost analysis at all. `measure`: estimate, charge budgets and
  * report, never reject. `enforce`: also reject operations over the maximum
@@ -78,7 +77,9 @@ export function parseBudgetOverrides(raw: string | undefined): ReadonlyMap<strin
     const match = OVERRIDE.exec(trimmed);
     const shown = trimmed.startsWith('apikey:') ? 'apikey:***' : trimmed;
     if (!match) {
-      throw new ConfigError(`COST_BUDGET_OVERRIDES entries must look like user:<id>=<capacity>/<refillPerSecond> (or apikey:, ip:), got ${JSON.stringify(shown)}`);
+      throw new ConfigError(
+        `COST_BUDGET_OVERRIDES entries must look like user:<id>=<capacity>/<refillPerSecond> (or apikey:, ip:), got ${JSON.stringify(shown)}`,
+      );
     }
     const [, kind, id, capacity, refill] = match as unknown as [string, string, string, string, string];
     const client = kind === 'apikey' ? `apikey:${hashApiKey(id)}` : `${kind}:${id}`;
@@ -97,23 +98,34 @@ export function parseBudgetOverrides(raw: string | undefined): ReadonlyMap<strin
 /** Reads the cost configuration; throws ConfigError naming the variable on a bad value. */
 export function loadCostConfig(env: Env): CostConfig {
   const mode = stringVar(env, 'COST_MODE', COST_DEFAULTS.mode) as CostMode;
-  if (!MODES.includes(mode)) throw new ConfigError(`COST_MODE must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  if (!MODES.includes(mode))
+    throw new ConfigError(`COST_MODE must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const maxCost = intVar(env, 'COST_MAX', COST_DEFAULTS.maxCost, { min: 1, max: MAX_POINTS });
   const refill = optionalVar(env, 'COST_BUDGET_REFILL_PER_SECOND');
   const budget = Object.freeze({
     capacity: intVar(env, 'COST_BUDGET_CAPACITY', COST_DEFAULTS.budgetCapacity, { min: 1, max: MAX_POINTS }),
-    refillPerSecond: refill === undefined ? COST_DEFAULTS.budgetRefillPerSecond : positiveNumber('COST_BUDGET_REFILL_PER_SECOND', refill),
+    refillPerSecond:
+      refill === undefined
+        ? COST_DEFAULTS.budgetRefillPerSecond
+        : positiveNumber('COST_BUDGET_REFILL_PER_SECOND', refill),
   });
   const overrides = parseBudgetOverrides(env.COST_BUDGET_OVERRIDES);
   const lease = optionalVar(env, 'COST_BUDGET_LEASE_PERCENT');
-  const leasePercent = lease === undefined ? COST_DEFAULTS.leasePercent : positiveNumber('COST_BUDGET_LEASE_PERCENT', lease);
-  if (leasePercent > 50) throw new ConfigError(`COST_BUDGET_LEASE_PERCENT must be at most 50, got ${JSON.stringify(lease)}`);
+  const leasePercent =
+    lease === undefined ? COST_DEFAULTS.leasePercent : positiveNumber('COST_BUDGET_LEASE_PERCENT', lease);
+  if (leasePercent > 50)
+    throw new ConfigError(`COST_BUDGET_LEASE_PERCENT must be at most 50, got ${JSON.stringify(lease)}`);
   if (mode === 'enforce') {
     // An operation allowed by COST_MAX must fit in every bucket, or its client could never run it.
     for (const [client, policy] of [['COST_BUDGET_CAPACITY', budget] as const, ...overrides]) {
       if (policy.capacity < maxCost) {
-        const name = client === 'COST_BUDGET_CAPACITY' ? client : `COST_BUDGET_OVERRIDES (${client.startsWith('apikey:') ? 'apikey:***' : client})`;
-        throw new ConfigError(`${name} capacity ${policy.capacity} is below COST_MAX ${maxCost}; raise it or lower COST_MAX`);
+        const name =
+          client === 'COST_BUDGET_CAPACITY'
+            ? client
+            : `COST_BUDGET_OVERRIDES (${client.startsWith('apikey:') ? 'apikey:***' : client})`;
+        throw new ConfigError(
+          `${name} capacity ${policy.capacity} is below COST_MAX ${maxCost}; raise it or lower COST_MAX`,
+        );
       }
     }
   }

@@ -47,7 +47,13 @@ function directiveNames(document: DocumentNode): Names {
       // The spec's eponymous directive is `@<namespace>`; others are `@<namespace>__<name>` unless imported.
       const names: Names = { cost: namespace, listSize: `${namespace}__listSize` };
       for (const entry of Array.isArray(args.import) ? args.import : []) {
-        const [name, alias] = typeof entry === 'string' ? [entry, entry] : [(entry as { name?: unknown }).name, (entry as { as?: unknown }).as ?? (entry as { name?: unknown }).name];
+        const [name, alias] =
+          typeof entry === 'string'
+            ? [entry, entry]
+            : [
+                (entry as { name?: unknown }).name,
+                (entry as { as?: unknown }).as ?? (entry as { name?: unknown }).name,
+              ];
         if (typeof name !== 'string' || typeof alias !== 'string') continue;
         if (name === '@cost') names.cost = alias.slice(1);
         if (name === '@listSize') names.listSize = alias.slice(1);
@@ -62,11 +68,14 @@ function argumentsOf(directive: DirectiveNode): Record<string, unknown> {
   return Object.fromEntries((directive.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value)]));
 }
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /** Indexes the cost directives of a (core) supergraph SDL; none without one. */
 export function readCostDirectives(supergraphSdl: string | undefined): CostDirectives {
-  const document: DocumentNode = supergraphSdl ? parse(supergraphSdl, { noLocation: true }) : { kind: Kind.DOCUMENT, definitions: [] };
+  const document: DocumentNode = supergraphSdl
+    ? parse(supergraphSdl, { noLocation: true })
+    : { kind: Kind.DOCUMENT, definitions: [] };
   const names = directiveNames(document);
   const weights = new Map<string, number>();
   const listSizes = new Map<string, ListSizeSpec>();

@@ -1,4 +1,11 @@
-import { Kind, getVariableValues, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  getVariableValues,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { readCostDirectives } from './directives';
 import { actualCost, estimateCost } from './evaluate';
 import { createInputScorer } from './input-cost';
@@ -23,7 +30,10 @@ export interface CostEstimator {
    */
   plan(document: DocumentNode, operation: OperationDefinitionNode): CostPlan;
   /** Coerces request variables as execution will; undefined when they are invalid (execution rejects them). */
-  variables(operation: OperationDefinitionNode, raw: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | undefined;
+  variables(
+    operation: OperationDefinitionNode,
+    raw: Readonly<Record<string, unknown>> | undefined,
+  ): Record<string, unknown> | undefined;
   estimate(plan: CostPlan, variables: Readonly<Record<string, unknown>>): number;
   actual(plan: CostPlan, variables: Readonly<Record<string, unknown>>, data: unknown): number;
 }
@@ -39,8 +49,16 @@ export function createCostEstimator({ schema, supergraphSdl, defaultListSize }: 
       let byOperation = plans.get(document);
       const cached = byOperation?.get(operation);
       if (cached) return cached;
-      const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
-      const plan = compilePlan(operation, fragments, { schema, directives, scoreInput, defaultListSize, evaluate: (p) => estimateCost(p, noVariables) });
+      const fragments = document.definitions.filter(
+        (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
+      );
+      const plan = compilePlan(operation, fragments, {
+        schema,
+        directives,
+        scoreInput,
+        defaultListSize,
+        evaluate: (p) => estimateCost(p, noVariables),
+      });
       if (!byOperation) plans.set(document, (byOperation = new Map()));
       byOperation.set(operation, plan);
       return plan;

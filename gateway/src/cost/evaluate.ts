@@ -10,7 +10,10 @@ interface Sizing {
 }
 
 function selected(field: PlanField, variables: Variables): boolean {
-  return field.when === undefined || field.when.some((conditions) => conditions.every((c) => (variables[c.variable] === true) === c.expected));
+  return (
+    field.when === undefined ||
+    field.when.some((conditions) => conditions.every((c) => (variables[c.variable] === true) === c.expected))
+  );
 }
 
 /**
@@ -23,25 +26,35 @@ function expectedSize(field: PlanField, rule: SizeRule, variables: Variables): n
   for (const argument of rule.slicing) {
     let value = argument.defaultValue;
     if (argument.literal !== undefined) value = argument.literal;
-    else if (argument.variable !== undefined && typeof variables[argument.variable] === 'number') value = variables[argument.variable] as number;
+    else if (argument.variable !== undefined && typeof variables[argument.variable] === 'number')
+      value = variables[argument.variable] as number;
     if (value === undefined) continue;
     set += 1;
     largest = largest === undefined ? value : Math.max(largest, value);
   }
   if (rule.requireOne && rule.slicing.length > 0 && set !== 1) {
     const names = rule.slicing.map((a) => a.name).join(', ');
-    throw new CostAnalysisError(`${field.coordinate} needs exactly one of its slicing arguments (${names}), got ${set}`, 'slicing');
+    throw new CostAnalysisError(
+      `${field.coordinate} needs exactly one of its slicing arguments (${names}), got ${set}`,
+      'slicing',
+    );
   }
   return largest === undefined ? rule.assumedSize : Math.max(0, largest);
 }
 
 function argumentCost(plan: CostPlan, field: PlanField, variables: Variables): number {
   let cost = field.argumentCost;
-  for (const { value, type, weight } of field.dynamicArguments) cost += plan.scoreInput(valueFromAST(value, type, variables), type, weight);
+  for (const { value, type, weight } of field.dynamicArguments)
+    cost += plan.scoreInput(valueFromAST(value, type, variables), type, weight);
   return cost;
 }
 
-function estimateSelection(plan: CostPlan, selection: PlanSelection, variables: Variables, sizing: Sizing | undefined): number {
+function estimateSelection(
+  plan: CostPlan,
+  selection: PlanSelection,
+  variables: Variables,
+  sizing: Sizing | undefined,
+): number {
   let most = 0;
   for (const branch of selection.branches) {
     let sum = 0;
@@ -56,7 +69,8 @@ function estimateField(plan: CostPlan, field: PlanField, variables: Variables, s
   const expected = field.size && expectedSize(field, field.size, variables);
   const fromParent = sizing?.names.has(field.name) ? sizing.size : undefined;
   const count = field.list ? (fromParent ?? expected ?? plan.defaultListSize) : 1;
-  const childSizing = field.size && field.size.sizedFields.size > 0 ? { names: field.size.sizedFields, size: expected } : undefined;
+  const childSizing =
+    field.size && field.size.sizedFields.size > 0 ? { names: field.size.sizedFields, size: expected } : undefined;
   const children = field.selection ? estimateSelection(plan, field.selection, variables, childSizing) : 0;
   return count * (field.weight + children) + argumentCost(plan, field, variables);
 }
@@ -73,9 +87,15 @@ export function estimateCost(plan: CostPlan, variables: Variables): number {
   return plan.fixed ?? plan.base + estimateSelection(plan, plan.root, variables, undefined);
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function actualSelection(plan: CostPlan, selection: PlanSelection, variables: Variables, data: Record<string, unknown>): number {
+function actualSelection(
+  plan: CostPlan,
+  selection: PlanSelection,
+  variables: Variables,
+  data: Record<string, unknown>,
+): number {
   // Responses name their concrete type only when asked (__typename); otherwise take the dearest branch.
   const typename = data.__typename;
   const known = typeof typename === 'string' ? selection.branches.filter((b) => b.typeName === typename) : [];
@@ -89,8 +109,11 @@ function actualSelection(plan: CostPlan, selection: PlanSelection, variables: Va
 }
 
 function actualElement(plan: CostPlan, field: PlanField, variables: Variables, value: unknown): number {
-  if (Array.isArray(value)) return value.reduce((sum: number, element) => sum + actualElement(plan, field, variables, element), 0);
-  return field.weight + (field.selection && isObject(value) ? actualSelection(plan, field.selection, variables, value) : 0);
+  if (Array.isArray(value))
+    return value.reduce((sum: number, element) => sum + actualElement(plan, field, variables, element), 0);
+  return (
+    field.weight + (field.selection && isObject(value) ? actualSelection(plan, field.selection, variables, value) : 0)
+  );
 }
 
 function actualField(plan: CostPlan, field: PlanField, variables: Variables, data: Record<string, unknown>): number {

@@ -25,7 +25,11 @@ export function createInputScorer(directives: CostDirectives): InputScorer {
       for (const [name, fieldValue] of Object.entries(value as Record<string, unknown>)) {
         const field = fields[name];
         if (!field) continue;
-        total += score(fieldValue, field.type, directives.fieldWeight(nullable.name, name) ?? directives.typeWeight(getNamedType(field.type).name));
+        total += score(
+          fieldValue,
+          field.type,
+          directives.fieldWeight(nullable.name, name) ?? directives.typeWeight(getNamedType(field.type).name),
+        );
       }
       return total;
     }

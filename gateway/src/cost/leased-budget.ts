@@ -120,7 +120,11 @@ export function createLeasedBudgetStore(options: LeasedBudgetStoreOptions): Budg
       clearInterval(sweeper);
       const held = [...leases].filter(([, lease]) => lease.tokens >= 1);
       leases.clear();
-      await Promise.all(held.map(([client, lease]) => shared.refund(client, Math.floor(lease.tokens), lease.policy).catch(() => undefined)));
+      await Promise.all(
+        held.map(([client, lease]) =>
+          shared.refund(client, Math.floor(lease.tokens), lease.policy).catch(() => undefined),
+        ),
+      );
     },
   };
 }

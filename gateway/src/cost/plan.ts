@@ -155,11 +155,20 @@ function holdsVariables(value: ValueNode): boolean {
 function applies(ctx: Context, typeCondition: string | undefined, type: GraphQLObjectType): boolean {
   if (typeCondition === undefined || typeCondition === type.name) return true;
   const condition = ctx.schema.getType(typeCondition);
-  return condition !== undefined && isCompositeType(condition) && !isObjectType(condition) && ctx.schema.isSubType(condition, type);
+  return (
+    condition !== undefined &&
+    isCompositeType(condition) &&
+    !isObjectType(condition) &&
+    ctx.schema.isSubType(condition, type)
+  );
 }
 
 /** A directive value of the field, else of the same field on an interface the type implements. */
-function inherited<T>(type: GraphQLObjectType, field: string, get: (type: string, field: string) => T | undefined): T | undefined {
+function inherited<T>(
+  type: GraphQLObjectType,
+  field: string,
+  get: (type: string, field: string) => T | undefined,
+): T | undefined {
   const own = get(type.name, field);
   if (own !== undefined) return own;
   for (const iface of type.getInterfaces()) {
@@ -169,22 +178,39 @@ function inherited<T>(type: GraphQLObjectType, field: string, get: (type: string
   return undefined;
 }
 
-function sizeRule(ctx: Context, spec: ListSizeSpec, definition: GraphQLField<unknown, unknown>, node: FieldNode): SizeRule {
+function sizeRule(
+  ctx: Context,
+  spec: ListSizeSpec,
+  definition: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+): SizeRule {
   const slicing = spec.slicingArguments.map((name): SlicingArgument => {
     const argument: GraphQLArgument | undefined = definition.args.find((a) => a.name === name);
     const defaultValue = typeof argument?.defaultValue === 'number' ? argument.defaultValue : undefined;
     const value = node.arguments?.find((a) => a.name.value === name)?.value;
-    if (value?.kind === Kind.INT) return { name, literal: Number.parseInt(value.value, 10), variable: undefined, defaultValue };
+    if (value?.kind === Kind.INT)
+      return { name, literal: Number.parseInt(value.value, 10), variable: undefined, defaultValue };
     if (value?.kind === Kind.VARIABLE) {
       ctx.dynamic = true;
       return { name, literal: undefined, variable: value.name.value, defaultValue };
     }
     return { name, literal: undefined, variable: undefined, defaultValue };
   });
-  return { slicing, assumedSize: spec.assumedSize, requireOne: spec.requireOneSlicingArgument, sizedFields: new Set(spec.sizedFields) };
+  return {
+    slicing,
+    assumedSize: spec.assumedSize,
+    requireOne: spec.requireOneSlicingArgument,
+    sizedFields: new Set(spec.sizedFields),
+  };
 }
 
-function planField(ctx: Context, type: GraphQLObjectType, key: string, nodes: FieldNode[], whens: VariableCondition[][]): PlanField | undefined {
+function planField(
+  ctx: Context,
+  type: GraphQLObjectType,
+  key: string,
+  nodes: FieldNode[],
+  whens: VariableCondition[][],
+): PlanField | undefined {
   const node = nodes[0]!;
   const name = node.name.value;
   const definition = type.getFields()[name];
@@ -197,7 +223,9 @@ function planField(ctx: Context, type: GraphQLObjectType, key: string, nodes: Fi
   for (const argumentNode of node.arguments ?? []) {
     const argument = definition.args.find((a) => a.name === argumentNode.name.value);
     if (!argument) continue;
-    const weight = inherited(type, name, (t, f) => directives.argumentWeight(t, f, argument.name)) ?? directives.typeWeight(getNamedType(argument.type).name);
+    const weight =
+      inherited(type, name, (t, f) => directives.argumentWeight(t, f, argument.name)) ??
+      directives.typeWeight(getNamedType(argument.type).name);
     if (holdsVariables(argumentNode.value)) {
       ctx.dynamic = true;
       dynamicArguments.push({ value: argumentNode.value, type: argument.type, weight });
@@ -214,7 +242,10 @@ function planField(ctx: Context, type: GraphQLObjectType, key: string, nodes: Fi
     name,
     coordinate: `${type.name}.${name}`,
     when: always ? undefined : whens,
-    weight: inherited(type, name, directives.fieldWeight) ?? directives.typeWeight(named.name) ?? (isCompositeType(named) ? 1 : 0),
+    weight:
+      inherited(type, name, directives.fieldWeight) ??
+      directives.typeWeight(named.name) ??
+      (isCompositeType(named) ? 1 : 0),
     list: isListType(getNullableType(definition.type)),
     size: spec && sizeRule(ctx, spec, definition, node),
     argumentCost,
@@ -229,7 +260,11 @@ function collect(ctx: Context, type: GraphQLObjectType, sources: readonly Source
   const expanded = new Set<string>();
   const visit = (selectionSet: SelectionSetNode, when: readonly VariableCondition[]): void => {
     for (const selection of selectionSet.selections) {
-      if (++ctx.work > MAX_PLAN_WORK) throw new CostAnalysisError(`The operation is too large to estimate (over ${MAX_PLAN_WORK} selections with fragments expanded)`, 'too_large');
+      if (++ctx.work > MAX_PLAN_WORK)
+        throw new CostAnalysisError(
+          `The operation is too large to estimate (over ${MAX_PLAN_WORK} selections with fragments expanded)`,
+          'too_large',
+        );
       const conditions = conditionsOf(selection.directives);
       if (conditions === null) continue;
       const next = conditions.length > 0 ? [...when, ...conditions] : when;
@@ -277,12 +312,29 @@ export interface CompilePlanOptions {
 }
 
 /** Compiles a validated operation; throws CostAnalysisError if it is too large to analyse. */
-export function compilePlan(operation: OperationDefinitionNode, fragments: readonly FragmentDefinitionNode[], options: CompilePlanOptions): CostPlan {
+export function compilePlan(
+  operation: OperationDefinitionNode,
+  fragments: readonly FragmentDefinitionNode[],
+  options: CompilePlanOptions,
+): CostPlan {
   const { schema, directives, scoreInput, defaultListSize } = options;
   const rootType = schema.getRootType(operation.operation);
   if (!rootType) throw new CostAnalysisError(`The schema has no ${operation.operation} type`, 'too_large');
-  const ctx: Context = { schema, directives, scoreInput, fragments: new Map(fragments.map((f) => [f.name.value, f])), work: 0, dynamic: false };
+  const ctx: Context = {
+    schema,
+    directives,
+    scoreInput,
+    fragments: new Map(fragments.map((f) => [f.name.value, f])),
+    work: 0,
+    dynamic: false,
+  };
   const root = planSelection(ctx, rootType, [{ selectionSet: operation.selectionSet, when: [] }]);
-  const plan: CostPlan = { base: operation.operation === 'mutation' ? 10 : 0, root, defaultListSize, fixed: undefined, scoreInput };
+  const plan: CostPlan = {
+    base: operation.operation === 'mutation' ? 10 : 0,
+    root,
+    defaultListSize,
+    fixed: undefined,
+    scoreInput,
+  };
   return ctx.dynamic ? plan : { ...plan, fixed: options.evaluate(plan) };
 }

@@ -63,7 +63,12 @@ export interface RedisBudgetStoreOptions {
 
 /** Buckets in Redis, shared by every gateway instance that uses the same Redis and prefix. */
 export function createRedisBudgetStore({ redis, keyPrefix }: RedisBudgetStoreOptions): LeasableBudgetStore {
-  async function run(client: string, policy: BudgetPolicy, points: number, action: 'take' | 'refund' | 'lease'): Promise<[number, number]> {
+  async function run(
+    client: string,
+    policy: BudgetPolicy,
+    points: number,
+    action: 'take' | 'refund' | 'lease',
+  ): Promise<[number, number]> {
     const args = [`${keyPrefix}cost-budget:${client}`, policy.capacity, policy.refillPerSecond, points, action];
     let reply: unknown;
     try {

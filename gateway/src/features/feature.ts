@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { CommerceError, CompleteResponse, GraphQLParams, PrepareResult, RawGraphQLRequest } from '@commerce/common';
+import type {
+  CommerceError,
+  CompleteResponse,
+  GraphQLParams,
+  PrepareResult,
+  RawGraphQLRequest,
+} from '@commerce/common';
 import type { GatewayContext } from '../context';
 
 /** A route of its own (exact path), answered before the GraphQL path: health, sandbox assets, cache purge. */
@@ -57,12 +63,21 @@ export interface GatewayFeature {
   readonly duringWarmup: boolean;
   readonly routes?: Readonly<Record<string, Route>>;
   readonly prepare?: (params: GraphQLParams, req: IncomingMessage) => PrepareResult | Promise<PrepareResult>;
-  readonly lookup?: (req: IncomingMessage, raw: RawGraphQLRequest, context: GatewayContext) => CachedResponse | undefined;
+  readonly lookup?: (
+    req: IncomingMessage,
+    raw: RawGraphQLRequest,
+    context: GatewayContext,
+  ) => CachedResponse | undefined;
   readonly operation?: ApolloServerPlugin<GatewayContext>;
   readonly checkHit?: (hit: CacheHit) => void | Promise<void>;
   readonly answeredHit?: (hit: CacheHit, refusal: CommerceError | undefined) => void | Promise<void>;
   readonly subgraphHeaders?: (context: GatewayContext) => Readonly<Record<string, string>>;
-  readonly onResponse?: (req: IncomingMessage, raw: RawGraphQLRequest, context: GatewayContext | undefined, response: CompleteResponse) => void;
+  readonly onResponse?: (
+    req: IncomingMessage,
+    raw: RawGraphQLRequest,
+    context: GatewayContext | undefined,
+    response: CompleteResponse,
+  ) => void;
   /** Releases what the feature holds; called once when the gateway stops. */
   readonly close?: () => void | Promise<void>;
 }

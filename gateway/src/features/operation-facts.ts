@@ -11,14 +11,19 @@ import type { OperationFacts } from './feature';
  * root response key. Undefined when the operation did not resolve or its
  * variables do not coerce.
  */
-export function operationFacts(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>): Omit<OperationFacts, 'cost'> | undefined {
+export function operationFacts(
+  requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>,
+): Omit<OperationFacts, 'cost'> | undefined {
   const { operation, document, schema, request } = requestContext;
   const rootType = operation && schema.getRootType(operation.operation);
   if (!operation || !rootType || !document) return undefined;
-  const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+  const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, {
+    maxErrors: 1,
+  });
   if (!coerced) return undefined;
   const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
   const rootFields: string[] = [];
   for (const [, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
     if (field) rootFields.push(`${rootType.name}.${field.name.value}`);

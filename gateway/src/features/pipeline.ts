@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import { CommerceError, type CompleteResponse, type GraphQLParams, type PrepareResult, type RawGraphQLRequest } from '@commerce/common';
+import {
+  CommerceError,
+  type CompleteResponse,
+  type GraphQLParams,
+  type PrepareResult,
+  type RawGraphQLRequest,
+} from '@commerce/common';
 import { createContext, type GatewayContext } from '../context';
 import type { CacheHit, GatewayFeature, Route } from './feature';
 import type { Identity } from './identity';
@@ -25,8 +31,18 @@ export interface Pipeline {
   readonly routes: Readonly<Record<string, Route>>;
   readonly prepare: ((params: GraphQLParams, req: IncomingMessage) => Promise<PrepareResult>) | undefined;
   /** Answers a request from a cache after the policies of the features that run on hits; true if it answered. */
-  shortcut(req: IncomingMessage, res: ServerResponse, raw: RawGraphQLRequest, context: GatewayContext): boolean | Promise<boolean>;
-  onResponse(req: IncomingMessage, raw: RawGraphQLRequest, context: GatewayContext | undefined, response: CompleteResponse): void;
+  shortcut(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: RawGraphQLRequest,
+    context: GatewayContext,
+  ): boolean | Promise<boolean>;
+  onResponse(
+    req: IncomingMessage,
+    raw: RawGraphQLRequest,
+    context: GatewayContext | undefined,
+    response: CompleteResponse,
+  ): void;
   /** Headers every subgraph fetch of a request carries. */
   subgraphHeaders(context: GatewayContext): Record<string, string>;
   close(): Promise<void>;
@@ -38,17 +54,26 @@ function servingOnly(plugin: ApolloServerPlugin<GatewayContext>): ApolloServerPl
   if (!requestDidStart) return plugin;
   return {
     ...plugin,
-    requestDidStart: async (requestContext) => (requestContext.contextValue.phase === 'warmup' ? undefined : requestDidStart.call(plugin, requestContext)),
+    requestDidStart: async (requestContext) =>
+      requestContext.contextValue.phase === 'warmup' ? undefined : requestDidStart.call(plugin, requestContext),
   };
 }
 
-function sendRefusal(res: ServerResponse, error: CommerceError, hit: CacheHit, format: PipelineOptions['formatError']): void {
+function sendRefusal(
+  res: ServerResponse,
+  error: CommerceError,
+  hit: CacheHit,
+  format: PipelineOptions['formatError'],
+): void {
   // As Apollo Server does: `extensions.http` sets the status and is not sent.
   const { http, ...extensions } = error.extensions;
   const status = (http as { status?: number } | undefined)?.status ?? 400;
   const body = JSON.stringify({ errors: [format({ message: error.message, extensions })] });
   for (const [name, value] of Object.entries(hit.headers)) res.setHeader(name, value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 

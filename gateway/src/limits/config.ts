@@ -1,6 +1,5 @@
 import { ConfigError, intVar, stringVar, type Env } from '@commerce/common';
 
-
 /** Shape limits checked on every operation before it is planned; 0 turns one off. */
 export interface OperationLimits {
   /** `MAX_QUERY_DEPTH`: deepest field nesting, fragments expanded. Default 15. */
@@ -67,12 +66,27 @@ export function loadFieldRateLimits(env: Env): readonly FieldRateLimit[] {
     const trimmed = entry.trim();
     if (trimmed === '') continue;
     const match = FIELD_LIMIT.exec(trimmed);
-    if (!match) throw new ConfigError(`FIELD_RATE_LIMITS entries must look like Mutation.placeOrder=30/1m@principal (units ms, s, m, h; identity principal or ip), got ${JSON.stringify(trimmed)}`);
-    const [, typeName, fieldName, max, amount, unit, identity] = match as unknown as [string, string, string, string, string, keyof typeof UNIT_MS, FieldLimitIdentity];
-    if (limits.some((l) => l.typeName === typeName && l.fieldName === fieldName)) throw new ConfigError(`FIELD_RATE_LIMITS names ${typeName}.${fieldName} twice`);
+    if (!match)
+      throw new ConfigError(
+        `FIELD_RATE_LIMITS entries must look like Mutation.placeOrder=30/1m@principal (units ms, s, m, h; identity principal or ip), got ${JSON.stringify(trimmed)}`,
+      );
+    const [, typeName, fieldName, max, amount, unit, identity] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      keyof typeof UNIT_MS,
+      FieldLimitIdentity,
+    ];
+    if (limits.some((l) => l.typeName === typeName && l.fieldName === fieldName))
+      throw new ConfigError(`FIELD_RATE_LIMITS names ${typeName}.${fieldName} twice`);
     const windowMs = Number(amount) * UNIT_MS[unit];
-    if (Number(max) < 1 || windowMs < 1) throw new ConfigError(`FIELD_RATE_LIMITS needs a max and a window above 0, got ${JSON.stringify(trimmed)}`);
-    limits.push(Object.freeze({ typeName, fieldName, max: Number(max), window: `${amount}${unit}`, windowMs, identity }));
+    if (Number(max) < 1 || windowMs < 1)
+      throw new ConfigError(`FIELD_RATE_LIMITS needs a max and a window above 0, got ${JSON.stringify(trimmed)}`);
+    limits.push(
+      Object.freeze({ typeName, fieldName, max: Number(max), window: `${amount}${unit}`, windowMs, identity }),
+    );
   }
   return Object.freeze(limits);
 }

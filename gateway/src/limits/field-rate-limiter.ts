@@ -71,23 +71,34 @@ export function createFieldRateLimiter(store: Store = new InMemoryStore()): Fiel
   const limiter = getGraphQLRateLimiter({
     store,
     identifyContext: (identity: string) => identity,
-    formatError: ({ fieldName, max, window }) => `${fieldName} may be called at most ${max} times per ${window / 1000} s; try again later`,
+    formatError: ({ fieldName, max, window }) =>
+      `${fieldName} may be called at most ${max} times per ${window / 1000} s; try again later`,
   });
   const queues = new Map<string, Promise<unknown>>();
 
-  const identityOf = (limit: FieldRateLimit, identity: string): Identity => ({ contextIdentity: identity, fieldIdentity: getFieldIdentity(limit.fieldName, [], {}) });
+  const identityOf = (limit: FieldRateLimit, identity: string): Identity => ({
+    contextIdentity: identity,
+    fieldIdentity: getFieldIdentity(limit.fieldName, [], {}),
+  });
 
   async function check(limit: FieldRateLimit, identity: string): Promise<FieldRateVerdict> {
     // The library reads only `info.fieldName`.
     const info = { fieldName: limit.fieldName } as GraphQLResolveInfo;
     const from = Date.now();
-    const message = await limiter({ parent: undefined, args: {}, context: identity, info }, { max: limit.max, window: limit.window, uncountRejected: true });
+    const message = await limiter(
+      { parent: undefined, args: {}, context: identity, info },
+      { max: limit.max, window: limit.window, uncountRejected: true },
+    );
     if (message === undefined) return { allowed: true, grant: { limit, identity, from, to: Date.now() } };
     const now = Date.now();
     const calls = (await store.getForIdentity(identityOf(limit, identity))).filter((t) => t + limit.windowMs > now);
     // The oldest call in the window leaves it first, making room for one more.
     const oldest = calls.length > 0 ? Math.min(...calls) : now;
-    return { allowed: false, message, retryAfterSeconds: Math.max(1, Math.ceil((oldest + limit.windowMs - now) / 1000)) };
+    return {
+      allowed: false,
+      message,
+      retryAfterSeconds: Math.max(1, Math.ceil((oldest + limit.windowMs - now) / 1000)),
+    };
   }
 
   async function giveBack({ limit, identity, from, to }: FieldRateGrant): Promise<void> {

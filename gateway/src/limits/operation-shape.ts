@@ -1,4 +1,10 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 /** Deepest nesting of selection sets and fragment spreads one measurement follows; deeper documents are refused as too deep. */
 export const MAX_NESTING = 2_000;
@@ -37,7 +43,8 @@ const NONE: Counts = Object.freeze({ depth: 0, aliases: 0, directives: 0, fields
  */
 export function measureOperations(document: DocumentNode): Map<OperationDefinitionNode, OperationShape> {
   const definitions = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION && !definitions.has(d.name.value)) definitions.set(d.name.value, d);
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION && !definitions.has(d.name.value)) definitions.set(d.name.value, d);
   const measured = new Map<string, Counts>();
 
   let nesting = 0;
@@ -49,7 +56,9 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
     measured.set(name, NONE);
     const definition = definitions.get(name);
     const counts = definition ? selectionSet(definition.selectionSet) : NONE;
-    const result = definition ? { ...counts, directives: counts.directives + (definition.directives?.length ?? 0) } : NONE;
+    const result = definition
+      ? { ...counts, directives: counts.directives + (definition.directives?.length ?? 0) }
+      : NONE;
     measured.set(name, result);
     return result;
   }
@@ -62,9 +71,17 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
       let inner: Counts;
       if (selection.kind === Kind.FIELD) {
         const child = selection.selectionSet ? selectionSet(selection.selectionSet) : NONE;
-        inner = { depth: child.depth + 1, aliases: child.aliases + (selection.alias ? 1 : 0), directives: child.directives, fields: 1 };
+        inner = {
+          depth: child.depth + 1,
+          aliases: child.aliases + (selection.alias ? 1 : 0),
+          directives: child.directives,
+          fields: 1,
+        };
       } else {
-        inner = selection.kind === Kind.INLINE_FRAGMENT ? selectionSet(selection.selectionSet) : fragment(selection.name.value);
+        inner =
+          selection.kind === Kind.INLINE_FRAGMENT
+            ? selectionSet(selection.selectionSet)
+            : fragment(selection.name.value);
       }
       counts.depth = Math.max(counts.depth, inner.depth);
       counts.aliases += inner.aliases;
@@ -79,7 +96,10 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
   for (const operation of document.definitions) {
     if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
     const root = selectionSet(operation.selectionSet);
-    const variableDirectives = (operation.variableDefinitions ?? []).reduce((n, v) => n + (v.directives?.length ?? 0), 0);
+    const variableDirectives = (operation.variableDefinitions ?? []).reduce(
+      (n, v) => n + (v.directives?.length ?? 0),
+      0,
+    );
     shapes.set(operation, {
       depth: root.depth,
       aliases: root.aliases,

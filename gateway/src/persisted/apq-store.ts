@@ -28,7 +28,12 @@ class RedisKeyValueCache implements KeyValueCache<string> {
  * The APQ store: Redis when configured (a Redis failure reads as a miss, so
  * clients simply resend the full query), else in process.
  */
-export function createApqCache(redis: RedisClient | undefined, prefix: string, ttlSeconds: number, logger: Logger): KeyValueCache<string> {
+export function createApqCache(
+  redis: RedisClient | undefined,
+  prefix: string,
+  ttlSeconds: number,
+  logger: Logger,
+): KeyValueCache<string> {
   if (!redis) return new InMemoryLRUCache<string>({ maxSize: 16 * 1024 * 1024 });
   return new ErrorsAreMissesCache(new RedisKeyValueCache(redis, `${prefix}apq:`, ttlSeconds), logger);
 }

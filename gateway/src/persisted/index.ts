@@ -28,7 +28,9 @@ export interface PersistedDocuments {
 /** The operation's name for logs: as sent, or read from the document's first definition. */
 function operationNameOf(params: GraphQLParams): string | undefined {
   if (typeof params.operationName === 'string') return params.operationName;
-  return typeof params.query === 'string' ? /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query)?.[1] : undefined;
+  return typeof params.query === 'string'
+    ? /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(params.query)?.[1]
+    : undefined;
 }
 
 export function createPersistedDocuments(
@@ -51,7 +53,10 @@ export function createPersistedDocuments(
       logger.info({ path: manifestPath, operations: manifest.operations.length, mode }, 'trusted documents loaded');
     } catch (error) {
       if (mode === 'enforce' && !loaded) throw error;
-      logger.error({ err: (error as Error).message }, 'trusted documents not (re)loaded; keeping the previous manifest');
+      logger.error(
+        { err: (error as Error).message },
+        'trusted documents not (re)loaded; keeping the previous manifest',
+      );
     }
     loaded = true;
   }
@@ -71,16 +76,29 @@ export function createPersistedDocuments(
       watcher = watch(dirname(manifestPath), (_event, file) => {
         if (file !== basename(manifestPath)) return;
         clearTimeout(timer);
-        timer = setTimeout(() => void load().then(() => (onManifestChange(), plan(apollo))).catch(() => undefined), 100);
+        timer = setTimeout(
+          () =>
+            void load()
+              .then(() => (onManifestChange(), plan(apollo)))
+              .catch(() => undefined),
+          100,
+        );
       });
-      watcher.on('error', (error) => logger.warn({ err: error.message }, 'trusted documents: watching the manifest failed'));
+      watcher.on('error', (error) =>
+        logger.warn({ err: error.message }, 'trusted documents: watching the manifest failed'),
+      );
     } catch (error) {
-      logger.warn({ err: (error as Error).message }, 'trusted documents: cannot watch the manifest; changes need a restart');
+      logger.warn(
+        { err: (error as Error).message },
+        'trusted documents: cannot watch the manifest; changes need a restart',
+      );
     }
   }
 
   return {
-    apollo: apq ? { cache: createApqCache(redis, config.redisKeyPrefix, apqTtlSeconds, logger), ttl: apqTtlSeconds } : false,
+    apollo: apq
+      ? { cache: createApqCache(redis, config.redisKeyPrefix, apqTtlSeconds, logger), ttl: apqTtlSeconds }
+      : false,
     prepare:
       mode === 'off' && !apq
         ? undefined
@@ -89,7 +107,11 @@ export function createPersistedDocuments(
             if (mode !== 'off') {
               const trusted = resolveTrustedDocument(params, manifest, mode);
               metrics.trustedDocuments.inc({ result: trusted.result });
-              if (trusted.result === 'unknown') logger.warn({ operationName: operationNameOf(params) }, 'operation not in the trusted documents (allowed: TRUSTED_DOCUMENTS=allow)');
+              if (trusted.result === 'unknown')
+                logger.warn(
+                  { operationName: operationNameOf(params) },
+                  'operation not in the trusted documents (allowed: TRUSTED_DOCUMENTS=allow)',
+                );
               decision = trusted.decision;
             }
             return apq && 'params' in decision ? checkPersistedQuery(decision.params) : decision;

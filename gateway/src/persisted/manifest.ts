@@ -32,9 +32,11 @@ export function buildManifest(raw: unknown, source = 'manifest'): Manifest {
   const operations = data.operations.map((entry: Partial<ManifestOperation>, i): ManifestOperation => {
     const where = `${source}: operations[${i}]`;
     if (typeof entry?.id !== 'string' || entry.id === '') throw new Error(`${where}.id must be a non-empty string`);
-    if (typeof entry.body !== 'string' || entry.body === '') throw new Error(`${where}.body must be a non-empty string`);
+    if (typeof entry.body !== 'string' || entry.body === '')
+      throw new Error(`${where}.body must be a non-empty string`);
     if (typeof entry.name !== 'string') throw new Error(`${where}.name must be a string`);
-    if (entry.type !== 'query' && entry.type !== 'mutation' && entry.type !== 'subscription') throw new Error(`${where}.type must be query, mutation or subscription`);
+    if (entry.type !== 'query' && entry.type !== 'mutation' && entry.type !== 'subscription')
+      throw new Error(`${where}.type must be query, mutation or subscription`);
     if (ids.has(entry.id)) throw new Error(`${where}.id ${JSON.stringify(entry.id)} is used twice`);
     const operation = Object.freeze({ id: entry.id, name: entry.name, type: entry.type, body: entry.body });
     ids.set(operation.id, operation);

@@ -22,7 +22,8 @@ function placeholder(type: GraphQLInputType, depth: number): unknown {
   if (isInputObjectType(inner) && depth < 8) {
     const value: Record<string, unknown> = {};
     for (const field of Object.values(inner.getFields())) {
-      if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = placeholder(field.type, depth + 1);
+      if (isNonNullType(field.type) && field.defaultValue === undefined)
+        value[field.name] = placeholder(field.type, depth + 1);
     }
     return value;
   }
@@ -34,9 +35,15 @@ function placeholder(type: GraphQLInputType, depth: number): unknown {
  * (which validates variables before planning) plans it during warm-up.
  * The values never reach a subgraph.
  */
-export function placeholderVariables(schema: GraphQLSchema, body: string, operationName: string | undefined): Record<string, unknown> {
+export function placeholderVariables(
+  schema: GraphQLSchema,
+  body: string,
+  operationName: string | undefined,
+): Record<string, unknown> {
   const document = parse(body);
-  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
+  const operation = document.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+  );
   const variables: Record<string, unknown> = {};
   if (operation?.kind !== Kind.OPERATION_DEFINITION) return variables;
   for (const definition of operation.variableDefinitions ?? []) {

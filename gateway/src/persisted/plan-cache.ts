@@ -8,7 +8,10 @@ import type { Counter } from 'prom-client';
  * ApolloGateway clears it on every supergraph change.
  */
 export function createPlanCache(counter: Counter<'result'>, maxBytes = 30 * 1024 * 1024) {
-  const inner = new InMemoryLRUCache<QueryPlan>({ maxSize: maxBytes, sizeCalculation: (plan) => JSON.stringify(plan).length });
+  const inner = new InMemoryLRUCache<QueryPlan>({
+    maxSize: maxBytes,
+    sizeCalculation: (plan) => JSON.stringify(plan).length,
+  });
   return {
     async get(key: string) {
       const plan = await inner.get(key);

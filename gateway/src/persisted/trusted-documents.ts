@@ -35,15 +35,28 @@ function withoutPersistedQuery(params: GraphQLParams, operation: ManifestOperati
  * anything that is not a manifest operation. Ids unknown to the manifest fall
  * through to APQ in `allow` mode.
  */
-export function resolveTrustedDocument(params: GraphQLParams, manifest: Manifest, mode: Exclude<TrustedDocumentsMode, 'off'>): { result: TrustedDocumentResult; decision: PrepareResult } {
+export function resolveTrustedDocument(
+  params: GraphQLParams,
+  manifest: Manifest,
+  mode: Exclude<TrustedDocumentsMode, 'off'>,
+): { result: TrustedDocumentResult; decision: PrepareResult } {
   const id = requestedId(params);
   const byId = id === undefined ? undefined : manifest.byId(id);
   if (byId) return { result: 'known', decision: { params: withoutPersistedQuery(params, byId) } };
-  if (typeof params.query === 'string' && manifest.byBody(params.query)) return { result: 'known', decision: { params } };
+  if (typeof params.query === 'string' && manifest.byBody(params.query))
+    return { result: 'known', decision: { params } };
   if (mode === 'allow') return { result: 'unknown', decision: { params } };
   const what = id !== undefined ? `document ${JSON.stringify(id.slice(0, 80))} is` : 'this operation is';
   return {
     result: 'rejected',
-    decision: { reject: { status: 400, body: errorBody('PERSISTED_QUERY_NOT_IN_LIST', `The ${what} not in the list of trusted documents; only operations from the manifest may run`) } },
+    decision: {
+      reject: {
+        status: 400,
+        body: errorBody(
+          'PERSISTED_QUERY_NOT_IN_LIST',
+          `The ${what} not in the list of trusted documents; only operations from the manifest may run`,
+        ),
+      },
+    },
   };
 }

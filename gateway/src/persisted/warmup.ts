@@ -15,7 +15,13 @@ export interface InvalidOperation {
 
 /** The context of warm-up requests: anonymous, in the `warmup` phase (the plan stage only, no subgraph called). */
 export function warmupContext(): GatewayContext {
-  const principal = Object.freeze({ userId: undefined, sessionId: undefined, requestId: 'plan-warmup', apiKeyHash: undefined, clientIp: undefined });
+  const principal = Object.freeze({
+    userId: undefined,
+    sessionId: undefined,
+    requestId: 'plan-warmup',
+    apiKeyHash: undefined,
+    clientIp: undefined,
+  });
   return createContext(principal, 'warmup');
 }
 
@@ -43,17 +49,29 @@ export async function warmUpPlans(
       invalid.push({ id: operation.id, name: operation.name, errors: [(error as Error).message] });
       continue;
     }
-    const response = await apollo.executeOperation({ query: operation.body, operationName, variables }, { contextValue: warmupContext() });
+    const response = await apollo.executeOperation(
+      { query: operation.body, operationName, variables },
+      { contextValue: warmupContext() },
+    );
     const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
-    const rejected = errors.filter((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' || e.extensions?.code === 'GRAPHQL_PARSE_FAILED');
-    if (rejected.length) invalid.push({ id: operation.id, name: operation.name, errors: rejected.map((e) => e.message) });
+    const rejected = errors.filter(
+      (e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' || e.extensions?.code === 'GRAPHQL_PARSE_FAILED',
+    );
+    if (rejected.length)
+      invalid.push({ id: operation.id, name: operation.name, errors: rejected.map((e) => e.message) });
   }
   const seconds = (performance.now() - started) / 1000;
   metrics.planWarmupSeconds.set(seconds);
   metrics.trustedDocumentsInvalid.set(invalid.length);
-  logger.info({ operations: manifest.operations.length, ms: Math.round(seconds * 1000) }, 'planned every trusted document');
+  logger.info(
+    { operations: manifest.operations.length, ms: Math.round(seconds * 1000) },
+    'planned every trusted document',
+  );
   for (const operation of invalid) {
-    logger.error({ id: operation.id, name: operation.name, errors: operation.errors }, 'trusted document no longer validates against the supergraph');
+    logger.error(
+      { id: operation.id, name: operation.name, errors: operation.errors },
+      'trusted document no longer validates against the supergraph',
+    );
   }
   return invalid;
 }

@@ -33,7 +33,10 @@ function packageFile(pkg: string, file: string): string {
   try {
     manifest = require.resolve(`${pkg}/package.json`);
   } catch (error) {
-    throw new Error(`The sandbox needs the package ${pkg}, which is not installed (npm install, or turn the sandbox off with GATEWAY_SANDBOX=false)`, { cause: error });
+    throw new Error(
+      `The sandbox needs the package ${pkg}, which is not installed (npm install, or turn the sandbox off with GATEWAY_SANDBOX=false)`,
+      { cause: error },
+    );
   }
   return join(dirname(manifest), file);
 }
@@ -51,7 +54,11 @@ export function createAssetRoutes(prefix: string, assets: readonly AssetDefiniti
     let loading: Promise<Loaded> | undefined;
     const load = async (): Promise<Loaded> => {
       const body = path ? await readFile(path) : Buffer.from(text ?? '', 'utf8');
-      return { body, gzipped: await gzipAsync(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      return {
+        body,
+        gzipped: await gzipAsync(body),
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      };
     };
 
     routes[`${prefix}/${asset.name}`] = async (req, res) => {

@@ -11,16 +11,32 @@ const CSS = 'text/css; charset=utf-8';
 
 /** In load order: React first, GraphiQL (needs React globals), the explorer (needs GraphiQL's), ours last. */
 const SCRIPTS: readonly AssetDefinition[] = [
-  { name: 'react.production.min.js', contentType: JS, source: { package: 'react', file: 'umd/react.production.min.js' } },
-  { name: 'react-dom.production.min.js', contentType: JS, source: { package: 'react-dom', file: 'umd/react-dom.production.min.js' } },
+  {
+    name: 'react.production.min.js',
+    contentType: JS,
+    source: { package: 'react', file: 'umd/react.production.min.js' },
+  },
+  {
+    name: 'react-dom.production.min.js',
+    contentType: JS,
+    source: { package: 'react-dom', file: 'umd/react-dom.production.min.js' },
+  },
   { name: 'graphiql.min.js', contentType: JS, source: { package: 'graphiql', file: 'graphiql.min.js' } },
-  { name: 'plugin-explorer.umd.js', contentType: JS, source: { package: '@graphiql/plugin-explorer', file: 'dist/index.umd.js' } },
+  {
+    name: 'plugin-explorer.umd.js',
+    contentType: JS,
+    source: { package: '@graphiql/plugin-explorer', file: 'dist/index.umd.js' },
+  },
   { name: 'sandbox.js', contentType: JS, source: { text: SANDBOX_SCRIPT } },
 ];
 
 const STYLES: readonly AssetDefinition[] = [
   { name: 'graphiql.min.css', contentType: CSS, source: { package: 'graphiql', file: 'graphiql.min.css' } },
-  { name: 'plugin-explorer.css', contentType: CSS, source: { package: '@graphiql/plugin-explorer', file: 'dist/style.css' } },
+  {
+    name: 'plugin-explorer.css',
+    contentType: CSS,
+    source: { package: '@graphiql/plugin-explorer', file: 'dist/style.css' },
+  },
   { name: 'sandbox.css', contentType: CSS, source: { text: SANDBOX_STYLE } },
 ];
 

@@ -28,7 +28,10 @@ const CONTENT_SECURITY_POLICY = [
 
 /** JSON safe inside a `<script>` element. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -36,7 +39,11 @@ function scriptJson(value: unknown): string {
  * URLs are relative (`sandbox/…` from `/graphql` is `/sandbox/…`), so the page
  * also works behind a proxy that mounts the gateway under a prefix.
  */
-export function renderSandboxPage(assetPrefix: string, { styles, scripts }: { styles: string[]; scripts: string[] }, config: SandboxPageConfig): string {
+export function renderSandboxPage(
+  assetPrefix: string,
+  { styles, scripts }: { styles: string[]; scripts: string[] },
+  config: SandboxPageConfig,
+): string {
   const relative = assetPrefix.replace(/^\//, '');
   return `<!doctype html>
 <html lang="en">

@@ -16,7 +16,10 @@ const DEADLINE_HEADER = 'x-commerce-deadline';
 const OPERATION_HEADER = 'x-commerce-operation';
 
 /** Attaches the hints to a subgraph request's headers (in the data source's willSendRequest). */
-export function attachCallHints(headers: { set(name: string, value: string): void }, { deadline, operation }: CallHints): void {
+export function attachCallHints(
+  headers: { set(name: string, value: string): void },
+  { deadline, operation }: CallHints,
+): void {
   if (deadline !== undefined) headers.set(DEADLINE_HEADER, String(deadline));
   if (operation !== undefined) headers.set(OPERATION_HEADER, operation);
 }

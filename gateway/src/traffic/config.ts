@@ -60,7 +60,11 @@ const POLICY_VARIABLES: Readonly<Record<keyof SubgraphPolicyConfig, { name: stri
 const SUBGRAPH_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Parses `name=integer,name=integer` (the variable `variable`) into overrides of `key`. */
-function parseOverrides(env: Env, key: keyof SubgraphPolicyConfig, into: Record<string, Partial<Record<keyof SubgraphPolicyConfig, number>>>): void {
+function parseOverrides(
+  env: Env,
+  key: keyof SubgraphPolicyConfig,
+  into: Record<string, Partial<Record<keyof SubgraphPolicyConfig, number>>>,
+): void {
   const { name: base, min, max } = POLICY_VARIABLES[key];
   const variable = `${base}_OVERRIDES`;
   for (const entry of (optionalVar(env, variable) ?? '').split(',')) {
@@ -69,8 +73,10 @@ function parseOverrides(env: Env, key: keyof SubgraphPolicyConfig, into: Record<
     const match = /^([^=]+)=\s*(-?\d+)$/.exec(trimmed);
     const subgraph = match?.[1]?.trim() ?? '';
     const value = Number(match?.[2]);
-    if (!match || !SUBGRAPH_NAME.test(subgraph)) throw new ConfigError(`${variable} entries must look like subgraph=integer, got ${JSON.stringify(trimmed)}`);
-    if (value < min || value > max) throw new ConfigError(`${variable} value for ${subgraph} must be between ${min} and ${max}, got ${value}`);
+    if (!match || !SUBGRAPH_NAME.test(subgraph))
+      throw new ConfigError(`${variable} entries must look like subgraph=integer, got ${JSON.stringify(trimmed)}`);
+    if (value < min || value > max)
+      throw new ConfigError(`${variable} value for ${subgraph} must be between ${min} and ${max}, got ${value}`);
     const overrides = (into[subgraph] ??= {});
     if (overrides[key] !== undefined) throw new ConfigError(`${variable} names ${JSON.stringify(subgraph)} twice`);
     overrides[key] = value;

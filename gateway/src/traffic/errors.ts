@@ -27,7 +27,11 @@ export interface SubgraphErrorDetails {
   message?: string;
 }
 
-function describe(serviceName: string, reason: SubgraphFailureReason, { timeoutMs, subgraphStatus }: SubgraphErrorDetails): [ErrorCode, string] {
+function describe(
+  serviceName: string,
+  reason: SubgraphFailureReason,
+  { timeoutMs, subgraphStatus }: SubgraphErrorDetails,
+): [ErrorCode, string] {
   const subgraph = `Subgraph "${serviceName}"`;
   switch (reason) {
     case 'connection_failed':
@@ -35,15 +39,24 @@ function describe(serviceName: string, reason: SubgraphFailureReason, { timeoutM
     case 'timeout':
       return ['GATEWAY_TIMEOUT', `${subgraph} did not answer within ${timeoutMs} ms (SUBGRAPH_TIMEOUT_MS)`];
     case 'deadline':
-      return ['GATEWAY_TIMEOUT', `${subgraph} could not answer before the request's deadline (GATEWAY_REQUEST_TIMEOUT_MS)`];
+      return [
+        'GATEWAY_TIMEOUT',
+        `${subgraph} could not answer before the request's deadline (GATEWAY_REQUEST_TIMEOUT_MS)`,
+      ];
     case 'bad_status':
       return ['SUBGRAPH_UNAVAILABLE', `${subgraph} answered HTTP ${subgraphStatus}`];
     case 'invalid_response':
       return ['SUBGRAPH_UNAVAILABLE', `${subgraph} sent an invalid response`];
     case 'circuit_open':
-      return ['SUBGRAPH_UNAVAILABLE', `${subgraph} is unavailable: its circuit breaker is open after repeated failures`];
+      return [
+        'SUBGRAPH_UNAVAILABLE',
+        `${subgraph} is unavailable: its circuit breaker is open after repeated failures`,
+      ];
     case 'concurrency_limit':
-      return ['SUBGRAPH_UNAVAILABLE', `${subgraph} has too many calls in flight and queued (SUBGRAPH_MAX_CONCURRENCY, SUBGRAPH_MAX_QUEUE)`];
+      return [
+        'SUBGRAPH_UNAVAILABLE',
+        `${subgraph} has too many calls in flight and queued (SUBGRAPH_MAX_CONCURRENCY, SUBGRAPH_MAX_QUEUE)`,
+      ];
   }
 }
 
@@ -51,16 +64,34 @@ function describe(serviceName: string, reason: SubgraphFailureReason, { timeoutM
  * The error a failed subgraph call becomes. It is a field error inside a
  * response that can still carry other subgraphs' data, so its HTTP status is 200.
  */
-export function subgraphError(serviceName: string, reason: SubgraphFailureReason, details: SubgraphErrorDetails = {}): CommerceError {
-  const [code, message] = details.code && details.message ? [details.code, details.message] : describe(serviceName, reason, details);
-  const extensions = { serviceName, reason, ...(details.subgraphStatus === undefined ? {} : { subgraphStatus: details.subgraphStatus }) };
+export function subgraphError(
+  serviceName: string,
+  reason: SubgraphFailureReason,
+  details: SubgraphErrorDetails = {},
+): CommerceError {
+  const [code, message] =
+    details.code && details.message ? [details.code, details.message] : describe(serviceName, reason, details);
+  const extensions = {
+    serviceName,
+    reason,
+    ...(details.subgraphStatus === undefined ? {} : { subgraphStatus: details.subgraphStatus }),
+  };
   return new CommerceError(code, message, { extensions, cause: details.cause, status: 200 });
 }
 
 /** The same error placed at `path` in the response. */
 export function atPath(error: CommerceError, path: readonly (string | number)[]): CommerceError {
-  const { code: _code, http, ...extensions } = error.extensions as Record<string, unknown> & { http?: { status?: number } };
-  return new CommerceError(error.code, error.message, { extensions, cause: error.originalError, status: http?.status, path });
+  const {
+    code: _code,
+    http,
+    ...extensions
+  } = error.extensions as Record<string, unknown> & { http?: { status?: number } };
+  return new CommerceError(error.code, error.message, {
+    extensions,
+    cause: error.originalError,
+    status: http?.status,
+    path,
+  });
 }
 
 function reasonOf(error: unknown): { reason?: unknown; subgraphStatus?: unknown } {

@@ -40,7 +40,11 @@ export interface SubgraphTrafficRegistry {
   healthRoute(req: IncomingMessage, res: ServerResponse): void;
 }
 
-export function createSubgraphTrafficRegistry({ config, metrics, logger }: SubgraphTrafficRegistryOptions): SubgraphTrafficRegistry {
+export function createSubgraphTrafficRegistry({
+  config,
+  metrics,
+  logger,
+}: SubgraphTrafficRegistryOptions): SubgraphTrafficRegistry {
   const subgraphs = new Map<string, SubgraphTraffic>();
   const registry: SubgraphTrafficRegistry = {
     forSubgraph(name) {

@@ -48,7 +48,14 @@ export interface SubgraphTrafficOptions {
   retryBackoffMs: number;
   /** The subgraph's retry budget. */
   budget: RetryBudget;
-  metrics: Pick<GatewayMetrics, 'subgraphBreakerState' | 'subgraphRetries' | 'subgraphRetryBudgetExhausted' | 'subgraphRejected' | 'subgraphFetchDuration'>;
+  metrics: Pick<
+    GatewayMetrics,
+    | 'subgraphBreakerState'
+    | 'subgraphRetries'
+    | 'subgraphRetryBudgetExhausted'
+    | 'subgraphRejected'
+    | 'subgraphFetchDuration'
+  >;
   logger: Logger;
 }
 
@@ -106,7 +113,10 @@ export class SubgraphTraffic {
       this.#openedAt = Date.now();
       const cause = this.#breaker.lastFailure;
       const err = cause && 'error' in cause ? ((cause.error as CommerceError).originalError ?? cause.error) : undefined;
-      logger.warn({ subgraph: name, halfOpenAfterMs: policy.halfOpenAfterMs, err }, 'subgraph circuit opened: calls fail fast');
+      logger.warn(
+        { subgraph: name, halfOpenAfterMs: policy.halfOpenAfterMs, err },
+        'subgraph circuit opened: calls fail fast',
+      );
     });
     this.#breaker.onHalfOpen(() => logger.info({ subgraph: name }, 'subgraph circuit half-open: probing'));
     this.#breaker.onReset(() => logger.info({ subgraph: name }, 'subgraph circuit closed: calls resume'));
@@ -120,7 +130,9 @@ export class SubgraphTraffic {
 
   /** False while the circuit is open and no probe is due yet: a call now would fail fast. */
   get available(): boolean {
-    return this.#breaker.state !== CircuitState.Open || Date.now() - this.#openedAt >= this.#options.policy.halfOpenAfterMs;
+    return (
+      this.#breaker.state !== CircuitState.Open || Date.now() - this.#openedAt >= this.#options.policy.halfOpenAfterMs
+    );
   }
 
   /** Runs `attempt` (one exchange with the subgraph) under the policies; failures become CommerceErrors at `call.path()`. */
@@ -136,7 +148,8 @@ export class SubgraphTraffic {
       try {
         return await this.#admit(() => this.#breaker.execute(() => this.#attempt(attempt, retries + 1)), call.deadline);
       } catch (error) {
-        if (!call.retryable || retries >= policy.retries || !isRetryableFailure(error) || Date.now() >= call.deadline) throw error;
+        if (!call.retryable || retries >= policy.retries || !isRetryableFailure(error) || Date.now() >= call.deadline)
+          throw error;
         if (!budget.withdraw()) {
           metrics.subgraphRetryBudgetExhausted.inc(labels);
           throw error;
@@ -172,7 +185,12 @@ export class SubgraphTraffic {
       }
     };
     if (!tracingEnabled()) return run(undefined);
-    return withSpan('gateway', `subgraph ${this.name}`, { 'commerce.subgraph': this.name, 'commerce.attempt': number }, run);
+    return withSpan(
+      'gateway',
+      `subgraph ${this.name}`,
+      { 'commerce.subgraph': this.name, 'commerce.attempt': number },
+      run,
+    );
   }
 
   /** Takes a bulkhead slot; a call that has to queue gives up its place at the deadline. */
@@ -181,10 +199,13 @@ export class SubgraphTraffic {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new TaskCancelledError('deadline passed in the queue'));
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          controller.abort();
+          reject(new TaskCancelledError('deadline passed in the queue'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     });
     return Promise.race([this.#bulkhead.execute(fn, controller.signal), expired]).finally(() => clearTimeout(timer));
   }

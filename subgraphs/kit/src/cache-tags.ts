@@ -35,7 +35,9 @@ function entityTypes(schema: GraphQLSchema): Set<string> {
  * root fields, connections and `_entities` fetches alike, since every
  * entity a response contains has at least one of its fields resolved.
  */
-export function createCacheTagsPlugin<TContext extends BaseContext & { cacheTags: CacheTags }>(schema: GraphQLSchema): ApolloServerPlugin<TContext> {
+export function createCacheTagsPlugin<TContext extends BaseContext & { cacheTags: CacheTags }>(
+  schema: GraphQLSchema,
+): ApolloServerPlugin<TContext> {
   const entities = entityTypes(schema);
   return {
     async requestDidStart() {

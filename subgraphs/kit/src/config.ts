@@ -1,4 +1,14 @@
-import { ConfigError, intVar, loadShutdownConfig, loadTelemetryConfig, optionalVar, stringVar, type ShutdownConfig, type TelemetryConfig, type Env } from '@commerce/common';
+import {
+  ConfigError,
+  intVar,
+  loadShutdownConfig,
+  loadTelemetryConfig,
+  optionalVar,
+  stringVar,
+  type ShutdownConfig,
+  type TelemetryConfig,
+  type Env,
+} from '@commerce/common';
 import { shardMapFromEnv, type ShardMap } from './shard-map';
 
 /** Configuration of one subgraph process, parsed once from the environment. */

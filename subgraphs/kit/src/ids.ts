@@ -19,7 +19,8 @@ export type EntityType = keyof typeof ENTITY_PREFIXES;
 export function makeId(timeMs: bigint, bucket: number, sequence: bigint): bigint {
   const time = timeMs - EPOCH_MS;
   if (time < 0n || time > MAX_TIME) throw new RangeError(`ID time ${timeMs} is outside the ID epoch range`);
-  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKET_COUNT) throw new RangeError(`bucket ${bucket} is outside 0..${BUCKET_COUNT - 1}`);
+  if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKET_COUNT)
+    throw new RangeError(`bucket ${bucket} is outside 0..${BUCKET_COUNT - 1}`);
   return (time << (BUCKET_BITS + SEQUENCE_BITS)) | (BigInt(bucket) << SEQUENCE_BITS) | (sequence & MAX_SEQUENCE);
 }
 
@@ -40,19 +41,25 @@ const DECIMAL = /^[1-9][0-9]{0,18}$/;
 /** Parses a GraphQL ID of the given type or throws BAD_USER_INPUT naming the problem. */
 export function decodeId(type: EntityType, value: unknown, argument = 'id'): bigint {
   const prefix = ENTITY_PREFIXES[type];
-  if (typeof value !== 'string') throw badUserInput(`${argument} must be a ${type} ID string`, { argumentName: argument });
+  if (typeof value !== 'string')
+    throw badUserInput(`${argument} must be a ${type} ID string`, { argumentName: argument });
   const sep = value.indexOf('_');
   const got = sep > 0 ? value.slice(0, sep) : '';
   if (got !== prefix) {
     const actual = (Object.keys(ENTITY_PREFIXES) as EntityType[]).find((t) => ENTITY_PREFIXES[t] === got);
     const hint = actual ? ` (it is a ${actual} ID)` : '';
-    throw badUserInput(`${argument} ${JSON.stringify(value)} is not a ${type} ID${hint}; ${type} IDs look like ${prefix}_<number>`, {
-      argumentName: argument,
-    });
+    throw badUserInput(
+      `${argument} ${JSON.stringify(value)} is not a ${type} ID${hint}; ${type} IDs look like ${prefix}_<number>`,
+      {
+        argumentName: argument,
+      },
+    );
   }
   const digits = value.slice(sep + 1);
   if (!DECIMAL.test(digits) || BigInt(digits) > (1n << 63n) - 1n) {
-    throw badUserInput(`${argument} ${JSON.stringify(value)} is malformed; ${type} IDs look like ${prefix}_<number>`, { argumentName: argument });
+    throw badUserInput(`${argument} ${JSON.stringify(value)} is malformed; ${type} IDs look like ${prefix}_<number>`, {
+      argumentName: argument,
+    });
   }
   return BigInt(digits);
 }

@@ -19,8 +19,12 @@ export async function batchByShard<K, V>(
     [...db.groupByShard(keys, idOf)].map(async ([shard, entries]) => {
       let values: (V | Error)[];
       try {
-        values = await run(shard, entries.map((e) => e.key));
-        if (values.length !== entries.length) throw new Error(`batch for shard ${shard} returned ${values.length} values for ${entries.length} keys`);
+        values = await run(
+          shard,
+          entries.map((e) => e.key),
+        );
+        if (values.length !== entries.length)
+          throw new Error(`batch for shard ${shard} returned ${values.length} values for ${entries.length} keys`);
       } catch (error) {
         values = entries.map(() => error as Error);
       }
@@ -31,29 +35,48 @@ export async function batchByShard<K, V>(
 }
 
 /** A loader of rows by their bigint primary key (as a decimal string); missing rows load as null. */
-export function rowsById<R extends pg.QueryResultRow & { id: string }>(db: ShardedDb, consistencyKey: string | undefined, sql: string): DataLoader<string, R | null> {
+export function rowsById<R extends pg.QueryResultRow & { id: string }>(
+  db: ShardedDb,
+  consistencyKey: string | undefined,
+  sql: string,
+): DataLoader<string, R | null> {
   return new DataLoader<string, R | null>((ids) =>
-    batchByShard(db, ids, (id) => id, async (shard, group) => {
-      const { rows } = await db.read<R>(shard, consistencyKey, sql, [group]);
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return group.map((id) => byId.get(id) ?? null);
-    }),
+    batchByShard(
+      db,
+      ids,
+      (id) => id,
+      async (shard, group) => {
+        const { rows } = await db.read<R>(shard, consistencyKey, sql, [group]);
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return group.map((id) => byId.get(id) ?? null);
+      },
+    ),
   );
 }
 
 /** A loader of row lists grouped by a parent key column (e.g. items by order_id). */
-export function rowsByParent<R extends pg.QueryResultRow>(db: ShardedDb, consistencyKey: string | undefined, sql: string, parentOf: (row: R) => string): DataLoader<string, R[]> {
+export function rowsByParent<R extends pg.QueryResultRow>(
+  db: ShardedDb,
+  consistencyKey: string | undefined,
+  sql: string,
+  parentOf: (row: R) => string,
+): DataLoader<string, R[]> {
   return new DataLoader<string, R[]>((ids) =>
-    batchByShard(db, ids, (id) => id, async (shard, group) => {
-      const { rows } = await db.read<R>(shard, consistencyKey, sql, [group]);
-      const byParent = new Map<string, R[]>();
-      for (const row of rows) {
-        const key = parentOf(row);
-        let list = byParent.get(key);
-        if (!list) byParent.set(key, (list = []));
-        list.push(row);
-      }
-      return group.map((id) => byParent.get(id) ?? []);
-    }),
+    batchByShard(
+      db,
+      ids,
+      (id) => id,
+      async (shard, group) => {
+        const { rows } = await db.read<R>(shard, consistencyKey, sql, [group]);
+        const byParent = new Map<string, R[]>();
+        for (const row of rows) {
+          const key = parentOf(row);
+          let list = byParent.get(key);
+          if (!list) byParent.set(key, (list = []));
+          list.push(row);
+        }
+        return group.map((id) => byParent.get(id) ?? []);
+      },
+    ),
   );
 }

@@ -12,7 +12,11 @@ export function selects(info: GraphQLResolveInfo, path: readonly string[]): bool
     if (!set) return false;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (selection.name.value === path[depth] && (depth === path.length - 1 || reaches(selection.selectionSet, depth + 1, seen))) return true;
+        if (
+          selection.name.value === path[depth] &&
+          (depth === path.length - 1 || reaches(selection.selectionSet, depth + 1, seen))
+        )
+          return true;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         if (reaches(selection.selectionSet, depth, seen)) return true;
       } else if (!seen.has(`${depth}:${selection.name.value}`)) {

@@ -17,7 +17,6 @@ export interface Principal {
   readonly consistencyKey?: string;
 }
 
-
 function single(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   return v === undefined || v === '' ? undefined : v;
@@ -31,7 +30,10 @@ export function principalFromHeaders(headers: IncomingHttpHeaders): Principal {
   try {
     userKey = decodeId('User', user, USER_ID_HEADER);
   } catch (error) {
-    throw new CommerceError('UNAUTHENTICATED', `The ${USER_ID_HEADER} header is not a valid user ID: ${(error as Error).message}`);
+    throw new CommerceError(
+      'UNAUTHENTICATED',
+      `The ${USER_ID_HEADER} header is not a valid user ID: ${(error as Error).message}`,
+    );
   }
   return { userId: user, userKey, consistencyKey: userConsistencyKey(userKey) };
 }

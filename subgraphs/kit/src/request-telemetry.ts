@@ -44,7 +44,13 @@ export interface RequestTelemetry {
   plugin<T extends BaseContext>(): ApolloServerPlugin<T>;
 }
 
-export function createRequestTelemetry({ service, registry, logger, graphqlPath = '/graphql', routes = [graphqlPath, '/health', '/ready', '/metrics'] }: RequestTelemetryOptions): RequestTelemetry {
+export function createRequestTelemetry({
+  service,
+  registry,
+  logger,
+  graphqlPath = '/graphql',
+  routes = [graphqlPath, '/health', '/ready', '/metrics'],
+}: RequestTelemetryOptions): RequestTelemetry {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by route, method and status',
@@ -76,7 +82,15 @@ export function createRequestTelemetry({ service, registry, logger, graphqlPath 
         duration.observe({ route, method, status }, seconds);
         const header = req.headers[REQUEST_ID_HEADER];
         const requestId = typeof header === 'string' && SAFE_REQUEST_ID.test(header) ? header : undefined;
-        const line = { requestId, traceId, operationName: record.operationName, method, route, status, durationMs: Math.round(seconds * 10_000) / 10 };
+        const line = {
+          requestId,
+          traceId,
+          operationName: record.operationName,
+          method,
+          route,
+          status,
+          durationMs: Math.round(seconds * 10_000) / 10,
+        };
         if (route === graphqlPath) logger.info(line, 'request');
         else logger.debug(line, 'request');
       });

@@ -6,10 +6,72 @@ import type { ShardMap } from './shard-map';
 export const SEED_SIZES = { users: 5000, products: 500, minOrders: 50_000 } as const;
 
 const CATEGORIES = ['books', 'electronics', 'home', 'garden', 'toys', 'sports', 'grocery', 'fashion'];
-const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Eco', 'Ergonomic', 'Handmade', 'Modern', 'Portable', 'Rugged', 'Smart', 'Vintage', 'Wireless'];
-const NOUNS = ['Backpack', 'Blender', 'Chair', 'Desk Lamp', 'Headphones', 'Jacket', 'Kettle', 'Notebook', 'Planter', 'Puzzle', 'Sneakers', 'Speaker', 'Tent', 'Watch'];
-const FIRST = ['Ada', 'Alan', 'Barbara', 'Edsger', 'Grace', 'Ken', 'Linus', 'Margaret', 'Niklaus', 'Radia', 'Dennis', 'Frances', 'John', 'Leslie', 'Tim', 'Sophie'];
-const LAST = ['Lovelace', 'Turing', 'Liskov', 'Dijkstra', 'Hopper', 'Thompson', 'Torvalds', 'Hamilton', 'Wirth', 'Perlman', 'Ritchie', 'Allen', 'McCarthy', 'Lamport', 'Berners-Lee', 'Wilson'];
+const ADJECTIVES = [
+  'Classic',
+  'Compact',
+  'Deluxe',
+  'Eco',
+  'Ergonomic',
+  'Handmade',
+  'Modern',
+  'Portable',
+  'Rugged',
+  'Smart',
+  'Vintage',
+  'Wireless',
+];
+const NOUNS = [
+  'Backpack',
+  'Blender',
+  'Chair',
+  'Desk Lamp',
+  'Headphones',
+  'Jacket',
+  'Kettle',
+  'Notebook',
+  'Planter',
+  'Puzzle',
+  'Sneakers',
+  'Speaker',
+  'Tent',
+  'Watch',
+];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Barbara',
+  'Edsger',
+  'Grace',
+  'Ken',
+  'Linus',
+  'Margaret',
+  'Niklaus',
+  'Radia',
+  'Dennis',
+  'Frances',
+  'John',
+  'Leslie',
+  'Tim',
+  'Sophie',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Liskov',
+  'Dijkstra',
+  'Hopper',
+  'Thompson',
+  'Torvalds',
+  'Hamilton',
+  'Wirth',
+  'Perlman',
+  'Ritchie',
+  'Allen',
+  'McCarthy',
+  'Lamport',
+  'Berners-Lee',
+  'Wilson',
+];
 
 /** mulberry32: a tiny deterministic PRNG, so every seed run produces the same data. */
 function prng(seed: number): () => number {
@@ -98,7 +160,8 @@ export function generateSeed(map: ShardMap): Rows[] {
       shard.orders.created.push(iso(at));
     }
   }
-  if (orderCount < SEED_SIZES.minOrders) throw new Error(`seed generated ${orderCount} orders, fewer than ${SEED_SIZES.minOrders}`);
+  if (orderCount < SEED_SIZES.minOrders)
+    throw new Error(`seed generated ${orderCount} orders, fewer than ${SEED_SIZES.minOrders}`);
   return perShard;
 }
 
@@ -107,7 +170,10 @@ const BATCH = 5000;
 async function insertColumns(client: pg.Client, sql: string, columns: unknown[][]): Promise<void> {
   const length = columns[0]!.length;
   for (let start = 0; start < length; start += BATCH) {
-    await client.query(sql, columns.map((c) => c.slice(start, start + BATCH).map((v) => (typeof v === 'bigint' ? v.toString() : v))));
+    await client.query(
+      sql,
+      columns.map((c) => c.slice(start, start + BATCH).map((v) => (typeof v === 'bigint' ? v.toString() : v))),
+    );
   }
 }
 
@@ -125,7 +191,11 @@ async function seedShard(url: string, rows: Rows): Promise<void> {
   try {
     await client.query('BEGIN');
     const { users: u, products: p, orders: o, items: i } = rows;
-    await insertColumns(client, 'INSERT INTO users (id, email, name, created_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])', [u.id, u.email, u.name, u.created]);
+    await insertColumns(
+      client,
+      'INSERT INTO users (id, email, name, created_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])',
+      [u.id, u.email, u.name, u.created],
+    );
     await insertColumns(
       client,
       'INSERT INTO products (id, sku, name, description, category, price_cents) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])',
@@ -166,9 +236,16 @@ export async function isEmpty(map: ShardMap): Promise<boolean> {
 }
 
 /** Writes the deterministic seed to every shard's primary. Returns the row counts. */
-export async function seedShards(map: ShardMap): Promise<{ users: number; products: number; orders: number; items: number }> {
+export async function seedShards(
+  map: ShardMap,
+): Promise<{ users: number; products: number; orders: number; items: number }> {
   const perShard = generateSeed(map);
   await Promise.all(map.shards.map((s) => seedShard(s.primary, perShard[s.index]!)));
   const sum = (f: (r: Rows) => number) => perShard.reduce((n, r) => n + f(r), 0);
-  return { users: sum((r) => r.users.id.length), products: sum((r) => r.products.id.length), orders: sum((r) => r.orders.id.length), items: sum((r) => r.items.order.length) };
+  return {
+    users: sum((r) => r.users.id.length),
+    products: sum((r) => r.products.id.length),
+    orders: sum((r) => r.orders.id.length),
+    items: sum((r) => r.items.order.length),
+  };
 }

@@ -35,7 +35,8 @@ interface RawShard {
 }
 
 function checkUrl(value: unknown, where: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(`${where} must be a postgres:// URL, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw new ConfigError(`${where} must be a postgres:// URL, got ${JSON.stringify(value)}`);
   let url: URL;
   try {
     url = new URL(value);
@@ -49,14 +50,17 @@ function checkUrl(value: unknown, where: string): string {
 }
 
 function parseRanges(value: unknown, where: string): [number, number][] {
-  if (typeof value !== 'string') throw new ConfigError(`${where} must be a string of bucket ranges like "0-511", got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string')
+    throw new ConfigError(`${where} must be a string of bucket ranges like "0-511", got ${JSON.stringify(value)}`);
   return value.split(',').map((part) => {
     const match = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(part);
     if (!match) throw new ConfigError(`${where} has a malformed range ${JSON.stringify(part)}; use "from-to" or "n"`);
     const from = Number(match[1]);
     const to = match[2] === undefined ? from : Number(match[2]);
     if (from > to || to >= BUCKET_COUNT) {
-      throw new ConfigError(`${where} range ${JSON.stringify(part.trim())} is outside 0-${BUCKET_COUNT - 1} or reversed`);
+      throw new ConfigError(
+        `${where} range ${JSON.stringify(part.trim())} is outside 0-${BUCKET_COUNT - 1} or reversed`,
+      );
     }
     return [from, to];
   });
@@ -72,32 +76,41 @@ function evenRanges(shardCount: number, index: number): [number, number][] {
 /** Validates a shard map object; errors name the offending path and value. */
 export function buildShardMap(raw: unknown): ShardMap {
   const shardsRaw = (raw as { shards?: unknown } | null)?.shards;
-  if (!Array.isArray(shardsRaw) || shardsRaw.length === 0) throw new ConfigError('shard map must have a non-empty "shards" array');
-  if (shardsRaw.length > BUCKET_COUNT) throw new ConfigError(`shard map has ${shardsRaw.length} shards, more than ${BUCKET_COUNT} buckets`);
+  if (!Array.isArray(shardsRaw) || shardsRaw.length === 0)
+    throw new ConfigError('shard map must have a non-empty "shards" array');
+  if (shardsRaw.length > BUCKET_COUNT)
+    throw new ConfigError(`shard map has ${shardsRaw.length} shards, more than ${BUCKET_COUNT} buckets`);
   const explicit = shardsRaw.filter((s: RawShard) => s?.buckets !== undefined).length;
-  if (explicit !== 0 && explicit !== shardsRaw.length) throw new ConfigError('shard map: give "buckets" on every shard or on none');
+  if (explicit !== 0 && explicit !== shardsRaw.length)
+    throw new ConfigError('shard map: give "buckets" on every shard or on none');
   const names = new Set<string>();
   const owner = new Int32Array(BUCKET_COUNT).fill(-1);
   const shards = shardsRaw.map((s: RawShard, index): ShardConfig => {
     const where = `shards[${index}]`;
     const name = s?.name === undefined ? `shard${index}` : s.name;
-    if (typeof name !== 'string' || !/^[a-zA-Z0-9_-]{1,63}$/.test(name)) throw new ConfigError(`${where}.name must be 1-63 letters, digits, _ or -, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || !/^[a-zA-Z0-9_-]{1,63}$/.test(name))
+      throw new ConfigError(`${where}.name must be 1-63 letters, digits, _ or -, got ${JSON.stringify(name)}`);
     if (names.has(name)) throw new ConfigError(`${where}.name ${JSON.stringify(name)} is used twice`);
     names.add(name);
     const primary = checkUrl(s.primary, `${where}.primary`);
-    if (s.replicas !== undefined && !Array.isArray(s.replicas)) throw new ConfigError(`${where}.replicas must be an array of URLs`);
+    if (s.replicas !== undefined && !Array.isArray(s.replicas))
+      throw new ConfigError(`${where}.replicas must be an array of URLs`);
     const replicas = ((s.replicas as unknown[]) ?? []).map((r, j) => checkUrl(r, `${where}.replicas[${j}]`));
     const buckets = explicit ? parseRanges(s.buckets, `${where}.buckets`) : evenRanges(shardsRaw.length, index);
     for (const [from, to] of buckets) {
       for (let b = from; b <= to; b++) {
-        if (owner[b] !== -1) throw new ConfigError(`${where}.buckets: bucket ${b} is already owned by shards[${owner[b]}]`);
+        if (owner[b] !== -1)
+          throw new ConfigError(`${where}.buckets: bucket ${b} is already owned by shards[${owner[b]}]`);
         owner[b] = index;
       }
     }
     return Object.freeze({ index, name, primary, replicas: Object.freeze(replicas), buckets: Object.freeze(buckets) });
   });
   const missing = owner.indexOf(-1);
-  if (missing !== -1) throw new ConfigError(`shard map leaves bucket ${missing} unassigned; buckets 0-${BUCKET_COUNT - 1} must all be covered`);
+  if (missing !== -1)
+    throw new ConfigError(
+      `shard map leaves bucket ${missing} unassigned; buckets 0-${BUCKET_COUNT - 1} must all be covered`,
+    );
   return Object.freeze({ shards: Object.freeze(shards), bucketToShard: Uint16Array.from(owner) });
 }
 

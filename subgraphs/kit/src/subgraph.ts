@@ -1,11 +1,23 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { createGraphQLHttpHandler, createLogger, createRedis, createServiceMetrics, listen, startTelemetry, type Logger, type ServiceMetrics } from '@commerce/common';
+import {
+  createGraphQLHttpHandler,
+  createLogger,
+  createRedis,
+  createServiceMetrics,
+  listen,
+  startTelemetry,
+  type Logger,
+  type ServiceMetrics,
+} from '@commerce/common';
 import type { SubgraphConfig } from './config';
 import { createMemoryLsnStore, createRedisLsnStore, type LsnStore } from './db/lsn-store';
 import { ShardedDb } from './db/sharded-db';
@@ -51,16 +63,27 @@ function formatError(logger: Logger) {
       return { ...formatted, extensions };
     }
     logger.error({ err: original, path: formatted.path }, 'resolver failed');
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
   };
 }
 
 /** Builds the subgraph's Apollo Server and HTTP handler and listens on the configured port. */
-export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config: SubgraphConfig, logger: Logger = createLogger(definition.name)): Promise<RunningSubgraph> {
+export async function startSubgraph<L>(
+  definition: SubgraphDefinition<L>,
+  config: SubgraphConfig,
+  logger: Logger = createLogger(definition.name),
+): Promise<RunningSubgraph> {
   const metrics = createServiceMetrics(definition.name);
   const requests = createRequestTelemetry({ service: definition.name, registry: metrics.registry, logger });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger, 'read-your-writes positions') : undefined;
-  const lsnStore: LsnStore = redis ? createRedisLsnStore(redis, config.readYourWritesTtlMs, undefined, definition.name) : createMemoryLsnStore(config.readYourWritesTtlMs);
+  const lsnStore: LsnStore = redis
+    ? createRedisLsnStore(redis, config.readYourWritesTtlMs, undefined, definition.name)
+    : createMemoryLsnStore(config.readYourWritesTtlMs);
   const db = new ShardedDb({
     shardMap: config.shardMap,
     subgraph: definition.name,
@@ -75,13 +98,21 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
   });
   await db.start();
 
-  const schema = buildSubgraphSchema({ typeDefs: parse(readFileSync(definition.sdlPath, 'utf8')), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({
+    typeDefs: parse(readFileSync(definition.sdlPath, 'utf8')),
+    resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+  });
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled(), createCacheTagsPlugin<SubgraphContext<L>>(schema), requests.plugin<SubgraphContext<L>>()],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      createCacheTagsPlugin<SubgraphContext<L>>(schema),
+      requests.plugin<SubgraphContext<L>>(),
+    ],
     logger,
     // The process's signal handler (runSubgraphMain) drains HTTP first, then stops Apollo once.
     stopOnTerminationSignals: false,
@@ -95,7 +126,13 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
     ready: () => db.readiness(),
     async context(req: IncomingMessage) {
       const principal = principalFromHeaders(req.headers);
-      const context = { principal, db, loaders: definition.createLoaders(db, principal), logger, cacheTags: createCacheTags() };
+      const context = {
+        principal,
+        db,
+        loaders: definition.createLoaders(db, principal),
+        logger,
+        cacheTags: createCacheTags(),
+      };
       requests.attach(req, context);
       return context;
     },
@@ -103,7 +140,13 @@ export async function startSubgraph<L>(definition: SubgraphDefinition<L>, config
   // Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed by stop(). Started
   // before the listener is wrapped (tracing off, the wrapper is the handler itself).
   const telemetry = startTelemetry(config.telemetry, definition.name);
-  const server = await listen(requests.wrap(handler), { port: config.port, host: config.host, path: '/graphql', drainMs: config.shutdown.timeoutMs, delayMs: config.shutdown.delayMs }).catch(async (error: unknown) => {
+  const server = await listen(requests.wrap(handler), {
+    port: config.port,
+    host: config.host,
+    path: '/graphql',
+    drainMs: config.shutdown.timeoutMs,
+    delayMs: config.shutdown.delayMs,
+  }).catch(async (error: unknown) => {
     await telemetry.shutdown();
     throw error;
   });

@@ -60,30 +60,44 @@ ORDER BY key, id DESC`;
 }
 const ORDERS_BY_USERS = { plain: ordersByUsersSql(false), withItems: ordersByUsersSql(true) };
 
-function ordersByUser(db: ShardedDb, consistencyKey: string | undefined, itemsByOrder: DataLoader<string, ItemRow[]>): DataLoader<UserOrdersKey, OrderRow[], string> {
+function ordersByUser(
+  db: ShardedDb,
+  consistencyKey: string | undefined,
+  itemsByOrder: DataLoader<string, ItemRow[]>,
+): DataLoader<UserOrdersKey, OrderRow[], string> {
   return new DataLoader<UserOrdersKey, OrderRow[], string>(
     (keys) =>
-      batchByShard(db, keys, (k) => k.userId, async (shard, group) => {
-        const pages: OrderRow[][] = group.map(() => []);
-        // Keys of one batch normally share their shape; group by it so each group is one statement.
-        const shapes = [...new Set(group.map((k) => `${k.first}:${k.withItems}`))];
-        await Promise.all(
-          shapes.map(async (shape) => {
-            const positions = group.flatMap((k, i) => (`${k.first}:${k.withItems}` === shape ? [i] : []));
-            const { first, withItems } = group[positions[0]!]!;
-            const { rows } = await db.read<OrderRow & { key: string; items?: ItemRow[] }>(shard, consistencyKey, withItems ? ORDERS_BY_USERS.withItems : ORDERS_BY_USERS.plain, [
-              positions.map((i) => group[i]!.userId),
-              positions.map((i) => group[i]!.after?.toString() ?? null),
-              first + 1,
-            ]);
-            for (const { key, items, ...row } of rows) {
-              if (items) itemsByOrder.prime(row.id, items);
-              pages[positions[Number(key) - 1]!]!.push(row);
-            }
-          }),
-        );
-        return pages;
-      }),
+      batchByShard(
+        db,
+        keys,
+        (k) => k.userId,
+        async (shard, group) => {
+          const pages: OrderRow[][] = group.map(() => []);
+          // Keys of one batch normally share their shape; group by it so each group is one statement.
+          const shapes = [...new Set(group.map((k) => `${k.first}:${k.withItems}`))];
+          await Promise.all(
+            shapes.map(async (shape) => {
+              const positions = group.flatMap((k, i) => (`${k.first}:${k.withItems}` === shape ? [i] : []));
+              const { first, withItems } = group[positions[0]!]!;
+              const { rows } = await db.read<OrderRow & { key: string; items?: ItemRow[] }>(
+                shard,
+                consistencyKey,
+                withItems ? ORDERS_BY_USERS.withItems : ORDERS_BY_USERS.plain,
+                [
+                  positions.map((i) => group[i]!.userId),
+                  positions.map((i) => group[i]!.after?.toString() ?? null),
+                  first + 1,
+                ],
+              );
+              for (const { key, items, ...row } of rows) {
+                if (items) itemsByOrder.prime(row.id, items);
+                pages[positions[Number(key) - 1]!]!.push(row);
+              }
+            }),
+          );
+          return pages;
+        },
+      ),
     { cacheKeyFn: (k) => `${k.userId}:${k.first}:${k.after ?? ''}:${k.withItems}` },
   );
 }

@@ -1,6 +1,15 @@
 import { notFound } from '@commerce/common';
 import type { GraphQLResolveInfo } from 'graphql';
-import { decodeId, encodeId, money, pageArgs, requireUser, selects, toConnection, type SubgraphContext } from '@commerce/kit';
+import {
+  decodeId,
+  encodeId,
+  money,
+  pageArgs,
+  requireUser,
+  selects,
+  toConnection,
+  type SubgraphContext,
+} from '@commerce/kit';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { ORDER_COLUMNS, type ItemRow, type OrderRow, type OrdersLoaders } from './loaders';
 import { placeOrder, type PlaceOrderInput } from './place-order';
@@ -40,7 +49,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
         return rows[0];
       });
       // Someone else's order is reported exactly like a missing one.
-      if (!row) throw notFound(`No order with id ${JSON.stringify(args.id)} for the signed-in user`, { argumentName: 'id' });
+      if (!row)
+        throw notFound(`No order with id ${JSON.stringify(args.id)} for the signed-in user`, { argumentName: 'id' });
       ctx.cacheTags.changed('Order', args.id);
       ctx.cacheTags.changed('User', userId);
       return toOrder(row);
@@ -52,7 +62,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
       return row && toOrder(row);
     },
     user: (order: OrderValue) => ({ id: encodeId('User', order.user_id) }),
-    items: (order: OrderValue, _: unknown, ctx: Context) => ctx.loaders.itemsByOrder.load(decodeId('Order', order.id).toString()),
+    items: (order: OrderValue, _: unknown, ctx: Context) =>
+      ctx.loaders.itemsByOrder.load(decodeId('Order', order.id).toString()),
     total: (order: OrderValue) => money(order.total_cents, order.currency),
     createdAt: (order: OrderValue) => order.created_at.toISOString(),
   },
@@ -63,11 +74,21 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   User: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id, key: decodeId('User', ref.id) }),
-    async orders(user: { id: string; key?: bigint }, args: { first?: number; after?: string }, ctx: Context, info: GraphQLResolveInfo) {
+    async orders(
+      user: { id: string; key?: bigint },
+      args: { first?: number; after?: string },
+      ctx: Context,
+      info: GraphQLResolveInfo,
+    ) {
       const key = user.key ?? decodeId('User', user.id);
       const page = pageArgs(args, ORDERS_PAGE_SIZE);
       const withItems = selects(info, ['edges', 'node', 'items']);
-      const rows = await ctx.loaders.ordersByUser.load({ userId: key.toString(), first: page.first, after: page.after, withItems });
+      const rows = await ctx.loaders.ordersByUser.load({
+        userId: key.toString(),
+        first: page.first,
+        after: page.after,
+        withItems,
+      });
       return toConnection(rows, page.first, (r) => r.id, toOrder);
     },
   },

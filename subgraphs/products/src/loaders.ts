@@ -20,6 +20,10 @@ export const PRODUCT_COLUMNS = 'id, sku, name, description, category, price_cent
 
 export function createProductsLoaders(db: ShardedDb, principal: Principal): ProductsLoaders {
   return {
-    productById: rowsById<ProductRow>(db, principal.consistencyKey, `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = ANY($1::bigint[])`),
+    productById: rowsById<ProductRow>(
+      db,
+      principal.consistencyKey,
+      `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = ANY($1::bigint[])`,
+    ),
   };
 }

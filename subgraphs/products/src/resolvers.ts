@@ -27,7 +27,8 @@ function toProduct(row: ProductRow) {
 function text(value: string | null | undefined, field: string, max: number): string | null {
   if (value == null) return null;
   const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > max) throw badUserInput(`input.${field} must be 1-${max} characters`, { argumentName: `input.${field}` });
+  if (trimmed.length === 0 || trimmed.length > max)
+    throw badUserInput(`input.${field} must be 1-${max} characters`, { argumentName: `input.${field}` });
   return trimmed;
 }
 
@@ -54,9 +55,16 @@ export const resolvers: GraphQLResolverMap<Context> = {
       const id = decodeId('Product', args.id);
       const { input } = args;
       if (input.priceAmount != null && (!Number.isInteger(input.priceAmount) || input.priceAmount < 0)) {
-        throw badUserInput(`input.priceAmount must be a non-negative integer (cents), got ${input.priceAmount}`, { argumentName: 'input.priceAmount' });
+        throw badUserInput(`input.priceAmount must be a non-negative integer (cents), got ${input.priceAmount}`, {
+          argumentName: 'input.priceAmount',
+        });
       }
-      const values = [text(input.name, 'name', 200), text(input.description, 'description', 5000), text(input.category, 'category', 64), input.priceAmount ?? null];
+      const values = [
+        text(input.name, 'name', 200),
+        text(input.description, 'description', 5000),
+        text(input.category, 'category', 64),
+        input.priceAmount ?? null,
+      ];
       const row = await ctx.db.transaction(ctx.db.shardOf(id), ctx.principal.consistencyKey, async (tx) => {
         const { rows } = await tx.query<ProductRow>(
           `UPDATE products SET name = coalesce($2, name), description = coalesce($3, description), category = coalesce($4, category),

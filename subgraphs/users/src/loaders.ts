@@ -16,6 +16,10 @@ export const USER_COLUMNS = 'id, email, name, created_at';
 
 export function createUsersLoaders(db: ShardedDb, principal: Principal): UsersLoaders {
   return {
-    userById: rowsById<UserRow>(db, principal.consistencyKey, `SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::bigint[])`),
+    userById: rowsById<UserRow>(
+      db,
+      principal.consistencyKey,
+      `SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::bigint[])`,
+    ),
   };
 }

@@ -1,5 +1,13 @@
 import { CommerceError, badUserInput, notFound } from '@commerce/common';
-import { bucketForKey, decodeId, encodeId, pageArgs, toConnection, userConsistencyKey, type SubgraphContext } from '@commerce/kit';
+import {
+  bucketForKey,
+  decodeId,
+  encodeId,
+  pageArgs,
+  toConnection,
+  userConsistencyKey,
+  type SubgraphContext,
+} from '@commerce/kit';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { USER_COLUMNS, type UserRow, type UsersLoaders } from './loaders';
 
@@ -18,7 +26,8 @@ async function loadUser(ctx: Context, key: bigint) {
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
-    me: (_: unknown, __: unknown, ctx: Context) => (ctx.principal.userKey === undefined ? null : loadUser(ctx, ctx.principal.userKey)),
+    me: (_: unknown, __: unknown, ctx: Context) =>
+      ctx.principal.userKey === undefined ? null : loadUser(ctx, ctx.principal.userKey),
     async user(_: unknown, args: { id: string }, ctx: Context) {
       const user = await loadUser(ctx, decodeId('User', args.id));
       if (!user) throw notFound(`No user with id ${JSON.stringify(args.id)}`, { argumentName: 'id' });
@@ -39,20 +48,30 @@ export const resolvers: GraphQLResolverMap<Context> = {
     async createUser(_: unknown, args: { input: { email: string; name: string } }, ctx: Context) {
       const email = args.input.email.trim();
       const name = args.input.name.trim();
-      if (!EMAIL.test(email)) throw badUserInput(`email ${JSON.stringify(email.slice(0, 100))} is not a valid address`, { argumentName: 'input.email' });
-      if (name.length < 1 || name.length > 200) throw badUserInput('name must be 1-200 characters', { argumentName: 'input.name' });
+      if (!EMAIL.test(email))
+        throw badUserInput(`email ${JSON.stringify(email.slice(0, 100))} is not a valid address`, {
+          argumentName: 'input.email',
+        });
+      if (name.length < 1 || name.length > 200)
+        throw badUserInput('name must be 1-200 characters', { argumentName: 'input.name' });
       const bucket = bucketForKey(email.toLowerCase());
       const shard = ctx.db.shardOfBucket(bucket);
       try {
         // The new user reads its own account next: record the write for it too.
         const consistencyKeys = (created: UserRow) => [ctx.principal.consistencyKey, userConsistencyKey(created.id)];
         const row = await ctx.db.transaction(shard, consistencyKeys, async (tx) => {
-          const { rows } = await tx.query<UserRow>(`INSERT INTO users (id, email, name) VALUES (next_id($1), $2, $3) RETURNING ${USER_COLUMNS}`, [bucket, email, name]);
+          const { rows } = await tx.query<UserRow>(
+            `INSERT INTO users (id, email, name) VALUES (next_id($1), $2, $3) RETURNING ${USER_COLUMNS}`,
+            [bucket, email, name],
+          );
           return rows[0]!;
         });
         return toUser(row);
       } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw new CommerceError('BAD_USER_INPUT', `email ${JSON.stringify(email)} is already registered`, { extensions: { argumentName: 'input.email' } });
+        if ((error as { code?: string }).code === '23505')
+          throw new CommerceError('BAD_USER_INPUT', `email ${JSON.stringify(email)} is already registered`, {
+            extensions: { argumentName: 'input.email' },
+          });
         throw error;
       }
     },

@@ -1,4 +1,8 @@
-import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type {
+  ApolloServerPlugin,
+  GraphQLRequestContextDidResolveOperation,
+  GraphQLRequestContextWillSendResponse,
+} from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../../context';
@@ -43,7 +47,8 @@ interface Charge {
   taken: number;
 }
 
-const wantsReport = (value: string | undefined): boolean => value !== undefined && value !== '' && value !== '0' && value !== 'false';
+const wantsReport = (value: string | undefined): boolean =>
+  value !== undefined && value !== '' && value !== '0' && value !== 'false';
 
 /** The cost limits' hooks: the operation plugin, and the checks of a cache hit from the entry's cost facts. */
 export interface CostLimits {
@@ -92,18 +97,33 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
   function budgetExceeded(estimated: number, bucket: BucketState, policy: BudgetPolicy): CommerceError {
     const retryAfter = secondsUntil(estimated, bucket.tokens, policy);
     const remaining = Math.floor(bucket.tokens);
-    return new CommerceError('RATE_LIMITED', `Cost budget exceeded: the operation costs ${estimated} points and ${remaining} are left; retry in ${retryAfter} s`, {
-      extensions: {
-        rateLimit: { policy: 'cost', remaining, reset: secondsUntil(policy.capacity, bucket.tokens, policy), retryAfter },
-        cost: { estimated },
+    return new CommerceError(
+      'RATE_LIMITED',
+      `Cost budget exceeded: the operation costs ${estimated} points and ${remaining} are left; retry in ${retryAfter} s`,
+      {
+        extensions: {
+          rateLimit: {
+            policy: 'cost',
+            remaining,
+            reset: secondsUntil(policy.capacity, bucket.tokens, policy),
+            retryAfter,
+          },
+          cost: { estimated },
+        },
       },
-    });
+    );
   }
 
-  function setBudgetHeaders(headers: { set(name: string, value: string): unknown }, policy: BudgetPolicy, bucket: BucketState | undefined, refused: number | undefined): void {
+  function setBudgetHeaders(
+    headers: { set(name: string, value: string): unknown },
+    policy: BudgetPolicy,
+    bucket: BucketState | undefined,
+    refused: number | undefined,
+  ): void {
     headers.set('ratelimit-policy', policyHeader(policy));
     if (bucket) headers.set('ratelimit', rateLimitHeader(bucket.tokens, policy));
-    if (refused !== undefined && bucket) headers.set('retry-after', String(secondsUntil(refused, bucket.tokens, policy)));
+    if (refused !== undefined && bucket)
+      headers.set('retry-after', String(secondsUntil(refused, bucket.tokens, policy)));
   }
 
   // Bound once: a hit observes both without hashing label sets.
@@ -111,7 +131,11 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
   const observeActual = metrics.cost.labels({ kind: 'actual' });
 
   /** A hit is charged its estimate, then refunded down to the actual cost its entry recorded. */
-  async function chargeHit(hit: CacheHit, budgets: BudgetStore, cost: { estimated: number; actual: number }): Promise<void> {
+  async function chargeHit(
+    hit: CacheHit,
+    budgets: BudgetStore,
+    cost: { estimated: number; actual: number },
+  ): Promise<void> {
     const client = clientIdentity(hit.context.principal);
     const policy = config.overrides.get(client) ?? config.budget;
     const headers = { set: (name: string, value: string) => (hit.headers[name] = value) };
@@ -144,9 +168,16 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
       return {
         schemaDidLoadOrUpdate({ apiSchema, coreSupergraphSdl }) {
           try {
-            estimator = createCostEstimator({ schema: apiSchema, supergraphSdl: coreSupergraphSdl, defaultListSize: config.defaultListSize });
+            estimator = createCostEstimator({
+              schema: apiSchema,
+              supergraphSdl: coreSupergraphSdl,
+              defaultListSize: config.defaultListSize,
+            });
           } catch (error) {
-            logger.error({ err: error }, 'cannot read cost directives from the new supergraph; keeping the previous cost model');
+            logger.error(
+              { err: error },
+              'cannot read cost directives from the new supergraph; keeping the previous cost model',
+            );
           }
         },
         async serverWillStop() {
@@ -166,7 +197,11 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
       let refused: number | undefined;
       let deciding: Promise<void> | undefined;
 
-      async function decide({ document, operation, request }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
+      async function decide({
+        document,
+        operation,
+        request,
+      }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
         const current = estimator;
         if (!current || !operation) return;
         const variables = current.variables(operation, request.variables);
@@ -180,21 +215,30 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
         } catch (error) {
           if (!(error instanceof CostAnalysisError)) {
             // A fault of the cost model must not take traffic down with it.
-            logger.error({ err: error, operationName: operation.name?.value }, 'cost analysis failed; letting the operation through uncharged');
+            logger.error(
+              { err: error, operationName: operation.name?.value },
+              'cost analysis failed; letting the operation through uncharged',
+            );
             return;
           }
           metrics.exceeded.inc({ reason: error.reason === 'slicing' ? 'slicing' : 'too_expensive', mode: config.mode });
           if (!enforce) return;
           if (error.reason === 'slicing') throw new CommerceError('BAD_USER_INPUT', error.message);
-          throw new CommerceError('COST_ESTIMATED_TOO_EXPENSIVE', error.message, { extensions: { cost: { estimated: null, max: config.maxCost } } });
+          throw new CommerceError('COST_ESTIMATED_TOO_EXPENSIVE', error.message, {
+            extensions: { cost: { estimated: null, max: config.maxCost } },
+          });
         }
         metrics.cost.observe({ kind: 'estimated' }, estimated);
         if (estimated > config.maxCost) {
           metrics.exceeded.inc({ reason: 'too_expensive', mode: config.mode });
           if (enforce) {
-            throw new CommerceError('COST_ESTIMATED_TOO_EXPENSIVE', `The operation's estimated cost ${estimated} exceeds the maximum of ${config.maxCost} (COST_MAX)`, {
-              extensions: { cost: { estimated, max: config.maxCost } },
-            });
+            throw new CommerceError(
+              'COST_ESTIMATED_TOO_EXPENSIVE',
+              `The operation's estimated cost ${estimated} exceeds the maximum of ${config.maxCost} (COST_MAX)`,
+              {
+                extensions: { cost: { estimated, max: config.maxCost } },
+              },
+            );
           }
         }
         bucket = await guarded(() => budgets.take(client, estimated, policy));
@@ -207,7 +251,10 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
         throw budgetExceeded(estimated, bucket, policy);
       }
 
-      async function settle({ response, request }: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
+      async function settle({
+        response,
+        request,
+      }: GraphQLRequestContextWillSendResponse<GatewayContext>): Promise<void> {
         // didResolveOperation may still be charging if another plugin refused the operation first.
         await deciding?.catch(() => undefined);
         const body = response.body;
@@ -227,7 +274,12 @@ export function createCostLimits(options: CostLimitPluginOptions): CostLimits {
         if (charge) headers.set('x-cost-estimated', String(charge.estimated));
         if (actual !== undefined) headers.set('x-cost-actual', String(actual));
         if (body.kind === 'single') {
-          const cost = { estimated: charge?.estimated ?? null, actual: actual ?? null, max: config.maxCost, mode: config.mode };
+          const cost = {
+            estimated: charge?.estimated ?? null,
+            actual: actual ?? null,
+            max: config.maxCost,
+            mode: config.mode,
+          };
           body.singleResult.extensions = { ...body.singleResult.extensions, cost };
         }
       }

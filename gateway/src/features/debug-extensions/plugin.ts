@@ -86,14 +86,18 @@ export function parseDebugHeader(value: string | null | undefined): Set<DebugTop
   return topics;
 }
 
-const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const numberOrNull = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 export function costFromExtensions(requestContext: ResponseContext): DebugCost | undefined {
   const body = requestContext.response.body;
   const cost = body.kind === 'single' ? body.singleResult.extensions?.cost : undefined;
   if (typeof cost !== 'object' || cost === null) return undefined;
   const fields = cost as Record<string, unknown>;
-  return { estimated: numberOrNull(fields.estimated ?? fields.estimatedCost), actual: numberOrNull(fields.actual ?? fields.actualCost) };
+  return {
+    estimated: numberOrNull(fields.estimated ?? fields.estimatedCost),
+    actual: numberOrNull(fields.actual ?? fields.actualCost),
+  };
 }
 
 export function cacheStatusFromHeaders(requestContext: ResponseContext): string | undefined {
@@ -121,7 +125,8 @@ export function createDebugExtensions({
     header,
     requestHeaders: Object.freeze({ [header]: DEBUG_TOPICS.join(','), ...companionHeaders }),
     didResolveQueryPlan({ queryPlan, requestContext }) {
-      if (parseDebugHeader(requestContext.request.http?.headers.get(header)).has('plan')) plans.set(requestContext.context, queryPlan);
+      if (parseDebugHeader(requestContext.request.http?.headers.get(header)).has('plan'))
+        plans.set(requestContext.context, queryPlan);
     },
     plugin: {
       async requestDidStart() {
@@ -147,7 +152,11 @@ export function createDebugExtensions({
                 enumerable: true,
                 get: (): DebugCache => {
                   const policy = requestContext.overallCachePolicy;
-                  return { status: readCacheStatus(requestContext) ?? null, maxAge: numberOrNull(policy.maxAge), scope: policy.scope ?? null };
+                  return {
+                    status: readCacheStatus(requestContext) ?? null,
+                    maxAge: numberOrNull(policy.maxAge),
+                    scope: policy.scope ?? null,
+                  };
                 },
               });
             }

@@ -32,12 +32,20 @@ function block(head: string, body: string[], depth: number): string {
 function node(plan: Node, depth: number): string {
   switch (plan.kind) {
     case 'Fetch':
-      return block(`Fetch(service: ${JSON.stringify(plan.serviceName)})`, [indent(operationText(plan.operation), depth + 1)], depth);
+      return block(
+        `Fetch(service: ${JSON.stringify(plan.serviceName)})`,
+        [indent(operationText(plan.operation), depth + 1)],
+        depth,
+      );
     case 'Flatten':
       return block(`Flatten(path: ${JSON.stringify(plan.path.join('.'))})`, [node(plan.node, depth + 1)], depth);
     case 'Sequence':
     case 'Parallel':
-      return block(plan.kind, plan.nodes.map((child) => node(child, depth + 1)), depth);
+      return block(
+        plan.kind,
+        plan.nodes.map((child) => node(child, depth + 1)),
+        depth,
+      );
     case 'Condition': {
       const clauses = [
         ...(plan.ifClause ? [block('if', [node(plan.ifClause, depth + 2)], depth + 1)] : []),
@@ -49,13 +57,21 @@ function node(plan: Node, depth: number): string {
       const parts = [
         ...(plan.primary.node ? [block('Primary', [node(plan.primary.node, depth + 2)], depth + 1)] : []),
         ...plan.deferred.map((deferred) =>
-          block(`Deferred(path: ${JSON.stringify(deferred.queryPath.join('.'))})`, deferred.node ? [node(deferred.node, depth + 2)] : [], depth + 1),
+          block(
+            `Deferred(path: ${JSON.stringify(deferred.queryPath.join('.'))})`,
+            deferred.node ? [node(deferred.node, depth + 2)] : [],
+            depth + 1,
+          ),
         ),
       ];
       return block('Defer', parts, depth);
     }
     case 'Subscription':
-      return block('Subscription', [node(plan.primary, depth + 1), ...(plan.rest ? [node(plan.rest, depth + 1)] : [])], depth);
+      return block(
+        'Subscription',
+        [node(plan.primary, depth + 1), ...(plan.rest ? [node(plan.rest, depth + 1)] : [])],
+        depth,
+      );
   }
 }
 

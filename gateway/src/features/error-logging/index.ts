@@ -4,5 +4,10 @@ import { createErrorLoggingPlugin } from './plugin';
 
 /** Logs unexpected errors (codes outside the registry) with their request id; a cache hit has none. */
 export function useErrorLogging(logger: Logger): GatewayFeature {
-  return { name: 'error-logging', onCacheHit: false, duringWarmup: true, operation: createErrorLoggingPlugin({ logger }) };
+  return {
+    name: 'error-logging',
+    onCacheHit: false,
+    duringWarmup: true,
+    operation: createErrorLoggingPlugin({ logger }),
+  };
 }

@@ -19,7 +19,10 @@ export function createErrorLoggingPlugin({ logger }: ErrorLoggingPluginOptions):
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
             if (isKnownCode(error.extensions.code)) continue;
-            logger.error({ requestId: contextValue.principal.requestId, operationName, err: error.originalError ?? error }, 'operation failed');
+            logger.error(
+              { requestId: contextValue.principal.requestId, operationName, err: error.originalError ?? error },
+              'operation failed',
+            );
           }
         },
       };

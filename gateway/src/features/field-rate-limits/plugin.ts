@@ -7,7 +7,12 @@ import { CommerceError, type Logger, type RedisClient } from '@commerce/common';
 import type { GatewayContext } from '../../context';
 import type { CacheHit } from '../feature';
 import type { FieldRateLimit } from '../../limits/config';
-import { FieldRateRedisStore, createFieldRateLimiter, type FieldRateGrant, type FieldRateLimiter } from '../../limits/field-rate-limiter';
+import {
+  FieldRateRedisStore,
+  createFieldRateLimiter,
+  type FieldRateGrant,
+  type FieldRateLimiter,
+} from '../../limits/field-rate-limiter';
 import { redisReady } from '../../limits/redis';
 import { clientIdentity, type Principal } from '../../principal';
 
@@ -32,7 +37,13 @@ export interface FieldRateLimits {
 }
 
 /** Codes of failures that are ours, not the client's: a call that ended in one was not served and is given back. */
-const OUR_FAULTS: ReadonlySet<string> = new Set(['SUBGRAPH_UNAVAILABLE', 'GATEWAY_TIMEOUT', 'SERVICE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
+const OUR_FAULTS: ReadonlySet<string> = new Set([
+  'SUBGRAPH_UNAVAILABLE',
+  'GATEWAY_TIMEOUT',
+  'SERVICE_UNAVAILABLE',
+  'DATABASE_UNAVAILABLE',
+  'INTERNAL_SERVER_ERROR',
+]);
 
 /** True when an error says the root field at `key` (or the whole request) failed for a fault of ours. */
 function failedOnUs(error: GraphQLFormattedError, key: string): boolean {
@@ -79,12 +90,19 @@ export function createFieldRateLimits(options: FieldRateLimitPluginOptions): Fie
   function giveBack(current: FieldRateLimiter, grant: FieldRateGrant): Promise<void> {
     return current.giveBack(grant).catch((error: unknown) => {
       failures.inc();
-      logger.warn({ err: error, field: grant.limit.fieldName }, 'field rate limit store failed; a call not served stays counted');
+      logger.warn(
+        { err: error, field: grant.limit.fieldName },
+        'field rate limit store failed; a call not served stays counted',
+      );
     });
   }
 
   /** Counts one call; the grant, or the refusal to throw. */
-  async function count(current: FieldRateLimiter, limit: FieldRateLimit, principal: Principal): Promise<FieldRateGrant | CommerceError | undefined> {
+  async function count(
+    current: FieldRateLimiter,
+    limit: FieldRateLimit,
+    principal: Principal,
+  ): Promise<FieldRateGrant | CommerceError | undefined> {
     let verdict;
     try {
       verdict = await current.check(limit, identityFor(limit, principal));
@@ -132,7 +150,9 @@ export function createFieldRateLimits(options: FieldRateLimitPluginOptions): Fie
       if (limits.length === 0) return;
       const { redis } = options;
       if (redis) await redisReady(redis);
-      limiter = createFieldRateLimiter(redis ? new FieldRateRedisStore(redis, options.keyPrefix ?? 'commerce:') : undefined);
+      limiter = createFieldRateLimiter(
+        redis ? new FieldRateRedisStore(redis, options.keyPrefix ?? 'commerce:') : undefined,
+      );
     },
 
     async requestDidStart({ contextValue }) {
@@ -144,13 +164,24 @@ export function createFieldRateLimits(options: FieldRateLimitPluginOptions): Fie
       let executed = false;
       let counting: Promise<void> | undefined;
 
-      async function countCalls({ operation, document, schema, request }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
+      async function countCalls({
+        operation,
+        document,
+        schema,
+        request,
+      }: GraphQLRequestContextDidResolveOperation<GatewayContext>): Promise<void> {
         const rootType = operation && schema.getRootType(operation.operation);
         if (!operation || !rootType) return;
-        const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+        const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, {
+          maxErrors: 1,
+        });
         // Invalid variables: execution refuses them before calling any subgraph.
         if (!coerced) return;
-        const fragments = Object.fromEntries(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+        const fragments = Object.fromEntries(
+          document.definitions.flatMap((d) =>
+            d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [],
+          ),
+        );
         for (const [key, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
           const limit = field && byField.get(`${rootType.name}.${field.name.value}`);
           if (!limit) continue;
@@ -175,7 +206,10 @@ export function createFieldRateLimits(options: FieldRateLimitPluginOptions): Fie
           // Another plugin may have refused the operation while the calls were still being counted.
           await counting?.catch(() => undefined);
           if (grants.length === 0) return;
-          const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : response.body.initialResult.errors ?? [];
+          const errors =
+            response.body.kind === 'single'
+              ? (response.body.singleResult.errors ?? [])
+              : (response.body.initialResult.errors ?? []);
           for (const { key, grant } of grants) {
             if (executed && !errors.some((e) => failedOnUs(e, key))) continue;
             await giveBack(current, grant);

@@ -9,5 +9,10 @@ import { createOperationLimitsPlugin } from './plugin';
  * limits (limits are read once at start), so on hits it has nothing to redo.
  */
 export function useOperationLimits(limits: OperationLimits): GatewayFeature {
-  return { name: 'operation-limits', onCacheHit: true, duringWarmup: true, operation: createOperationLimitsPlugin({ limits }) };
+  return {
+    name: 'operation-limits',
+    onCacheHit: true,
+    duringWarmup: true,
+    operation: createOperationLimitsPlugin({ limits }),
+  };
 }

@@ -19,14 +19,28 @@ interface Verdict {
 }
 
 function exceeded(code: ErrorCode, what: string, found: number, limit: number, variable: string): Verdict {
-  return { code, message: `The operation has ${found} ${what}, over the limit of ${limit} (${variable})`, extensions: { limit, found } };
+  return {
+    code,
+    message: `The operation has ${found} ${what}, over the limit of ${limit} (${variable})`,
+    extensions: { limit, found },
+  };
 }
 
 function checkShape(limits: OperationLimits, shape: OperationShape): Verdict | undefined {
-  if (limits.maxDepth > 0 && shape.depth > limits.maxDepth) return exceeded('MAX_DEPTH_EXCEEDED', 'levels of fields', shape.depth, limits.maxDepth, 'MAX_QUERY_DEPTH');
-  if (limits.maxAliases > 0 && shape.aliases > limits.maxAliases) return exceeded('MAX_ALIASES_EXCEEDED', 'aliases', shape.aliases, limits.maxAliases, 'MAX_ALIASES');
-  if (limits.maxRootFields > 0 && shape.rootFields > limits.maxRootFields) return exceeded('MAX_ROOT_FIELDS_EXCEEDED', 'root fields', shape.rootFields, limits.maxRootFields, 'MAX_ROOT_FIELDS');
-  if (limits.maxDirectives > 0 && shape.directives > limits.maxDirectives) return exceeded('MAX_DIRECTIVES_EXCEEDED', 'directives', shape.directives, limits.maxDirectives, 'MAX_DIRECTIVES');
+  if (limits.maxDepth > 0 && shape.depth > limits.maxDepth)
+    return exceeded('MAX_DEPTH_EXCEEDED', 'levels of fields', shape.depth, limits.maxDepth, 'MAX_QUERY_DEPTH');
+  if (limits.maxAliases > 0 && shape.aliases > limits.maxAliases)
+    return exceeded('MAX_ALIASES_EXCEEDED', 'aliases', shape.aliases, limits.maxAliases, 'MAX_ALIASES');
+  if (limits.maxRootFields > 0 && shape.rootFields > limits.maxRootFields)
+    return exceeded(
+      'MAX_ROOT_FIELDS_EXCEEDED',
+      'root fields',
+      shape.rootFields,
+      limits.maxRootFields,
+      'MAX_ROOT_FIELDS',
+    );
+  if (limits.maxDirectives > 0 && shape.directives > limits.maxDirectives)
+    return exceeded('MAX_DIRECTIVES_EXCEEDED', 'directives', shape.directives, limits.maxDirectives, 'MAX_DIRECTIVES');
   return undefined;
 }
 
@@ -37,7 +51,11 @@ function check(limits: OperationLimits, document: DocumentNode): Verdict | undef
     shapes = measureOperations(document);
   } catch (error) {
     if (!(error instanceof NestingTooDeep)) throw error;
-    return { code: 'MAX_DEPTH_EXCEEDED', message: `The document nests selections and fragment spreads deeper than ${MAX_NESTING} levels`, extensions: { limit: MAX_NESTING } };
+    return {
+      code: 'MAX_DEPTH_EXCEEDED',
+      message: `The document nests selections and fragment spreads deeper than ${MAX_NESTING} levels`,
+      extensions: { limit: MAX_NESTING },
+    };
   }
   for (const shape of shapes.values()) {
     const verdict = checkShape(limits, shape);
@@ -50,14 +68,23 @@ function check(limits: OperationLimits, document: DocumentNode): Verdict | undef
 function unresolvable(document: DocumentNode, operationName: string | undefined): CommerceError {
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   if (operations.length === 0) return new CommerceError('BAD_REQUEST', 'The document contains no operation');
-  if (operationName) return new CommerceError('BAD_REQUEST', `The document has no operation named "${operationName}"`, { extensions: { operationName } });
-  return new CommerceError('BAD_REQUEST', `The document has ${operations.length} operations; choose one with operationName`);
+  if (operationName)
+    return new CommerceError('BAD_REQUEST', `The document has no operation named "${operationName}"`, {
+      extensions: { operationName },
+    });
+  return new CommerceError(
+    'BAD_REQUEST',
+    `The document has ${operations.length} operations; choose one with operationName`,
+  );
 }
 
 /** Operations over HTTP are queries and mutations; there is no subscription transport. */
 function unsupported(operation: OperationDefinitionNode): CommerceError | undefined {
   if (operation.operation !== 'subscription') return undefined;
-  return new CommerceError('OPERATION_NOT_SUPPORTED', 'Subscriptions are not supported: the gateway serves queries and mutations over HTTP');
+  return new CommerceError(
+    'OPERATION_NOT_SUPPORTED',
+    'Subscriptions are not supported: the gateway serves queries and mutations over HTTP',
+  );
 }
 
 /**
@@ -78,7 +105,9 @@ function unsupported(operation: OperationDefinitionNode): CommerceError | undefi
  * name) with BAD_REQUEST, and a subscription with OPERATION_NOT_SUPPORTED
  * (both HTTP 400), before any subgraph is called.
  */
-export function createOperationLimitsPlugin({ limits }: OperationLimitsPluginOptions): ApolloServerPlugin<GatewayContext> {
+export function createOperationLimitsPlugin({
+  limits,
+}: OperationLimitsPluginOptions): ApolloServerPlugin<GatewayContext> {
   /** Placeholders of refused documents, with the refusal. */
   const refused = new WeakMap<DocumentNode, Verdict>();
   return {

@@ -12,13 +12,16 @@ export interface OperationMetricsPluginOptions {
  * `mutation`, `subscription`, or `unknown` when it never parsed or resolved)
  * and result (`error` if the response carries any error, else `ok`).
  */
-export function createOperationMetricsPlugin({ operations }: OperationMetricsPluginOptions): ApolloServerPlugin<BaseContext> {
+export function createOperationMetricsPlugin({
+  operations,
+}: OperationMetricsPluginOptions): ApolloServerPlugin<BaseContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ operation, response, errors }) {
           const body = response.body;
-          const failed = (errors?.length ?? 0) > 0 || (body.kind === 'single' && (body.singleResult.errors?.length ?? 0) > 0);
+          const failed =
+            (errors?.length ?? 0) > 0 || (body.kind === 'single' && (body.singleResult.errors?.length ?? 0) > 0);
           operations.inc({ type: operation?.operation ?? 'unknown', result: failed ? 'error' : 'ok' });
         },
       };

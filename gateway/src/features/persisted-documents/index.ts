@@ -26,7 +26,13 @@ export interface PersistedDocumentsFeature extends GatewayFeature {
  * the cache lookup; APQ registration is Apollo Server's. The manifest's
  * operations are what the warm-up phase plans.
  */
-export function usePersistedDocuments({ config, redis, metrics, logger, onManifestChange }: PersistedDocumentsOptions): PersistedDocumentsFeature {
+export function usePersistedDocuments({
+  config,
+  redis,
+  metrics,
+  logger,
+  onManifestChange,
+}: PersistedDocumentsOptions): PersistedDocumentsFeature {
   const documents = createPersistedDocuments(config, redis, metrics, logger, onManifestChange);
   return {
     name: 'persisted-documents',

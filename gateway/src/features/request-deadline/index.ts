@@ -6,5 +6,10 @@ import type { GatewayFeature } from '../feature';
  * every subgraph fetch of it is cut at; cache hits fetch nothing.
  */
 export function useRequestDeadline(timeoutMs: number): GatewayFeature {
-  return { name: 'request-deadline', onCacheHit: false, duringWarmup: false, operation: createRequestDeadlinePlugin({ timeoutMs }) };
+  return {
+    name: 'request-deadline',
+    onCacheHit: false,
+    duringWarmup: false,
+    operation: createRequestDeadlinePlugin({ timeoutMs }),
+  };
 }

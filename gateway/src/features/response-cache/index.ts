@@ -37,7 +37,10 @@ export function useResponseCache({ config, redis, metrics, logger }: ResponseCac
     ? createRedisStore(redis, { prefix: `${config.redisKeyPrefix}cache:`, maxTtlSeconds: options.maxTtlSeconds })
     : createMemoryStore({ maxBytes: options.memoryBytes, maxTtlSeconds: options.maxTtlSeconds });
   const channel = `${config.redisKeyPrefix}cache:invalidations`;
-  const hotPath = options.hotPathBytes > 0 ? createHotPath({ maxBytes: options.hotPathBytes, redis, channel, metrics, logger }) : undefined;
+  const hotPath =
+    options.hotPathBytes > 0
+      ? createHotPath({ maxBytes: options.hotPathBytes, redis, channel, metrics, logger })
+      : undefined;
   return {
     ...base,
     operation: createResponseCachePlugin({ store, config: options, metrics, logger, hotPath }),

@@ -1,4 +1,9 @@
-import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse, type GraphQLResponse } from '@apollo/server';
+import {
+  HeaderMap,
+  type ApolloServerPlugin,
+  type GraphQLRequestContextWillSendResponse,
+  type GraphQLResponse,
+} from '@apollo/server';
 import type { Logger } from '@commerce/common';
 import type { ResponseCacheConfig } from '../../config';
 import type { GatewayContext } from '../../context';
@@ -40,7 +45,13 @@ function principalOf(context: GatewayContext): string | undefined {
  * When the store fails, requests are served uncached (BYPASS) and mutations'
  * invalidations are retried before anything is read from the cache again.
  */
-export function createResponseCachePlugin({ store, config, metrics, logger, hotPath }: ResponseCachePluginOptions): ApolloServerPlugin<GatewayContext> {
+export function createResponseCachePlugin({
+  store,
+  config,
+  metrics,
+  logger,
+  hotPath,
+}: ResponseCachePluginOptions): ApolloServerPlugin<GatewayContext> {
   // Invalidations that could not reach the store: until they do, the cache may hold stale entries, so it is not read.
   const pending = new Set<string>();
   let flushing: Promise<void> | undefined;
@@ -69,12 +80,19 @@ export function createResponseCachePlugin({ store, config, metrics, logger, hotP
       metrics.responseCacheInvalidations.inc({ source: 'mutation' }, await store.invalidate(tags));
     } catch (error) {
       metrics.responseCacheErrors.inc({ operation: 'invalidate' });
-      logger.warn({ err: (error as Error).message, tags: tags.length }, 'response cache: invalidation failed; cache bypassed until it succeeds');
+      logger.warn(
+        { err: (error as Error).message, tags: tags.length },
+        'response cache: invalidation failed; cache bypassed until it succeeds',
+      );
       for (const tag of tags) pending.add(tag);
     }
   }
 
-  async function write(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>, keys: { public: string; private?: string }, startedAt: number): Promise<void> {
+  async function write(
+    requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>,
+    keys: { public: string; private?: string },
+    startedAt: number,
+  ): Promise<void> {
     const { response, overallCachePolicy, contextValue } = requestContext;
     if (response.body.kind !== 'single' || response.body.singleResult.errors?.length) return;
     const policy = overallCachePolicy.policyIfCacheable();
@@ -83,7 +101,13 @@ export function createResponseCachePlugin({ store, config, metrics, logger, hotP
     if (key === undefined) return; // private data and nobody to key it by
     const maxAge = Math.min(policy.maxAge, config.maxTtlSeconds);
     const tags = [...contextValue.cacheTags.resolved];
-    const entry: StoredEntry = { data: response.body.singleResult.data, maxAge, scope: policy.scope, storedAt: Date.now(), tags };
+    const entry: StoredEntry = {
+      data: response.body.singleResult.data,
+      maxAge,
+      scope: policy.scope,
+      storedAt: Date.now(),
+      tags,
+    };
     const value = JSON.stringify(entry);
     if (value.length > config.maxEntryBytes) return;
     try {
@@ -136,17 +160,27 @@ export function createResponseCachePlugin({ store, config, metrics, logger, hotP
           const entry = JSON.parse(found) as StoredEntry;
           const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
           status = 'HIT';
-          requestContext.contextValue.outcome.cacheEntry = { maxAge: entry.maxAge, scope: entry.scope, storedAt: entry.storedAt, tags: entry.tags ?? [] };
+          requestContext.contextValue.outcome.cacheEntry = {
+            maxAge: entry.maxAge,
+            scope: entry.scope,
+            storedAt: entry.storedAt,
+            tags: entry.tags ?? [],
+          };
           // Downstream caches may keep it only for what is left of its life.
           requestContext.overallCachePolicy.replace({ maxAge: Math.max(0, entry.maxAge - age), scope: entry.scope });
-          return { http: { status: undefined, headers: new HeaderMap([['age', String(age)]]) }, body: { kind: 'single', singleResult: { data: entry.data as Record<string, unknown> } } };
+          return {
+            http: { status: undefined, headers: new HeaderMap([['age', String(age)]]) },
+            body: { kind: 'single', singleResult: { data: entry.data as Record<string, unknown> } },
+          };
         },
 
         async willSendResponse(requestContext) {
-          if (requestContext.operation?.operation === 'mutation') await invalidate([...requestContext.contextValue.cacheTags.invalidated]);
+          if (requestContext.operation?.operation === 'mutation')
+            await invalidate([...requestContext.contextValue.cacheTags.invalidated]);
           else if (status === 'MISS' && keys) await write(requestContext, keys, startedAt);
           // Stored or served: what the policies check when the in-memory hot path answers it next time.
-          if (requestContext.contextValue.outcome.cacheEntry) requestContext.contextValue.outcome.operation = operationFacts(requestContext);
+          if (requestContext.contextValue.outcome.cacheEntry)
+            requestContext.contextValue.outcome.operation = operationFacts(requestContext);
           metrics.responseCache.inc({ result: status.toLowerCase() });
           requestContext.response.http.headers.set(CACHE_STATUS_HEADER, status);
         },

@@ -42,7 +42,9 @@ async function checkPrimary(shard: ShardNodes, { subgraph, metrics, logger }: He
   const node = shard.primary;
   const labels = { subgraph, shard: String(node.shard) };
   try {
-    const { rows } = await node.probe.query<{ lsn: string; recovery: boolean }>('SELECT pg_current_wal_lsn()::text AS lsn, pg_is_in_recovery() AS recovery');
+    const { rows } = await node.probe.query<{ lsn: string; recovery: boolean }>(
+      'SELECT pg_current_wal_lsn()::text AS lsn, pg_is_in_recovery() AS recovery',
+    );
     if (rows[0]?.recovery !== false) throw new Error('server is in recovery, not a primary');
     shard.positions.record(parseLsn(rows[0].lsn));
     if (!node.healthy) logger.info(labels, 'shard primary reachable again; writes resume');
@@ -54,14 +56,26 @@ async function checkPrimary(shard: ShardNodes, { subgraph, metrics, logger }: He
 }
 
 /** Writes to this primary fail fast with DATABASE_UNAVAILABLE until a health check reaches it again. */
-export function markPrimaryDown(node: DbNode, error: unknown, { subgraph, metrics, logger }: Pick<HealthCheckOptions, 'subgraph' | 'metrics' | 'logger'>): void {
+export function markPrimaryDown(
+  node: DbNode,
+  error: unknown,
+  { subgraph, metrics, logger }: Pick<HealthCheckOptions, 'subgraph' | 'metrics' | 'logger'>,
+): void {
   const labels = { subgraph, shard: String(node.shard) };
-  if (node.healthy) logger.warn({ ...labels, err: (error as Error).message }, 'shard primary unreachable; writes fail fast with DATABASE_UNAVAILABLE until it answers again');
+  if (node.healthy)
+    logger.warn(
+      { ...labels, err: (error as Error).message },
+      'shard primary unreachable; writes fail fast with DATABASE_UNAVAILABLE until it answers again',
+    );
   node.healthy = false;
   metrics.primaryHealthy.set(labels, 0);
 }
 
-async function checkReplica(shard: ShardNodes, node: DbNode, { subgraph, metrics, logger, replicaMaxLagMs }: HealthCheckOptions): Promise<void> {
+async function checkReplica(
+  shard: ShardNodes,
+  node: DbNode,
+  { subgraph, metrics, logger, replicaMaxLagMs }: HealthCheckOptions,
+): Promise<void> {
   const labels = { subgraph, shard: String(node.shard), replica: node.label };
   try {
     const { rows } = await node.probe.query<{ replay: string | null; receive: string | null }>(
@@ -78,7 +92,11 @@ async function checkReplica(shard: ShardNodes, node: DbNode, { subgraph, metrics
     metrics.replicaLagBytes.set(labels, Number(lag.bytes));
     const within = lag.ms <= replicaMaxLagMs;
     if (!node.healthy && within) logger.info({ ...labels, lagMs: lag.ms }, 'replica healthy; serving reads');
-    if (node.healthy && !within) logger.warn({ ...labels, lagMs: lag.ms, maxLagMs: replicaMaxLagMs }, 'replica lags more than REPLICA_MAX_LAG_MS; reads go elsewhere until it catches up');
+    if (node.healthy && !within)
+      logger.warn(
+        { ...labels, lagMs: lag.ms, maxLagMs: replicaMaxLagMs },
+        'replica lags more than REPLICA_MAX_LAG_MS; reads go elsewhere until it catches up',
+      );
     node.healthy = within;
   } catch (error) {
     if (node.healthy) logger.warn({ ...labels, err: (error as Error).message }, 'replica health check failed');

@@ -17,16 +17,20 @@ export interface LsnStore {
 /** In-process store, used when no Redis is configured. Entries expire after `ttlMs`. */
 export function createMemoryLsnStore(ttlMs: number): LsnStore {
   const entries = new Map<string, { lsn: bigint; expires: number }>();
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [key, entry] of entries) if (entry.expires <= now) entries.delete(key);
-  }, Math.max(1000, ttlMs));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [key, entry] of entries) if (entry.expires <= now) entries.delete(key);
+    },
+    Math.max(1000, ttlMs),
+  );
   sweep.unref();
   return {
     async record(consistencyKey, shard, lsn) {
       const key = `${consistencyKey}:${shard}`;
       const current = entries.get(key);
-      if (!current || current.expires <= Date.now() || current.lsn < lsn) entries.set(key, { lsn, expires: Date.now() + ttlMs });
+      if (!current || current.expires <= Date.now() || current.lsn < lsn)
+        entries.set(key, { lsn, expires: Date.now() + ttlMs });
       else current.expires = Date.now() + ttlMs;
     },
     async required(consistencyKey, shard) {
@@ -56,14 +60,26 @@ return 1`;
  * is exact for WAL positions below 8 PiB of WAL). `service` (the subgraph)
  * names the Redis calls' spans.
  */
-export function createRedisLsnStore(redis: Redis | Cluster, ttlMs: number, prefix = 'ryw:', service = 'subgraph'): LsnStore {
+export function createRedisLsnStore(
+  redis: Redis | Cluster,
+  ttlMs: number,
+  prefix = 'ryw:',
+  service = 'subgraph',
+): LsnStore {
   const key = (consistencyKey: string, shard: number) => `${prefix}{${consistencyKey}}:${shard}`;
   // A client span per command when tracing is on (the key names a user: it stays out of the span).
   const traced = <T>(command: string, shard: number, fn: () => Promise<T>) =>
-    withSpan(service, `redis ${command}`, { 'db.system.name': 'redis', 'db.operation.name': command, 'commerce.db.shard': shard }, fn);
+    withSpan(
+      service,
+      `redis ${command}`,
+      { 'db.system.name': 'redis', 'db.operation.name': command, 'commerce.db.shard': shard },
+      fn,
+    );
   return {
     async record(consistencyKey, shard, lsn) {
-      await traced('EVAL', shard, () => redis.eval(RECORD_MAX, 1, key(consistencyKey, shard), lsn.toString(), String(ttlMs)));
+      await traced('EVAL', shard, () =>
+        redis.eval(RECORD_MAX, 1, key(consistencyKey, shard), lsn.toString(), String(ttlMs)),
+      );
     },
     async required(consistencyKey, shard) {
       const value = await traced('GET', shard, () => redis.get(key(consistencyKey, shard)));

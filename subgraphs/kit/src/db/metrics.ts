@@ -39,7 +39,7 @@ export function createDbMetrics(registry: Registry) {
     }),
     replicaLagBytes: new Gauge({
       name: 'db_replica_lag_bytes',
-      help: 'WAL bytes between the primary\'s last seen position and the replica\'s replay position',
+      help: "WAL bytes between the primary's last seen position and the replica's replay position",
       labelNames: ['subgraph', 'shard', 'replica'] as const,
       registers: [registry],
     }),
@@ -73,9 +73,21 @@ type PooledNode = Pick<DbNode, 'shard' | 'role' | 'label' | 'pool'>;
  */
 export function registerPoolGauges(registry: Registry, subgraph: string, nodes: readonly PooledNode[]): void {
   const gauges: Array<{ name: string; help: string; read: (pool: DbNode['pool']) => number }> = [
-    { name: 'db_pool_connections', help: 'Open connections of the pool of one Postgres server (busy and idle)', read: (pool) => pool.totalCount },
-    { name: 'db_pool_idle_connections', help: 'Idle connections of the pool of one Postgres server', read: (pool) => pool.idleCount },
-    { name: 'db_pool_waiting_queries', help: 'Statements waiting for a free connection of the pool of one Postgres server', read: (pool) => pool.waitingCount },
+    {
+      name: 'db_pool_connections',
+      help: 'Open connections of the pool of one Postgres server (busy and idle)',
+      read: (pool) => pool.totalCount,
+    },
+    {
+      name: 'db_pool_idle_connections',
+      help: 'Idle connections of the pool of one Postgres server',
+      read: (pool) => pool.idleCount,
+    },
+    {
+      name: 'db_pool_waiting_queries',
+      help: 'Statements waiting for a free connection of the pool of one Postgres server',
+      read: (pool) => pool.waitingCount,
+    },
   ];
   for (const { name, help, read } of gauges) {
     new Gauge({
@@ -84,7 +96,8 @@ export function registerPoolGauges(registry: Registry, subgraph: string, nodes: 
       labelNames: ['subgraph', 'shard', 'role', 'node'] as const,
       registers: [registry],
       collect() {
-        for (const node of nodes) this.set({ subgraph, shard: String(node.shard), role: node.role, node: node.label }, read(node.pool));
+        for (const node of nodes)
+          this.set({ subgraph, shard: String(node.shard), role: node.role, node: node.label }, read(node.pool));
       },
     });
   }

@@ -27,7 +27,14 @@ export interface DbNode {
   replayLsn: bigint;
 }
 
-export function createNode(url: string, role: Role, shard: number, label: string, options: NodeOptions, logger: Logger): DbNode {
+export function createNode(
+  url: string,
+  role: Role,
+  shard: number,
+  label: string,
+  options: NodeOptions,
+  logger: Logger,
+): DbNode {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize,
@@ -45,7 +52,11 @@ export function createNode(url: string, role: Role, shard: number, label: string
     application_name: `commerce-${role}-probe`,
   });
   // An idle client losing its server must not crash the process.
-  const onIdleError = (error: Error) => logger.warn({ shard, role, node: label, url: redactUrl(url), err: error.message }, 'idle database connection failed');
+  const onIdleError = (error: Error) =>
+    logger.warn(
+      { shard, role, node: label, url: redactUrl(url), err: error.message },
+      'idle database connection failed',
+    );
   pool.on('error', onIdleError);
   probe.on('error', () => undefined); // the next probe reports it
   return { role, shard, label, pool, probe, healthy: role === 'primary', replayLsn: 0n };
@@ -56,9 +67,16 @@ export function createNode(url: string, role: Role, shard: number, label: string
  * listener for the whole checkout: the pool listens only while a client is
  * idle, and a server that dies between two statements emits on the client.
  */
-export async function checkout(node: DbNode, logger: Logger): Promise<{ client: pg.PoolClient; release(error?: Error): void }> {
+export async function checkout(
+  node: DbNode,
+  logger: Logger,
+): Promise<{ client: pg.PoolClient; release(error?: Error): void }> {
   const client = await node.pool.connect();
-  const onError = (error: Error) => logger.warn({ shard: node.shard, role: node.role, node: node.label, err: error.message }, 'database connection in use failed');
+  const onError = (error: Error) =>
+    logger.warn(
+      { shard: node.shard, role: node.role, node: node.label, err: error.message },
+      'database connection in use failed',
+    );
   client.on('error', onError);
   return {
     client,

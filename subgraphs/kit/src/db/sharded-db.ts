@@ -105,7 +105,11 @@ export class ShardedDb {
       positions: new PrimaryPositions(keepMs),
     }));
     this.shardCount = this.shards.length;
-    registerPoolGauges(options.registry, options.subgraph, this.shards.flatMap((s) => [s.primary, ...s.replicas]));
+    registerPoolGauges(
+      options.registry,
+      options.subgraph,
+      this.shards.flatMap((s) => [s.primary, ...s.replicas]),
+    );
   }
 
   /** Probes every server once, then keeps probing in the background. */
@@ -149,10 +153,19 @@ export class ShardedDb {
    * replica fresh enough for that key, else on the primary; while the
    * primary is down and no replica qualifies, DATABASE_UNAVAILABLE.
    */
-  async read<R extends pg.QueryResultRow = pg.QueryResultRow>(shard: number, consistencyKey: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  async read<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    shard: number,
+    consistencyKey: string | undefined,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
     const target = this.shards[shard]!;
     // Each failing replica is marked down, so this tries each at most once.
-    for (let replica = await this.pickReplica(target, consistencyKey); replica; replica = await this.pickReplica(target, consistencyKey)) {
+    for (
+      let replica = await this.pickReplica(target, consistencyKey);
+      replica;
+      replica = await this.pickReplica(target, consistencyKey)
+    ) {
       try {
         return await this.run<R>(replica.pool, replica, text, params);
       } catch (error) {
@@ -170,7 +183,11 @@ export class ShardedDb {
   }
 
   /** The same read on every shard, in parallel; results in shard order. */
-  readAll<R extends pg.QueryResultRow = pg.QueryResultRow>(consistencyKey: string | undefined, text: string, params: unknown[] = []): Promise<pg.QueryResult<R>[]> {
+  readAll<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    consistencyKey: string | undefined,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>[]> {
     return Promise.all(this.shards.map((_, shard) => this.read<R>(shard, consistencyKey, text, params)));
   }
 
@@ -180,7 +197,11 @@ export class ShardedDb {
    * write: `consistencyKeys` is one key, or a function of the result
    * (e.g. a new user gets a consistency key of its own at sign-up).
    */
-  async transaction<T>(shard: number, consistencyKeys: string | undefined | ((result: T) => (string | undefined)[]), fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    shard: number,
+    consistencyKeys: string | undefined | ((result: T) => (string | undefined)[]),
+    fn: (tx: Queryable) => Promise<T>,
+  ): Promise<T> {
     const node = this.shards[shard]!.primary;
     if (!node.healthy) throw this.unavailable(node, 'write');
     let checkedOut: Awaited<ReturnType<typeof checkout>>;
@@ -236,7 +257,12 @@ export class ShardedDb {
    * when tracing is on, a client span naming the shard and role with the
    * statement's text (placeholders only: parameter values never go in a span).
    */
-  private async run<R extends pg.QueryResultRow>(runner: pg.Pool | pg.PoolClient, node: DbNode, text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+  private async run<R extends pg.QueryResultRow>(
+    runner: pg.Pool | pg.PoolClient,
+    node: DbNode,
+    text: string,
+    params: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     const labels = { subgraph: this.options.subgraph, shard: String(node.shard), role: node.role };
     this.metrics.statements.inc(labels);
     const started = performance.now();
@@ -244,7 +270,12 @@ export class ShardedDb {
     try {
       // Tested first so that with tracing off not even the span's name and attributes are built.
       if (!tracingEnabled()) return await query();
-      return await withSpan(this.options.subgraph, `${operationOf(text)} shard${node.shard} ${node.role}`, statementAttributes(node, text), query);
+      return await withSpan(
+        this.options.subgraph,
+        `${operationOf(text)} shard${node.shard} ${node.role}`,
+        statementAttributes(node, text),
+        query,
+      );
     } finally {
       this.metrics.statementDuration.observe(labels, (performance.now() - started) / 1000);
     }
@@ -254,15 +285,25 @@ export class ShardedDb {
    * After commit, records the shard's WAL position for the consistency key(s) so their next reads
    * see the write. The write is committed by now: a failure here is logged, not raised.
    */
-  private async recordPosition<T>(tx: Queryable, shard: number, consistencyKeys: string | undefined | ((result: T) => (string | undefined)[]), result: T): Promise<void> {
-    const keys = (typeof consistencyKeys === 'function' ? consistencyKeys(result) : [consistencyKeys]).filter((k): k is string => k !== undefined);
+  private async recordPosition<T>(
+    tx: Queryable,
+    shard: number,
+    consistencyKeys: string | undefined | ((result: T) => (string | undefined)[]),
+    result: T,
+  ): Promise<void> {
+    const keys = (typeof consistencyKeys === 'function' ? consistencyKeys(result) : [consistencyKeys]).filter(
+      (k): k is string => k !== undefined,
+    );
     if (!keys.length) return;
     try {
       const { rows } = await tx.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
       const lsn = parseLsn(rows[0]!.lsn);
       await Promise.all(keys.map((key) => this.options.lsnStore.record(key, shard, lsn)));
     } catch (error) {
-      this.options.logger.warn({ shard, err: (error as Error).message }, 'could not record read-your-writes position; reads may be stale');
+      this.options.logger.warn(
+        { shard, err: (error as Error).message },
+        'could not record read-your-writes position; reads may be stale',
+      );
     }
   }
 
@@ -285,7 +326,8 @@ export class ShardedDb {
 
   private async pickReplica(target: ShardNodes, consistencyKey: string | undefined): Promise<DbNode | undefined> {
     const healthy = target.replicas.filter((r) => r.healthy);
-    const reason = (why: string) => this.metrics.primaryFallbacks.inc({ subgraph: this.options.subgraph, shard: String(target.index), reason: why });
+    const reason = (why: string) =>
+      this.metrics.primaryFallbacks.inc({ subgraph: this.options.subgraph, shard: String(target.index), reason: why });
     if (healthy.length === 0) {
       reason('no_replica');
       return undefined;
@@ -297,7 +339,10 @@ export class ShardedDb {
         required = await this.options.lsnStore.required(consistencyKey, target.index);
       } catch (error) {
         // Without the store we cannot prove a replica is fresh enough for this consistency key.
-        this.options.logger.warn({ shard: target.index, err: (error as Error).message }, 'read-your-writes store unavailable; reading from primary');
+        this.options.logger.warn(
+          { shard: target.index, err: (error as Error).message },
+          'read-your-writes store unavailable; reading from primary',
+        );
         reason('read_your_writes');
         return undefined;
       }
@@ -314,7 +359,11 @@ export class ShardedDb {
   private markReplicaDown(node: DbNode, error: unknown): void {
     const labels = { subgraph: this.options.subgraph, shard: String(node.shard), replica: node.label };
     this.metrics.replicaFailures.inc(labels);
-    if (node.healthy) this.options.logger.warn({ ...labels, err: (error as Error).message }, 'replica failed; reading elsewhere until it recovers');
+    if (node.healthy)
+      this.options.logger.warn(
+        { ...labels, err: (error as Error).message },
+        'replica failed; reading elsewhere until it recovers',
+      );
     node.healthy = false;
     this.metrics.replicaHealthy.set(labels, 0);
   }

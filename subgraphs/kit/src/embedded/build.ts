@@ -24,7 +24,8 @@ export interface BuildContext {
 }
 
 export const primaryDir = (root: string, shard: number): string => path.join(root, `shard${shard}`, 'primary');
-export const replicaDir = (root: string, shard: number, replica: number): string => path.join(root, `shard${shard}`, `replica${replica}`);
+export const replicaDir = (root: string, shard: number, replica: number): string =>
+  path.join(root, `shard${shard}`, `replica${replica}`);
 
 export const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
@@ -51,7 +52,10 @@ export async function buildPrimaries(root: string, primaries: EmbeddedPgNode[], 
     if (ctx.prepare) {
       const started = Date.now();
       ctx.log('running prepare');
-      await ctx.prepare(primaries.map((node) => node.url), ctx.onLog);
+      await ctx.prepare(
+        primaries.map((node) => node.url),
+        ctx.onLog,
+      );
       ctx.log(`prepare finished in ${seconds(started)}`);
     }
   } finally {
@@ -73,7 +77,11 @@ const MARKER = 'template.json';
  * first when it is missing or was made for another key. Holds a lock across build and copy
  * so concurrent test processes build it once and never copy a half-built one.
  */
-export async function primariesFromTemplate(template: { dir: string; key: string }, root: string, ctx: BuildContext): Promise<void> {
+export async function primariesFromTemplate(
+  template: { dir: string; key: string },
+  root: string,
+  ctx: BuildContext,
+): Promise<void> {
   const dir = path.resolve(template.dir);
   const wanted: TemplateMarker = {
     key: template.key,
@@ -82,25 +90,30 @@ export async function primariesFromTemplate(template: { dir: string; key: string
     passwordSha256: createHash('sha256').update(ctx.password).digest('hex'),
   };
   await withDirLock(`${dir}.lock`, 15 * 60_000, async () => {
-    const marker = await fs.readFile(path.join(dir, MARKER), 'utf8').then((text) => JSON.parse(text) as TemplateMarker, () => undefined);
+    const marker = await fs.readFile(path.join(dir, MARKER), 'utf8').then(
+      (text) => JSON.parse(text) as TemplateMarker,
+      () => undefined,
+    );
     if (!marker || JSON.stringify(marker) !== JSON.stringify(wanted)) {
       const started = Date.now();
       ctx.log(`building template ${dir} (key ${template.key})`);
       await fs.rm(path.join(dir, MARKER), { force: true });
       await fs.mkdir(dir, { recursive: true });
       const nodes = await Promise.all(
-        Array.from({ length: ctx.shards }, async (_, shard) =>
-          new EmbeddedPgNode({
-            role: 'primary',
-            shard,
-            label: `template shard${shard} primary`,
-            dataDir: primaryDir(dir, shard),
-            port: await freePort(),
-            password: ctx.password,
-            database: ctx.database,
-            owner: ctx.owner,
-            onLog: ctx.onLog,
-          }),
+        Array.from(
+          { length: ctx.shards },
+          async (_, shard) =>
+            new EmbeddedPgNode({
+              role: 'primary',
+              shard,
+              label: `template shard${shard} primary`,
+              dataDir: primaryDir(dir, shard),
+              port: await freePort(),
+              password: ctx.password,
+              database: ctx.database,
+              owner: ctx.owner,
+              onLog: ctx.onLog,
+            }),
         ),
       );
       await buildPrimaries(dir, nodes, ctx);
@@ -108,7 +121,11 @@ export async function primariesFromTemplate(template: { dir: string; key: string
       ctx.log(`template built in ${seconds(started)}`);
     }
     const started = Date.now();
-    await Promise.all(Array.from({ length: ctx.shards }, (_, shard) => copyDataDir(primaryDir(dir, shard), primaryDir(root, shard), ctx.owner)));
+    await Promise.all(
+      Array.from({ length: ctx.shards }, (_, shard) =>
+        copyDataDir(primaryDir(dir, shard), primaryDir(root, shard), ctx.owner),
+      ),
+    );
     ctx.log(`copied ${ctx.shards} primaries from template in ${seconds(started)}`);
   });
 }

@@ -1,7 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { postgresOwner } from './binaries';
-import { buildPrimaries, primariesFromTemplate, primaryDir, replicaDir, seconds, type BuildContext, type Prepare } from './build';
+import {
+  buildPrimaries,
+  primariesFromTemplate,
+  primaryDir,
+  replicaDir,
+  seconds,
+  type BuildContext,
+  type Prepare,
+} from './build';
 import { configureStandby, writeServerConf } from './datadir';
 import { assertReachable, copyDataDir } from './files';
 import { EmbeddedPgNode, PgStartError, type PgNode } from './node';
@@ -56,8 +64,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
   const dataDir = path.resolve(options.dataDir);
   const shardCount = options.shards ?? 2;
   const replicaCount = options.replicasPerShard ?? 1;
-  if (!Number.isInteger(shardCount) || shardCount < 1) throw new Error(`shards must be a positive integer, got ${shardCount}`);
-  if (!Number.isInteger(replicaCount) || replicaCount < 0) throw new Error(`replicasPerShard must be a non-negative integer, got ${replicaCount}`);
+  if (!Number.isInteger(shardCount) || shardCount < 1)
+    throw new Error(`shards must be a positive integer, got ${shardCount}`);
+  if (!Number.isInteger(replicaCount) || replicaCount < 0)
+    throw new Error(`replicasPerShard must be a non-negative integer, got ${replicaCount}`);
   const onLog = options.onLog ?? (() => undefined);
   const ctx: BuildContext = {
     shards: shardCount,
@@ -81,25 +91,45 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
   const shards: Shard[] = ports.map((shardPorts, index) => ({
     index,
     primary: makeNode(ctx, 'primary', index, primaryDir(dataDir, index), shardPorts[0]!, `shard${index} primary`),
-    replicas: shardPorts.slice(1).map((port, j) => makeNode(ctx, 'replica', index, replicaDir(dataDir, index, j), port, `shard${index} replica${j}`)),
+    replicas: shardPorts
+      .slice(1)
+      .map((port, j) =>
+        makeNode(ctx, 'replica', index, replicaDir(dataDir, index, j), port, `shard${index} replica${j}`),
+      ),
   }));
   const cluster = new Cluster(shards);
   try {
     let how = 'restart of existing data';
     if (!state) {
-      await Promise.all(Array.from({ length: shardCount }, (_, i) => fs.rm(path.join(dataDir, `shard${i}`), { recursive: true, force: true })));
+      await Promise.all(
+        Array.from({ length: shardCount }, (_, i) =>
+          fs.rm(path.join(dataDir, `shard${i}`), { recursive: true, force: true }),
+        ),
+      );
       if (options.template) {
         await primariesFromTemplate(options.template, dataDir, ctx);
         how = 'copy of template';
       } else {
-        await buildPrimaries(dataDir, shards.map((shard) => shard.primary), ctx);
+        await buildPrimaries(
+          dataDir,
+          shards.map((shard) => shard.primary),
+          ctx,
+        );
         how = 'fresh init';
       }
       await cloneReplicas(shards, ctx);
     }
     await startShards(shards, ctx, options.basePort === undefined);
-    await writeState(dataDir, { version: 1, shards: shardCount, replicasPerShard: replicaCount, database: ctx.database, ports: shards.map(portsOf) });
-    onLog(`embedded cluster ready in ${seconds(started)} (${how}): ${shardCount} shards x (1 primary + ${replicaCount} replica${replicaCount === 1 ? '' : 's'})`);
+    await writeState(dataDir, {
+      version: 1,
+      shards: shardCount,
+      replicasPerShard: replicaCount,
+      database: ctx.database,
+      ports: shards.map(portsOf),
+    });
+    onLog(
+      `embedded cluster ready in ${seconds(started)} (${how}): ${shardCount} shards x (1 primary + ${replicaCount} replica${replicaCount === 1 ? '' : 's'})`,
+    );
     return cluster;
   } catch (error) {
     await cluster.stop();
@@ -108,7 +138,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
 }
 
 /** Stops any server still running on data under dataDir and deletes the folder. */
-export async function resetEmbeddedData(dataDir: string, onLog: (line: string) => void = () => undefined): Promise<void> {
+export async function resetEmbeddedData(
+  dataDir: string,
+  onLog: (line: string) => void = () => undefined,
+): Promise<void> {
   const root = path.resolve(dataDir);
   await stopStaleUnder(root, onLog);
   await fs.rm(root, { recursive: true, force: true });
@@ -118,7 +151,10 @@ class Cluster implements EmbeddedCluster {
   constructor(readonly shards: Shard[]) {}
 
   urls(): Array<{ primary: string; replicas: string[] }> {
-    return this.shards.map((shard) => ({ primary: shard.primary.url, replicas: shard.replicas.map((replica) => replica.url) }));
+    return this.shards.map((shard) => ({
+      primary: shard.primary.url,
+      replicas: shard.replicas.map((replica) => replica.url),
+    }));
   }
 
   /** Idempotent because each node's stop is; also stops nodes restarted one by one since. */
@@ -128,8 +164,25 @@ class Cluster implements EmbeddedCluster {
   }
 }
 
-function makeNode(ctx: BuildContext, role: 'primary' | 'replica', shard: number, dataDir: string, port: number, label: string): EmbeddedPgNode {
-  return new EmbeddedPgNode({ role, shard, label, dataDir, port, password: ctx.password, database: ctx.database, owner: ctx.owner, onLog: ctx.onLog });
+function makeNode(
+  ctx: BuildContext,
+  role: 'primary' | 'replica',
+  shard: number,
+  dataDir: string,
+  port: number,
+  label: string,
+): EmbeddedPgNode {
+  return new EmbeddedPgNode({
+    role,
+    shard,
+    label,
+    dataDir,
+    port,
+    password: ctx.password,
+    database: ctx.database,
+    owner: ctx.owner,
+    onLog: ctx.onLog,
+  });
 }
 
 const portsOf = (shard: Shard): number[] => [shard.primary.port, ...shard.replicas.map((replica) => replica.port)];
@@ -161,7 +214,12 @@ async function startShards(shards: Shard[], ctx: BuildContext, autoPorts: boolea
           `select pg_create_physical_replication_slot($1, true) where not exists (select 1 from pg_replication_slots where slot_name = $1)`,
           [slotName(j)],
         );
-        await configureStandby(replica.dataDir, { primaryPort: shard.primary.port, password: ctx.password, slot: slotName(j), owner: ctx.owner });
+        await configureStandby(replica.dataDir, {
+          primaryPort: shard.primary.port,
+          password: ctx.password,
+          slot: slotName(j),
+          owner: ctx.owner,
+        });
       }
     }),
   );
@@ -207,4 +265,3 @@ async function waitStreaming(replica: EmbeddedPgNode, primary: EmbeddedPgNode, c
     await sleep(100);
   }
 }
-

@@ -13,7 +13,10 @@ host    replication  all      127.0.0.1/32 scram-sha-256
 `;
 
 /** initdb as the postgres user, then our hba and an include of the settings file we rewrite at every start. */
-export async function initPrimaryDir(dir: string, options: { password: string; owner: Owner | undefined; fast: boolean }): Promise<void> {
+export async function initPrimaryDir(
+  dir: string,
+  options: { password: string; owner: Owner | undefined; fast: boolean },
+): Promise<void> {
   const { initdb } = await pgBinaries();
   await fs.rm(dir, { recursive: true, force: true });
   await makeOwnedDir(dir, options.owner);
@@ -21,7 +24,19 @@ export async function initPrimaryDir(dir: string, options: { password: string; o
   const pwfile = path.join(path.dirname(dir), `.${path.basename(dir)}-pwfile`);
   await writeOwned(pwfile, `${options.password}\n`, options.owner);
   try {
-    const args = ['-D', dir, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'];
+    const args = [
+      '-D',
+      dir,
+      '-U',
+      'postgres',
+      `--pwfile=${pwfile}`,
+      '-A',
+      'scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-instructions',
+    ];
     if (options.fast) args.push('--no-sync');
     await run(initdb, args, options.owner, path.dirname(dir));
   } finally {
@@ -41,7 +56,11 @@ export interface ServerConfOptions {
  * Settings of every server, rewritten at each start so that `fast` follows the current
  * options. postgresql.auto.conf is read after it, so setSetting overrides these.
  */
-export async function writeServerConf(dir: string, options: ServerConfOptions, owner: Owner | undefined): Promise<void> {
+export async function writeServerConf(
+  dir: string,
+  options: ServerConfOptions,
+  owner: Owner | undefined,
+): Promise<void> {
   const settings: Record<string, string> = {
     max_connections: '100',
     shared_buffers: options.fast ? '32MB' : '64MB',
@@ -59,8 +78,14 @@ export async function writeServerConf(dir: string, options: ServerConfOptions, o
   };
   if (options.fast) Object.assign(settings, { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' });
   if (options.bulkLoad) settings.synchronous_commit = 'off';
-  const text = Object.entries(settings).map(([name, value]) => `${name} = ${confQuote(value)}`).join('\n');
-  await writeOwned(path.join(dir, SERVER_CONF), `# Rewritten by the embedded cluster manager at every start.\n${text}\n`, owner);
+  const text = Object.entries(settings)
+    .map(([name, value]) => `${name} = ${confQuote(value)}`)
+    .join('\n');
+  await writeOwned(
+    path.join(dir, SERVER_CONF),
+    `# Rewritten by the embedded cluster manager at every start.\n${text}\n`,
+    owner,
+  );
 }
 
 /** Turns a data dir copied from a primary into a standby of the primary at primaryPort. */
@@ -75,7 +100,11 @@ export async function configureStandby(
     `password=${conninfoQuote(options.password)}`,
     `application_name=${options.slot}`,
   ].join(' ');
-  await setConfValues(path.join(dir, 'postgresql.auto.conf'), { primary_conninfo: conninfo, primary_slot_name: options.slot }, options.owner);
+  await setConfValues(
+    path.join(dir, 'postgresql.auto.conf'),
+    { primary_conninfo: conninfo, primary_slot_name: options.slot },
+    options.owner,
+  );
   await writeOwned(path.join(dir, 'standby.signal'), '', options.owner);
 }
 
@@ -98,7 +127,12 @@ function run(command: string, args: string[], owner: Owner | undefined, cwd: str
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${path.basename(command)} failed (code ${code ?? 'none'}, signal ${signal ?? 'none'}):\n${output.slice(-4000)}`));
+      else
+        reject(
+          new Error(
+            `${path.basename(command)} failed (code ${code ?? 'none'}, signal ${signal ?? 'none'}):\n${output.slice(-4000)}`,
+          ),
+        );
     });
   });
 }

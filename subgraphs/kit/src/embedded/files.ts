@@ -41,7 +41,8 @@ export async function copyDataDir(from: string, to: string, owner: Owner | undef
   await Promise.all(notCopied.map((name) => fs.rm(path.join(to, name), { force: true })));
   // Replication slots are per server; a copied one would pin WAL on the copy forever.
   const slots = path.join(to, 'pg_replslot');
-  for (const slot of await fs.readdir(slots).catch(() => [])) await fs.rm(path.join(slots, slot), { recursive: true, force: true });
+  for (const slot of await fs.readdir(slots).catch(() => []))
+    await fs.rm(path.join(slots, slot), { recursive: true, force: true });
   await fs.chmod(to, 0o700);
   const stat = await fs.stat(to);
   if (owner && (stat.uid !== owner.uid || stat.gid !== owner.gid)) await chownTree(to, owner);
@@ -53,7 +54,11 @@ export function confQuote(value: string): string {
 }
 
 /** Sets (or replaces) name = 'value' lines in a postgresql.auto.conf-style file. */
-export async function setConfValues(file: string, values: Record<string, string>, owner: Owner | undefined): Promise<void> {
+export async function setConfValues(
+  file: string,
+  values: Record<string, string>,
+  owner: Owner | undefined,
+): Promise<void> {
   let lines: string[] = [];
   try {
     lines = (await fs.readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
@@ -87,7 +92,8 @@ export async function withDirLock<T>(lockDir: string, timeoutMs: number, fn: () 
       await fs.rm(lockDir, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${lockDir} (held by pid ${holder || 'unknown'})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for lock ${lockDir} (held by pid ${holder || 'unknown'})`);
     await sleep(200);
   }
   try {
@@ -106,7 +112,9 @@ export async function assertReachable(dir: string, owner: Owner | undefined): Pr
     if (stat) {
       const bit = stat.uid === owner.uid ? 0o100 : stat.gid === owner.gid ? 0o010 : 0o001;
       if (!(stat.mode & bit)) {
-        throw new Error(`the postgres user (uid ${owner.uid}) cannot enter ${current} (mode ${(stat.mode & 0o777).toString(8)}), on the way to ${dir}: make it world-searchable (chmod o+x) or pick another folder`);
+        throw new Error(
+          `the postgres user (uid ${owner.uid}) cannot enter ${current} (mode ${(stat.mode & 0o777).toString(8)}), on the way to ${dir}: make it world-searchable (chmod o+x) or pick another folder`,
+        );
       }
     }
     if (current === path.dirname(current)) return;

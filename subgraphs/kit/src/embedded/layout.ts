@@ -14,7 +14,12 @@ export interface ClusterState {
 
 const STATE_FILE = 'cluster.json';
 
-export async function choosePorts(shards: number, replicas: number, basePort: number | undefined, previous: number[][] | undefined): Promise<number[][]> {
+export async function choosePorts(
+  shards: number,
+  replicas: number,
+  basePort: number | undefined,
+  previous: number[][] | undefined,
+): Promise<number[][]> {
   const width = replicas + 1;
   const result: number[][] = [];
   for (let i = 0; i < shards; i++) {
@@ -47,8 +52,20 @@ export async function writeState(dataDir: string, state: ClusterState): Promise<
   await fs.rename(`${file}.tmp`, file);
 }
 
-export function checkShape(state: ClusterState, dataDir: string, shards: number, replicas: number, database: string): void {
-  if (state.version === 1 && state.shards === shards && state.replicasPerShard === replicas && state.database === database) return;
+export function checkShape(
+  state: ClusterState,
+  dataDir: string,
+  shards: number,
+  replicas: number,
+  database: string,
+): void {
+  if (
+    state.version === 1 &&
+    state.shards === shards &&
+    state.replicasPerShard === replicas &&
+    state.database === database
+  )
+    return;
   throw new Error(
     `${dataDir} holds a cluster of ${state.shards} shards x ${state.replicasPerShard} replicas with database "${state.database}", ` +
       `but ${shards} x ${replicas} with "${database}" was asked for: delete it (resetEmbeddedData) or use another dataDir`,

@@ -35,7 +35,10 @@ export interface NodeSpec {
 
 /** Thrown when a server exits or never accepts connections while starting. */
 export class PgStartError extends Error {
-  constructor(message: string, readonly portInUse: boolean) {
+  constructor(
+    message: string,
+    readonly portInUse: boolean,
+  ) {
     super(message);
   }
 }
@@ -97,7 +100,11 @@ export class EmbeddedPgNode implements PgNode {
     const exited = this.exited;
     if (!child || !exited || this.pid() === undefined) return;
     // SIGINT = fast shutdown; escalate if it hangs.
-    for (const [signal, waitMs] of [['SIGINT', 20_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
+    for (const [signal, waitMs] of [
+      ['SIGINT', 20_000],
+      ['SIGQUIT', 5_000],
+      ['SIGKILL', 5_000],
+    ] as const) {
       child.kill(signal);
       if (await settlesWithin(exited, waitMs)) break;
       this.spec.onLog(`[${this.label}] did not stop after ${signal}`);
@@ -148,14 +155,18 @@ export class EmbeddedPgNode implements PgNode {
     await stopStalePostmaster(this.dataDir, (msg) => this.spec.onLog(`[${this.label}] ${msg}`));
     const { postgres } = await pgBinaries();
     this.tail.length = 0;
-    const child = spawn(postgres, ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-k', ''], {
-      uid: this.spec.owner?.uid,
-      gid: this.spec.owner?.gid,
-      // Own process group: a terminal's Ctrl-C reaches us, and we decide when servers stop.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
-    });
+    const child = spawn(
+      postgres,
+      ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-k', ''],
+      {
+        uid: this.spec.owner?.uid,
+        gid: this.spec.owner?.gid,
+        // Own process group: a terminal's Ctrl-C reaches us, and we decide when servers stop.
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      },
+    );
     let exitReason: string | undefined;
     this.exited = new Promise((resolve) => {
       child.once('error', (error) => {
@@ -188,7 +199,10 @@ export class EmbeddedPgNode implements PgNode {
         child.kill('SIGQUIT');
         await this.exited;
         this.child = undefined;
-        throw new PgStartError(`[${this.label}] postgres on port ${this.port} not ready after ${READY_TIMEOUT_MS / 1000} s. Log tail:\n${this.logTail()}`, false);
+        throw new PgStartError(
+          `[${this.label}] postgres on port ${this.port} not ready after ${READY_TIMEOUT_MS / 1000} s. Log tail:\n${this.logTail()}`,
+          false,
+        );
       }
       await sleep(100);
     }

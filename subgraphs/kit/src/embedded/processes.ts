@@ -8,7 +8,14 @@ const live = new Set<ChildProcess>();
 let hooked = false;
 
 /** After the services (stage 1): fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL. */
-const POSTGRES_STOP: WatchOptions = { stage: 2, steps: [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] };
+const POSTGRES_STOP: WatchOptions = {
+  stage: 2,
+  steps: [
+    ['SIGINT', 10_000],
+    ['SIGQUIT', 5_000],
+    ['SIGKILL', 5_000],
+  ],
+};
 
 /**
  * Registers a server child so that it dies with this process, however this process ends:
@@ -91,7 +98,11 @@ export async function stopStalePostmaster(dataDir: string, log: (msg: string) =>
   const pid = Number(pidFile.split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !(await servesDir(pid, dataDir))) return;
   log(`stopping postgres pid ${pid} left running in ${dataDir}`);
-  for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
+  for (const [signal, waitMs] of [
+    ['SIGINT', 15_000],
+    ['SIGQUIT', 5_000],
+    ['SIGKILL', 5_000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {

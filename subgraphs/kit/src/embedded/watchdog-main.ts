@@ -29,7 +29,8 @@ function startTime(pid: number): string | undefined {
   }
 }
 
-const sameProcess = (pid: number, entry: Watched): boolean => entry.startTime !== undefined && startTime(pid) === entry.startTime;
+const sameProcess = (pid: number, entry: Watched): boolean =>
+  entry.startTime !== undefined && startTime(pid) === entry.startTime;
 
 async function stopOne(pid: number, entry: Watched): Promise<void> {
   for (const [signal, waitMs] of entry.steps) {
@@ -49,8 +50,12 @@ async function stopAll(reason: string): Promise<void> {
   stopping = true;
   const stages = [...new Set([...watched.values()].map((entry) => entry.stage))].sort((a, b) => a - b);
   const live = [...watched].filter(([pid, entry]) => sameProcess(pid, entry));
-  if (live.length > 0) process.stderr.write(`[watchdog] process ${parent} is gone (${reason}); stopping ${live.map(([pid]) => pid).join(', ')}\n`);
-  for (const stage of stages) await Promise.all(live.filter(([, entry]) => entry.stage === stage).map(([pid, entry]) => stopOne(pid, entry)));
+  if (live.length > 0)
+    process.stderr.write(
+      `[watchdog] process ${parent} is gone (${reason}); stopping ${live.map(([pid]) => pid).join(', ')}\n`,
+    );
+  for (const stage of stages)
+    await Promise.all(live.filter(([, entry]) => entry.stage === stage).map(([pid, entry]) => stopOne(pid, entry)));
   process.exit(0);
 }
 
@@ -75,7 +80,8 @@ createInterface({ input: process.stdin })
       return;
     }
     if ('unwatch' in command) watched.delete(command.unwatch);
-    else watched.set(command.watch, { stage: command.stage, steps: command.steps, startTime: startTime(command.watch) });
+    else
+      watched.set(command.watch, { stage: command.stage, steps: command.steps, startTime: startTime(command.watch) });
   })
   .on('close', () => void stopAll('its pipe closed'));
 

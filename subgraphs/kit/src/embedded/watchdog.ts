@@ -52,11 +52,15 @@ function send(command: WatchdogCommand): void {
 function start(): ChildProcess {
   if (watchdog) return watchdog;
   // Same runtime as ours (tsx), resolved from here so the working directory does not matter.
-  const child = spawn(process.execPath, ['--import', createRequire(import.meta.url).resolve('tsx'), MAIN, String(process.pid)], {
-    // Its own process group: a terminal's Ctrl-C is for us, not for it.
-    detached: true,
-    stdio: ['pipe', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', createRequire(import.meta.url).resolve('tsx'), MAIN, String(process.pid)],
+    {
+      // Its own process group: a terminal's Ctrl-C is for us, not for it.
+      detached: true,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    },
+  );
   // Neither the child nor its pipe may keep this process alive.
   child.unref();
   // The pipe is a net.Socket at runtime; its type does not say so.
