@@ -23,7 +23,9 @@ export {
   activeTraceId,
   continueIncomingTraces,
   traceRequests,
+  inServerSpan,
+  endServerSpan,
   SERVICE_ATTRIBUTE,
 } from './telemetry';
-export type { Telemetry, TelemetryConfig } from './telemetry';
+export type { ServerSpan, Telemetry, TelemetryConfig } from './telemetry';
 export { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from './headers';

@@ -254,6 +254,45 @@ export function continueIncomingTraces(handler: RequestListener): RequestListene
   return (req, res) => context.with(propagation.extract(ROOT_CONTEXT, req.headers), () => handler(req, res));
 }
 
+/** A request's server span, ended by {@link endServerSpan}. */
+export type ServerSpan = Span;
+
+/**
+ * Runs `fn` in a server span of `service` named `name`, child of the
+ * caller's span when the request has a `traceparent`; the caller ends it
+ * with {@link endServerSpan}. Decided per request: while tracing is off,
+ * just `fn(undefined)` (one boolean test, no span, no context).
+ */
+export function inServerSpan(
+  service: string,
+  req: IncomingMessage,
+  name: string,
+  attributes: Attributes,
+  fn: (span: ServerSpan | undefined) => void,
+): void {
+  if (!installed) return fn(undefined);
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const span = tracerOf(service).startSpan(
+    name,
+    { kind: SpanKind.SERVER, attributes: { ...attributes, [SERVICE_ATTRIBUTE]: service } },
+    parent,
+  );
+  context.with(trace.setSpan(parent, span), () => fn(span));
+}
+
+/**
+ * Ends a request's server span once its response closed: the status code and
+ * `attributes` are set, and the span is an error if the response was cut
+ * before it was complete or its status is a 5xx.
+ */
+export function endServerSpan(span: ServerSpan | undefined, res: ServerResponse, attributes: Attributes = {}): void {
+  if (!span) return;
+  span.setAttributes({ ...attributes, 'http.response.status_code': res.statusCode });
+  if (!res.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: 'response not finished' });
+  else if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
+}
+
 /**
  * Serves each request in a server span of `service`, child of the caller's
  * span when the request has a `traceparent`. The span is named after the
@@ -266,25 +305,12 @@ export function traceRequests(
   route: (req: IncomingMessage) => string,
 ): RequestListener {
   if (!installed) return handler;
-  const tracer = tracerOf(service);
   return (req: IncomingMessage, res: ServerResponse) => {
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const method = req.method ?? 'GET';
     const path = route(req);
-    const span = tracer.startSpan(
-      `${method} ${path}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': method, 'http.route': path, [SERVICE_ATTRIBUTE]: service },
-      },
-      parent,
-    );
-    res.once('close', () => {
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (!res.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: 'response not finished' });
-      else if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
+    inServerSpan(service, req, `${method} ${path}`, { 'http.request.method': method, 'http.route': path }, (span) => {
+      res.once('close', () => endServerSpan(span, res));
+      handler(req, res);
     });
-    context.with(trace.setSpan(parent, span), () => handler(req, res));
   };
 }

@@ -2,14 +2,7 @@ import type { RequestListener } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer } from '@apollo/server';
-import {
-  continueIncomingTraces,
-  createGraphQLHttpHandler,
-  createLogger,
-  createRedis,
-  listen,
-  type Logger,
-} from '@commerce/common';
+import { createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
 import { clusterMetricsText } from './cluster';
 import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
@@ -30,6 +23,7 @@ import { useRequestDeadline } from './features/request-deadline';
 import { useRequestId } from './features/request-id';
 import { useResponseCache } from './features/response-cache';
 import { useSandbox } from './features/sandbox';
+import { useTelemetry } from './features/telemetry';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { createSupergraphManager } from './supergraph';
 import { createSupergraphSource } from './supergraph-source';
@@ -89,7 +83,7 @@ export function createGateway(
   const formatError = createFormatError({ production: config.production });
 
   // The request pipeline (DESIGN §5.0, README "Architecture"): the features in the order they see a request.
-  const identity = useIdentity();
+  const identity = useIdentity(config.auth);
   const responseCache = useResponseCache({ config, redis, metrics, logger });
   const persisted = usePersistedDocuments({
     config,
@@ -103,6 +97,8 @@ export function createGateway(
     identity,
     formatError,
     features: [
+      // First: its span, timer and log line surround everything else, cache hits and refusals included.
+      useTelemetry({ registry: metrics.registry, logger }),
       useRequestId(),
       identity,
       useSandbox({ enabled: config.sandbox, debugHeaders: debug?.debug.requestHeaders ?? null }),
@@ -243,18 +239,20 @@ export function createGateway(
   }
 
   return {
-    handler: createGraphQLHttpHandler<GatewayContext>({
-      apollo,
-      context: pipeline.context,
-      metrics,
-      ready,
-      bodyLimit: config.bodyLimitBytes,
-      routes: { ...pipeline.routes, '/ready/subgraphs': traffic.healthRoute },
-      prepare: pipeline.prepare,
-      metricsText: clusterMetricsText(metrics.registry),
-      shortcut: pipeline.shortcut,
-      onResponse: pipeline.onResponse,
-    }),
+    handler: pipeline.wrap(
+      createGraphQLHttpHandler<GatewayContext>({
+        apollo,
+        context: pipeline.context,
+        metrics,
+        ready,
+        bodyLimit: config.bodyLimitBytes,
+        routes: { ...pipeline.routes, '/ready/subgraphs': traffic.healthRoute },
+        prepare: pipeline.prepare,
+        metricsText: clusterMetricsText(metrics.registry),
+        shortcut: pipeline.shortcut,
+        onResponse: pipeline.onResponse,
+      }),
+    ),
     metrics,
     ready,
     start,
@@ -268,8 +266,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   await gateway.start();
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
-    // With tracing on, a request's spans (Apollo's gateway.request, plan, fetches) join the client's traceparent.
-    listening = await listen(continueIncomingTraces(gateway.handler), {
+    // With tracing on, the telemetry feature's server span continues the client's traceparent (features/telemetry).
+    listening = await listen(gateway.handler, {
       port: config.port,
       host: config.host,
       path: '/graphql',

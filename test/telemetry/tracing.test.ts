@@ -98,12 +98,38 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
     const roots = spans.filter((s) => s.parentSpanId === client.spanId);
     assert.deepEqual(
       roots.map(describeSpan),
-      ['apollo/gateway-js:gateway.request'],
-      'the gateway request is the only child of the client span',
+      ['gateway:POST /graphql'],
+      "the gateway's request span is the only child of the client span",
     );
+    const [root] = roots;
+    assert.equal(root!.kind, SERVER);
+    const apollo = spans.filter((s) => s.name === 'gateway.request');
+    assert.equal(apollo.length, 1);
+    assert.equal(apollo[0]!.parentSpanId, root!.spanId, "Apollo's gateway.request is a child of the request span");
     const kinds = new Map<string, number>();
     for (const span of spans) kinds.set(span.scope, (kinds.get(span.scope) ?? 0) + 1);
     console.log(`trace ${client.traceId}: ${spans.length} spans`, Object.fromEntries(kinds));
+  });
+
+  it('names the operation, its type, the client kind, cost, cache status, outcome and HTTP status on the request span', () => {
+    const [root] = spans.filter((s) => s.parentSpanId === client.spanId);
+    assert.ok(root);
+    assert.equal(root.attributes['graphql.operation.name'], 'Deep');
+    assert.equal(root.attributes['graphql.operation.type'], 'query');
+    assert.equal(root.attributes['commerce.client.kind'], 'user');
+    assert.equal(typeof root.attributes['commerce.cost.estimated'], 'number');
+    assert.equal(typeof root.attributes['commerce.cost.actual'], 'number');
+    assert.ok((root.attributes['commerce.cost.actual'] as number) > 0);
+    assert.match(String(root.attributes['commerce.cache']), /^(MISS|BYPASS)$/);
+    assert.equal(root.attributes['commerce.outcome'], 'ok');
+    assert.equal(root.attributes['http.response.status_code'], 200);
+    // Every fetch span descends from the request span.
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    for (const fetch of spans.filter((s) => s.name === 'gateway.fetch')) {
+      let at: ReceivedSpan | undefined = fetch;
+      while (at && at.spanId !== root.spanId) at = byId.get(at.parentSpanId);
+      assert.ok(at, 'a gateway.fetch span is under the request span');
+    }
   });
 
   it("has Apollo's plan and execute spans and one client span per subgraph fetch, attempt 1, outcome ok", () => {
@@ -190,7 +216,11 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
   });
 
   it('logs one line per subgraph request with the request id, the trace id, the operation name, status and duration', () => {
-    const lines = platform.logs.filter((l) => l.msg === 'request' && l.traceId === client.traceId);
+    const all = platform.logs.filter((l) => l.msg === 'request' && l.traceId === client.traceId);
+    const gateway = all.filter((l) => l.service === 'gateway');
+    assert.equal(gateway.length, 1, "the gateway's own line carries the trace id too");
+    assert.equal(gateway[0]!.operationName, 'Deep');
+    const lines = all.filter((l) => l.service !== 'gateway');
     const services = new Set(lines.map((l) => l.service));
     assert.deepEqual([...services].sort(), [...SUBGRAPHS].sort());
     for (const line of lines) {
@@ -226,7 +256,9 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no exporter, nothing sen
     });
     assert.equal(response.status, 200);
     assert.equal(response.body.errors, undefined);
-    const lines = platform.logs.filter((l) => l.msg === 'request' && l.requestId === 'untraced-1');
+    const lines = platform.logs.filter(
+      (l) => l.msg === 'request' && l.requestId === 'untraced-1' && l.service !== 'gateway',
+    );
     assert.equal(lines.length, 3, 'one line per subgraph request');
     for (const line of lines) assert.equal(line.traceId, undefined);
     assert.equal(tracingEnabled(), false);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type {
   CommerceError,
@@ -24,6 +24,8 @@ export interface OperationFacts {
   readonly rootFields: readonly string[];
   /** Estimated and actual cost points (absent when cost analysis is off or could not run). */
   readonly cost?: { readonly estimated: number; readonly actual: number };
+  /** Labels of the access requirements of the operation's fields (features/authorization); a hit re-checks them. */
+  readonly access?: readonly string[];
 }
 
 /** A request the response cache can answer: its facts, and how to send the stored bytes. */
@@ -46,13 +48,16 @@ export interface CacheHit {
  * (gateway/src/features/pipeline.ts; DESIGN §5.0). Every hook is optional; the
  * pipeline calls a hook of each feature in the order the features are listed.
  *
- * - HTTP: `routes` of its own; `prepare` sees (and may replace or refuse) the
+ * - HTTP: `wrap` surrounds the whole handling of every request (the first
+ *   listed feature outermost); `routes` of its own; `prepare` sees (and may replace or refuse) the
  *   GraphQL parameters before anything else; `lookup` may answer from a cache.
+ * - Context: `onContext` sees each request's context once it is built.
  * - Operation: `operation`, an Apollo Server plugin (Apollo Server's pipeline
  *   is the engine of parse, validation, planning and execution).
- * - Cache hit: `checkHit` (throw a CommerceError to refuse) then `answeredHit`
+ * - Cache hit: `checkHit` (throw a CommerceError to refuse; return false to
+ *   decline the hit, which then takes the full path) then `answeredHit`
  *   (headers, metrics), called only when `onCacheHit` is true.
- * - Subgraph fetch: `subgraphHeaders`, added to every fetch.
+ * - Subgraph fetch: `subgraphHeaders`, added to every fetch (given the subgraph's name).
  * - Response: `onResponse`, every complete response Apollo Server produced.
  */
 export interface GatewayFeature {
@@ -61,6 +66,10 @@ export interface GatewayFeature {
   readonly onCacheHit: boolean;
   /** Runs for the gateway's own plan warm-up requests (phase `warmup`). Warm-up runs the plan stage only. */
   readonly duringWarmup: boolean;
+  /** Surrounds the handling of every request, routes, refusals and cache hits included (a span, a timer). */
+  readonly wrap?: (handler: RequestListener) => RequestListener;
+  /** Called once per request when its context is built, before anything may answer. */
+  readonly onContext?: (req: IncomingMessage, context: GatewayContext) => void;
   readonly routes?: Readonly<Record<string, Route>>;
   readonly prepare?: (params: GraphQLParams, req: IncomingMessage) => PrepareResult | Promise<PrepareResult>;
   readonly lookup?: (
@@ -69,9 +78,10 @@ export interface GatewayFeature {
     context: GatewayContext,
   ) => CachedResponse | undefined;
   readonly operation?: ApolloServerPlugin<GatewayContext>;
-  readonly checkHit?: (hit: CacheHit) => void | Promise<void>;
+  /** False: this caller may not get the entry; the request takes the full path (only before any feature that counts). */
+  readonly checkHit?: (hit: CacheHit) => boolean | void | Promise<boolean | void>;
   readonly answeredHit?: (hit: CacheHit, refusal: CommerceError | undefined) => void | Promise<void>;
-  readonly subgraphHeaders?: (context: GatewayContext) => Readonly<Record<string, string>>;
+  readonly subgraphHeaders?: (context: GatewayContext, subgraph: string) => Readonly<Record<string, string>>;
   readonly onResponse?: (
     req: IncomingMessage,
     raw: RawGraphQLRequest,

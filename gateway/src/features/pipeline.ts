@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import {
@@ -24,8 +24,10 @@ export interface PipelineOptions {
 
 /** The features composed into what the HTTP layer and Apollo Server take. */
 export interface Pipeline {
-  /** Builds the request's context: identity first (may throw BAD_REQUEST for a malformed identity header). */
+  /** Builds the request's context: identity first (rejects with UNAUTHENTICATED, 401, for a bad token or API key). */
   context(req: IncomingMessage): Promise<GatewayContext>;
+  /** The HTTP handler inside every feature's `wrap`, the first listed feature outermost. */
+  wrap(handler: RequestListener): RequestListener;
   /** Every feature's Apollo Server plugin, skipped during warm-up unless the feature runs then. */
   readonly plugins: ApolloServerPlugin<GatewayContext>[];
   readonly routes: Readonly<Record<string, Route>>;
@@ -43,8 +45,8 @@ export interface Pipeline {
     context: GatewayContext | undefined,
     response: CompleteResponse,
   ): void;
-  /** Headers every subgraph fetch of a request carries. */
-  subgraphHeaders(context: GatewayContext): Record<string, string>;
+  /** Headers every fetch of a request to the named subgraph carries. */
+  subgraphHeaders(context: GatewayContext, subgraph: string): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -92,16 +94,18 @@ export function createPipeline({ identity, features, formatError }: PipelineOpti
   const onHit = features.filter((f) => f.onCacheHit && (f.checkHit !== undefined || f.answeredHit !== undefined));
   const responding = withHook('onResponse');
   const headerSources = withHook('subgraphHeaders');
+  const contextWatchers = withHook('onContext');
   const routes: Record<string, Route> = {};
   for (const feature of features) Object.assign(routes, feature.routes);
 
-  async function answerHit(res: ServerResponse, hit: CacheHit, send: () => void): Promise<true> {
+  async function answerHit(res: ServerResponse, hit: CacheHit, send: () => void): Promise<boolean> {
     let refusal: CommerceError | undefined;
     for (const feature of onHit) {
       if (!feature.checkHit) continue;
       try {
         const checked = feature.checkHit(hit);
-        if (checked) await checked;
+        // A declined hit (authorization: this caller may not get the entry) takes the full path.
+        if ((checked instanceof Promise ? await checked : checked) === false) return false;
       } catch (error) {
         if (!(error instanceof CommerceError)) throw error;
         refusal = error;
@@ -119,8 +123,11 @@ export function createPipeline({ identity, features, formatError }: PipelineOpti
 
   return {
     async context(req) {
-      return createContext(identity.identify(req));
+      const context = createContext(await identity.identify(req));
+      for (const feature of contextWatchers) feature.onContext!(req, context);
+      return context;
     },
+    wrap: (handler) => withHook('wrap').reduceRight((inner, feature) => feature.wrap!(inner), handler),
     plugins: features.flatMap((f) => (f.operation ? [f.duringWarmup ? f.operation : servingOnly(f.operation)] : [])),
     routes,
     prepare:
@@ -146,9 +153,9 @@ export function createPipeline({ identity, features, formatError }: PipelineOpti
     onResponse(req, raw, context, response) {
       for (const feature of responding) feature.onResponse!(req, raw, context, response);
     },
-    subgraphHeaders(context) {
+    subgraphHeaders(context, subgraph) {
       const headers: Record<string, string> = {};
-      for (const feature of headerSources) Object.assign(headers, feature.subgraphHeaders!(context));
+      for (const feature of headerSources) Object.assign(headers, feature.subgraphHeaders!(context, subgraph));
       return headers;
     },
     async close() {
