@@ -20,6 +20,8 @@ export interface RequestOutcome {
   cacheEntry?: CacheEntryInfo;
   /** Set by the response cache with `cacheEntry`: what the policies need on a later hit. */
   operation?: Omit<OperationFacts, 'cost'>;
+  /** Set by the authorization feature: labels of the requirements of the operation's fields. */
+  access?: readonly string[];
   /** Set by the cost feature once the actual cost is known. */
   cost?: OperationFacts['cost'];
 }

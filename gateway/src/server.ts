@@ -10,6 +10,7 @@ import type { GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './format-error';
+import { useAuthorization } from './features/authorization';
 import { useCostLimits } from './features/cost';
 import { useDebugExtensions } from './features/debug-extensions';
 import { useErrorLogging } from './features/error-logging';
@@ -84,6 +85,7 @@ export function createGateway(
 
   // The request pipeline (DESIGN §5.0, README "Architecture"): the features in the order they see a request.
   const identity = useIdentity(config.auth);
+  const authorization = useAuthorization();
   const responseCache = useResponseCache({ config, redis, metrics, logger });
   const persisted = usePersistedDocuments({
     config,
@@ -101,6 +103,8 @@ export function createGateway(
       useTelemetry({ registry: metrics.registry, logger }),
       useRequestId(),
       identity,
+      // Right after identity: removes what the caller may not see before anything is cached, counted or planned.
+      authorization,
       useSandbox({ enabled: config.sandbox, debugHeaders: debug?.debug.requestHeaders ?? null }),
       useRequestDeadline(config.subgraphTraffic.requestTimeoutMs),
       useErrorLogging(logger),
@@ -169,6 +173,7 @@ export function createGateway(
       // After a supergraph change (plans cleared), plan the trusted documents again once Apollo Server has switched too.
       gateway.onSchemaLoadOrUpdate((update) => {
         apiSchema = update.apiSchema;
+        authorization.useSupergraph(update.apiSchema, update.coreSupergraphSdl);
         responseCache.clearHotPath();
         setImmediate(
           () =>

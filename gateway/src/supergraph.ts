@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphManager } from '@apollo/gateway';
 import type { Logger } from '@commerce/common';
+import { withEnforcedSecurity } from './features/authorization/rules';
 import type { GatewayMetrics } from './metrics';
 import type { SupergraphSource } from './supergraph-source';
 
 /** A supergraph that passed {@link validateSupergraph}. */
 export interface ValidSupergraph {
+  /** As ApolloGateway takes it (the authorization specs this gateway enforces are not `for: SECURITY` to it). */
   sdl: string;
   /** sha256 of the SDL, hex; also ApolloGateway's composition id. */
   hash: string;
@@ -23,7 +25,8 @@ export function hashSupergraph(sdl: string): string {
  * supergraph schema and the API schema) so that a bad one is refused before
  * the swap, and checks that every subgraph can be routed to. Throws with the reason.
  */
-export function validateSupergraph(sdl: string, subgraphUrls: Readonly<Record<string, string>>): ValidSupergraph {
+export function validateSupergraph(source: string, subgraphUrls: Readonly<Record<string, string>>): ValidSupergraph {
+  const sdl = withEnforcedSecurity(source);
   const supergraph = Supergraph.build(sdl, { validateSupergraph: true });
   supergraph.schema.toGraphQLJSSchema();
   supergraph.apiSchema().toGraphQLJSSchema();
@@ -33,7 +36,7 @@ export function validateSupergraph(sdl: string, subgraphUrls: Readonly<Record<st
     if (!url && !subgraphUrls[name])
       throw new Error(`subgraph "${name}" has no routing URL; set one in the supergraph or in SUBGRAPH_URLS`);
   }
-  return { sdl, hash: hashSupergraph(sdl), subgraphs: subgraphs.map((s) => s.name) };
+  return { sdl, hash: hashSupergraph(source), subgraphs: subgraphs.map((s) => s.name) };
 }
 
 /** Options of {@link createSupergraphManager}. */

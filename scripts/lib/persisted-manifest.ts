@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Supergraph } from '@apollo/federation-internals';
+import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import {
   Kind,
   Source,
@@ -30,9 +30,11 @@ export interface PersistedQueryManifest {
 
 export type BuildResult = { ok: true; manifest: PersistedQueryManifest } | { ok: false; errors: string[] };
 
-/** The client-facing (API) schema of a supergraph SDL. */
+/** The client-facing (API) schema of a supergraph SDL (its authorization specs, enforced by the gateway, accepted). */
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  return Supergraph.build(supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES })
+    .apiSchema()
+    .toGraphQLJSSchema();
 }
 
 function graphqlFiles(dir: string): string[] {

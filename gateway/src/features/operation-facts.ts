@@ -28,5 +28,11 @@ export function operationFacts(
   for (const [, [field]] of collectFields(schema, fragments, coerced, rootType, operation.selectionSet)) {
     if (field) rootFields.push(`${rootType.name}.${field.name.value}`);
   }
-  return { operationName: operation.name?.value ?? null, operationType: operation.operation, rootFields };
+  const { access } = requestContext.contextValue.outcome;
+  return {
+    operationName: operation.name?.value ?? null,
+    operationType: operation.operation,
+    rootFields,
+    ...(access ? { access } : {}),
+  };
 }
