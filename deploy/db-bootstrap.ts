@@ -6,10 +6,8 @@
  * it against a migrated, seeded cluster changes nothing.
  */
 import { pathToFileURL } from 'node:url';
-import { ConfigError, boolVar } from '@commerce/common';
+import { ConfigError, boolVar, type Env } from '@commerce/common';
 import { bootstrapShards, shardMapFromEnv, type ShardMap } from '@commerce/kit';
-
-type Env = Record<string, string | undefined>;
 
 /** What the job reads from its environment. */
 export interface DbBootstrapConfig {

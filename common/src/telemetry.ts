@@ -24,7 +24,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { ConfigError, optionalVar, urlVar } from './config';
+import { ConfigError, optionalVar, urlVar, type Env } from './config';
 
 /**
  * OpenTelemetry tracing, on only when an OTLP endpoint is configured. Spans
@@ -64,8 +64,6 @@ function samplerOf({ sampler, samplerRatio }: TelemetryConfig): Sampler {
       : new TraceIdRatioBasedSampler(samplerRatio);
   return sampler.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
-
-type Env = Record<string, string | undefined>;
 
 /** `k1=v1,k2=v2` with URL-encoded values, as the OpenTelemetry specification defines `OTEL_EXPORTER_OTLP_HEADERS`. */
 function parseHeaders(raw: string | undefined): Record<string, string> {

@@ -6,15 +6,13 @@
  * a parser is known here at once.
  */
 import pg from 'pg';
-import { createLogger } from '@commerce/common';
+import { createLogger, type Env } from '@commerce/common';
 import { loadGatewayConfig } from '@commerce/gateway';
 import { loadSubgraphConfig } from '@commerce/kit';
 import { DEFAULT_PORT as ORDERS_PORT } from '@commerce/orders';
 import { DEFAULT_PORT as PRODUCTS_PORT } from '@commerce/products';
 import { DEFAULT_PORT as USERS_PORT } from '@commerce/users';
 import { loadDbBootstrapConfig } from '../../deploy/db-bootstrap';
-
-type Env = Record<string, string | undefined>;
 
 /** What running `read` over `env` read: through its argument and through `process.env`. */
 export function recordReads(env: Env, read: (env: Env) => unknown): { reads: Set<string>; error?: Error } {

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
-import { startTestPlatform, waitFor, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { waitFor } from '../helpers/wait';
 import { freePort } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { readText } from './manifests';
@@ -81,6 +82,7 @@ async function startNginx(upstreams: string[]): Promise<Nginx> {
     await spawned;
     const url = `http://127.0.0.1:${port}`;
     await waitFor(
+      'nginx to answer /nginx-health',
       async () => {
         if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
         return fetch(`${url}/nginx-health`).then(
@@ -89,7 +91,6 @@ async function startNginx(upstreams: string[]): Promise<Nginx> {
         );
       },
       10_000,
-      'nginx to answer /nginx-health',
     );
     return { url, stop };
   } catch (error) {
@@ -178,7 +179,7 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
     assert.equal(first.cache, 'MISS');
     assert.ok(gateways.map(hostOf).includes(first.upstream), `x-upstream names a gateway: ${first.upstream}`);
     // The entry is written to Redis just after the answer: wait for it, so the other gateway's first lookup can find it.
-    await waitFor(async () => (await entries()) > before, 5_000, 'the response cache entry in Redis');
+    await waitFor('the response cache entry in Redis', async () => (await entries()) > before, 5_000);
     const second = await viaOtherUpstream(nginx.url, first.upstream, body);
     assert.equal(second.cache, 'HIT', `served by ${second.upstream} from the shared cache`);
     assert.deepEqual(second.body, first.body);
@@ -263,6 +264,7 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
     assert.equal(sent, total, 'the bounded load ran to its count');
     assert.ok(killedAt >= 0);
     await waitFor(
+      'the killed gateway to be gone',
       async () => {
         try {
           process.kill(victimPid, 0);
@@ -272,7 +274,6 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
         }
       },
       5_000,
-      'the killed gateway to be gone',
     );
     assert.deepEqual(failures, [], 'no request failed');
     assert.deepEqual([...afterKill.keys()], [hostOf(gateways[1]!)], 'after the kill the survivor answered everything');

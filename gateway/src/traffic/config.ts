@@ -1,6 +1,4 @@
-import { ConfigError, intVar, optionalVar } from '@commerce/common';
-
-type Env = Record<string, string | undefined>;
+import { ConfigError, intVar, optionalVar, type Env } from '@commerce/common';
 
 /** The policies of one subgraph. Each has a `SUBGRAPH_*` default and a `SUBGRAPH_*_OVERRIDES=name=value,…` per subgraph. */
 export interface SubgraphPolicyConfig {
