@@ -25,6 +25,7 @@ import {
 import { encodeId, shardMapFromEnv } from '@commerce/kit';
 import { resetEmbeddedData } from '@commerce/kit/embedded';
 import { loadGatewayConfig } from '@commerce/gateway';
+import { devAuthDir, ensureDevAuthKeys, mintDevToken } from './lib/dev-auth';
 import { startSupervisedPlatform } from './lib/supervisor';
 import { discoverSubgraphs, portVariable } from './lib/subgraphs';
 
@@ -36,28 +37,46 @@ const progress = (msg: string) => {
   if (verbose || !msg.startsWith('[shard') || /\b(WARNING|ERROR|FATAL|PANIC):/.test(msg)) say(msg);
 };
 
-async function firstUserId(primaryUrl: string): Promise<string | undefined> {
+async function firstUserIds(primaryUrl: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: primaryUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM users ORDER BY id LIMIT 1');
-    return rows[0] && encodeId('User', rows[0].id);
+    const { rows } = await client.query<{ id: string }>('SELECT id FROM users ORDER BY id LIMIT 2');
+    return rows.map((row) => encodeId('User', row.id));
   } finally {
     await client.end();
   }
 }
 
+/**
+ * Outside production, with no keys configured: the development keys in
+ * DATA_DIR/auth (created once) for client tokens and the internal identity.
+ */
+async function withDevelopmentKeys(env: NodeJS.ProcessEnv, dataDir: string): Promise<NodeJS.ProcessEnv> {
+  if (env.NODE_ENV === 'production') return env;
+  const keys = await ensureDevAuthKeys(dataDir);
+  const added: Record<string, string> = {};
+  if (!env.JWT_SECRET && !env.JWT_JWKS_URL) added.JWT_SECRET = keys.jwtSecret;
+  if (!env.INTERNAL_IDENTITY_PRIVATE_KEY && !env.INTERNAL_IDENTITY_PUBLIC_KEY) {
+    added.INTERNAL_IDENTITY_PRIVATE_KEY = keys.internalPrivateKey;
+    added.INTERNAL_IDENTITY_PUBLIC_KEY = keys.internalPublicKey;
+  }
+  if (Object.keys(added).length > 0)
+    say(`development keys from ${devAuthDir(dataDir)}: ${Object.keys(added).join(', ')}`);
+  return { ...env, ...added };
+}
+
 async function main(): Promise<void> {
-  const env = process.env;
-  const shardMap = shardMapFromEnv(env);
-  const dataDir = resolve(stringVar(env, 'DATA_DIR', '.data'));
-  const gatewayPort = intVar(env, 'PORT', 4000, { min: 0, max: 65535 });
-  const host = stringVar(env, 'HOST', '127.0.0.1');
-  if (values.reset && !shardMap) {
+  const dataDir = resolve(stringVar(process.env, 'DATA_DIR', '.data'));
+  if (values.reset && !shardMapFromEnv(process.env)) {
     say(`--reset: deleting ${dataDir}`);
     await resetEmbeddedData(dataDir, say);
     await rm(dataDir, { recursive: true, force: true });
   }
+  const env = await withDevelopmentKeys(process.env, dataDir);
+  const shardMap = shardMapFromEnv(env);
+  const gatewayPort = intVar(env, 'PORT', 4000, { min: 0, max: 65535 });
+  const host = stringVar(env, 'HOST', '127.0.0.1');
   say(
     shardMap
       ? `using ${shardMap.shards.length} external shard(s) from the environment`
@@ -103,7 +122,15 @@ async function main(): Promise<void> {
   const parent = process.ppid;
   setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1000).unref();
 
-  const userId = await firstUserId(platform.shardMap.shards[0]!.primary).catch(() => undefined);
+  const [userId, adminId] = await firstUserIds(platform.shardMap.shards[0]!.primary).catch(() => []);
+  const secret = env.JWT_SECRET;
+  // Development tokens only with the development secret (never with a JWKS or in production).
+  const mint = (user: string, scopes: string[]) =>
+    secret && env.NODE_ENV !== 'production'
+      ? mintDevToken({ secret, user, scopes, expiresInSeconds: 12 * 3600 })
+      : Promise.resolve(undefined);
+  const userToken = userId ? await mint(userId, []) : undefined;
+  const adminToken = adminId ? await mint(adminId, ['admin', 'products:write']) : undefined;
   const { gateway, subgraphs } = platform;
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`
@@ -123,12 +150,16 @@ async function main(): Promise<void> {
   curl -s ${gateway.url} -H 'content-type: application/json' \\
     -d '{"query":"{ users(first: 3) { edges { node { id name orders(first: 2) { edges { node { id total { formatted } items { quantity product { name price { formatted } } } } } } } } } }"}'
 ${
-  userId
+  userToken
     ? `
-  Or act as a user (development header x-user-id):
+  Or act as a user (a development token for ${userId}, valid 12 h; more: npm run token -- --user usr_… [--scope admin]):
 
-  curl -s ${gateway.url} -H 'content-type: application/json' -H 'x-user-id: ${userId}' \\
+  curl -s ${gateway.url} -H 'content-type: application/json' -H 'authorization: Bearer ${userToken}' \\
     -d '{"query":"{ me { name email orders(first: 3) { edges { node { id status total { formatted } } } } } }"}'
+
+  Admin token (${adminId}, scopes admin products:write):
+
+  ${adminToken}
 `
     : ''
 }

@@ -29,3 +29,12 @@ export {
 } from './telemetry';
 export type { ServerSpan, Telemetry, TelemetryConfig } from './telemetry';
 export { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from './headers';
+export {
+  INTERNAL_IDENTITY_HEADER,
+  INTERNAL_ISSUER,
+  createInternalSigner,
+  createInternalVerifier,
+  internalPrivateKeyVar,
+  internalPublicKeyVar,
+} from './internal-identity';
+export type { InternalClaims } from './internal-identity';

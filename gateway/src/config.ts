@@ -11,6 +11,7 @@ import {
   type Env,
 } from '@commerce/common';
 import { loadCostConfig, type CostConfig } from './cost/config';
+import { loadAuthConfig, type AuthConfig } from './features/identity/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 import { loadSubgraphTrafficConfig, type SubgraphTrafficConfig } from './traffic/config';
 import { loadTelemetryConfig, type TelemetryConfig } from '@commerce/common';
@@ -68,8 +69,10 @@ export interface GatewayConfig {
   readonly persisted: PersistedConfig;
   /** `GATEWAY_FIELD_SUGGESTIONS`: "Did you mean…" in validation errors. Default true outside production, false in production. */
   readonly fieldSuggestions: boolean;
-  /** Query-cost analysis and per-client budgets (`COST_*`, see cost/config.ts). */
+  /** Query-cost analysis and per-client budgets (`COST_*`, see cost/config.ts); `API_KEYS` budgets are overrides. */
   readonly cost: CostConfig;
+  /** Client tokens, API keys and the identity signed for subgraphs (`JWT_*`, `API_KEYS`, `INTERNAL_IDENTITY_*`). */
+  readonly auth: AuthConfig;
   /** Operation shape limits (`MAX_QUERY_DEPTH`, `MAX_ALIASES`, `MAX_ROOT_FIELDS`, `MAX_DIRECTIVES`, `MAX_TOKENS`). */
   readonly operationLimits: OperationLimits;
   /** `FIELD_RATE_LIMITS`: calls per window of particular root fields. */
@@ -225,12 +228,27 @@ function persistedConfig(env: Env): PersistedConfig {
   });
 }
 
+/** The budgets of configured API keys (`API_KEYS`) join `COST_BUDGET_OVERRIDES` as `apikey:<name>`. */
+function withApiKeyBudgets(cost: CostConfig, auth: AuthConfig): CostConfig {
+  const overrides = new Map(cost.overrides);
+  for (const key of auth.apiKeys.values()) {
+    if (!key.budget) continue;
+    if (overrides.has(`apikey:${key.name}`))
+      throw new ConfigError(`API key ${key.name} has a budget in both API_KEYS and COST_BUDGET_OVERRIDES`);
+    if (cost.mode === 'enforce' && key.budget.capacity < cost.maxCost)
+      throw new ConfigError(`API_KEYS budget of ${key.name} (${key.budget.capacity}) is below COST_MAX ${cost.maxCost}`);
+    overrides.set(`apikey:${key.name}`, key.budget);
+  }
+  return overrides.size === cost.overrides.size ? cost : Object.freeze({ ...cost, overrides });
+}
+
 /** Reads the gateway configuration from `env` (usually `process.env`); throws ConfigError on a bad value. */
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   const host = stringVar(env, 'HOST', GATEWAY_DEFAULTS.host);
   if (/\s/.test(host)) throw new ConfigError(`HOST must be a host name or address, got ${JSON.stringify(host)}`);
   const subgraphTraffic = loadSubgraphTrafficConfig(env);
+  const auth = loadAuthConfig(env, production);
   return Object.freeze({
     port: intVar(env, 'PORT', GATEWAY_DEFAULTS.port, { min: 0, max: 65_535 }),
     workers: intVar(env, 'GATEWAY_WORKERS', 1, { min: 1, max: 64 }),
@@ -257,7 +275,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     responseCache: responseCacheConfig(env),
     persisted: persistedConfig(env),
     fieldSuggestions: boolVar(env, 'GATEWAY_FIELD_SUGGESTIONS', !production),
-    cost: loadCostConfig(env),
+    cost: withApiKeyBudgets(loadCostConfig(env), auth),
+    auth,
     operationLimits: loadOperationLimits(env),
     fieldRateLimits: loadFieldRateLimits(env),
     shutdown: loadShutdownConfig(env),

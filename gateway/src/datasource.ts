@@ -23,7 +23,7 @@ export interface SubgraphDataSourceOptions {
   /** See createSubgraphFetcher. */
   fetcher: Base['fetcher'];
   /** Headers every fetch of a request carries (the pipeline's `subgraphHeaders`: the caller, the request id). */
-  headers: (context: GatewayContext) => Readonly<Record<string, string>>;
+  headers: (context: GatewayContext, subgraph: string) => Readonly<Record<string, string>>;
   /** `gateway_subgraph_requests_total`. */
   requests: Counter<'subgraph' | 'result'>;
   /** The subgraph's timeout, retry, breaker and concurrency policies. */
@@ -104,7 +104,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     headers.delete(TRACE_HEADER);
     const context = options.context as Partial<GatewayContext>;
     if (context.principal) {
-      for (const [name, value] of Object.entries(this.#options.headers(context as GatewayContext)))
+      for (const [name, value] of Object.entries(this.#options.headers(context as GatewayContext, this.#options.name)))
         headers.set(name, value);
     }
     // For the fetcher: it cuts the call at the request's deadline and shares only a query's calls.

@@ -2,7 +2,7 @@ import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { EventEmitter } from 'node:events';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, type Dispatcher } from 'undici';
-import { CommerceError, injectTraceContext } from '@commerce/common';
+import { CommerceError, INTERNAL_IDENTITY_HEADER, injectTraceContext } from '@commerce/common';
 import { takeCallHints } from './traffic/call-hints';
 import { subgraphError } from './traffic/errors';
 
@@ -37,8 +37,8 @@ export interface SubgraphFetcherOptions {
   deduplicate?: boolean;
 }
 
-// Headers that make two identical bodies different requests (who is asking); the request id is not one of them.
-const IDENTITY_HEADERS = ['x-user-id', 'x-session-id', 'authorization'];
+// Headers that make two identical bodies different requests (who is asking: the signed caller, reused for a second); the request id is not one of them.
+const IDENTITY_HEADERS = [INTERNAL_IDENTITY_HEADER];
 
 /**
  * The key of a deduplicable call, or undefined when it must run on its own:

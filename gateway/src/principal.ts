@@ -1,95 +1,80 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { API_KEY_HEADER, CommerceError, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER } from '@commerce/common';
+import { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER } from '@commerce/common';
 
 /**
- * The caller identity, and the one place that reads it from a client request.
- * For now it is the development header `x-user-id`, taken as is (subgraphs
- * validate IDs); a later issue replaces this module with JWT verification.
+ * The verified caller (README "Authentication"), established by the identity
+ * feature (features/identity) before anything may answer a request.
  */
 export interface Principal {
-  /** Who the caller claims to be; undefined for anonymous calls. */
+  /** `user`: a verified JWT; `apiKey`: a configured API key; `anonymous`: neither. */
+  readonly kind: 'user' | 'apiKey' | 'anonymous';
+  /** The verified JWT `sub` (`usr_…`); undefined otherwise. Never taken from a header as sent. */
   readonly userId: string | undefined;
+  /** From the JWT `scope` (space-separated) or `scp` (array), or the API key's configured scopes. */
+  readonly scopes: readonly string[];
+  /** The configured name of a known API key. */
+  readonly apiKeyName: string | undefined;
+  /** sha256 (hex) of that API key; the key itself is never kept. */
+  readonly apiKeyHash: string | undefined;
   /** Anonymous session, used by subgraphs for read-your-writes; undefined when absent. */
   readonly sessionId: string | undefined;
   /** Correlates logs across the gateway and subgraphs. */
   readonly requestId: string;
-  /** sha256 (hex) of the `x-api-key` header; the key itself is never kept. Undefined when absent. */
-  readonly apiKeyHash: string | undefined;
   /** Address of the connected client (IPv4-mapped IPv6 shown as IPv4); undefined if the socket is gone. */
   readonly clientIp: string | undefined;
 }
 
-export { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, USER_ID_HEADER };
-
-/** Longest accepted `x-api-key`; longer values are refused with BAD_REQUEST. */
-export const MAX_API_KEY_LENGTH = 512;
-
-/** Longest accepted `x-user-id`; longer values are refused with BAD_REQUEST. */
-export const MAX_USER_ID_LENGTH = 256;
+export { API_KEY_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER };
 
 /** A client's request id is reused only if it is short and plain. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function header(req: IncomingMessage, name: string): string | undefined {
+/** The first value of a request header, undefined when absent or empty. */
+export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined || first === '' ? undefined : first;
 }
 
-/** The sha256 (hex) by which an API key is known in budgets, overrides and stores. */
+/** The sha256 (hex) by which an API key is configured (`API_KEYS`) and known. */
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex');
 }
 
-/** Reads the principal of a client request; throws BAD_REQUEST (400) for an oversized `x-user-id` or `x-api-key`. */
-export function principalFromRequest(req: IncomingMessage): Principal {
-  const userId = header(req, USER_ID_HEADER);
-  if (userId !== undefined && userId.length > MAX_USER_ID_LENGTH) {
-    throw new CommerceError(
-      'BAD_REQUEST',
-      `The ${USER_ID_HEADER} header is longer than ${MAX_USER_ID_LENGTH} characters`,
-    );
-  }
-  const apiKey = header(req, API_KEY_HEADER);
-  if (apiKey !== undefined && apiKey.length > MAX_API_KEY_LENGTH) {
-    throw new CommerceError(
-      'BAD_REQUEST',
-      `The ${API_KEY_HEADER} header is longer than ${MAX_API_KEY_LENGTH} characters`,
-    );
-  }
+/** What every principal carries whoever the caller is: request id, session, client address. */
+export function requestFacts(req: IncomingMessage): Pick<Principal, 'requestId' | 'sessionId' | 'clientIp'> {
   const address = req.socket.remoteAddress;
-  const clientIp = address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   const clientRequestId = header(req, REQUEST_ID_HEADER);
-  const requestId =
-    clientRequestId !== undefined && SAFE_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID();
   const session = header(req, SESSION_ID_HEADER);
-  const sessionId = session !== undefined && SAFE_REQUEST_ID.test(session) ? session : undefined;
+  return {
+    requestId: clientRequestId !== undefined && SAFE_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
+    sessionId: session !== undefined && SAFE_REQUEST_ID.test(session) ? session : undefined,
+    clientIp: address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address,
+  };
+}
+
+/** An anonymous principal of a request (no token, no API key). */
+export function anonymousPrincipal(req: IncomingMessage): Principal {
   return Object.freeze({
-    userId,
-    sessionId,
-    requestId,
-    apiKeyHash: apiKey === undefined ? undefined : hashApiKey(apiKey),
-    clientIp,
+    kind: 'anonymous',
+    userId: undefined,
+    scopes: [],
+    apiKeyName: undefined,
+    apiKeyHash: undefined,
+    ...requestFacts(req),
   });
 }
 
 /**
- * Who a request is accounted to by rate limits and cost budgets: the user
- * (the JWT subject once authentication exists; `x-user-id` today), else the
- * API key, else the client IP. Formatted `user:<id>`, `apikey:<sha256>`,
- * `ip:<address>`; `ip:unknown` if even the address is gone.
+ * Who a request is accounted to by rate limits and cost budgets: the
+ * verified user, else the known API key (by name), else the client IP.
+ * Formatted `user:<id>`, `apikey:<name>`, `ip:<address>`; `ip:unknown` if
+ * even the address is gone. Nothing a client can vary freely changes it:
+ * tokens are verified and unknown API keys are refused.
  */
 export function clientIdentity(principal: Principal): string {
   if (principal.userId !== undefined) return `user:${principal.userId}`;
-  if (principal.apiKeyHash !== undefined) return `apikey:${principal.apiKeyHash}`;
+  if (principal.apiKeyName !== undefined) return `apikey:${principal.apiKeyName}`;
   return `ip:${principal.clientIp ?? 'unknown'}`;
-}
-
-/** The headers that carry the principal to a subgraph. */
-export function principalHeaders(principal: Principal): Record<string, string> {
-  const headers: Record<string, string> = { [REQUEST_ID_HEADER]: principal.requestId };
-  if (principal.userId !== undefined) headers[USER_ID_HEADER] = principal.userId;
-  if (principal.sessionId !== undefined) headers[SESSION_ID_HEADER] = principal.sessionId;
-  return headers;
 }

@@ -14,6 +14,7 @@ import {
   type ShardMap,
 } from '@commerce/kit';
 import { startEmbeddedCluster, type EmbeddedCluster } from '@commerce/kit/embedded';
+import { generateInternalKeyPair } from './dev-auth';
 import { discoverSubgraphs, type DiscoveredSubgraphs } from './subgraphs';
 
 /** A subgraph's name as in `schema/supergraph.yaml`. */
@@ -117,6 +118,22 @@ export async function startDatabases(
 }
 
 /**
+ * The environment with an internal identity key pair: the configured one, or
+ * a fresh one for this platform's gateway and subgraphs (README "Authentication").
+ */
+export function withInternalIdentityKeys(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (env.INTERNAL_IDENTITY_PUBLIC_KEY || env.INTERNAL_IDENTITY_PRIVATE_KEY) return env;
+  const pair = generateInternalKeyPair();
+  return { ...env, INTERNAL_IDENTITY_PRIVATE_KEY: pair.privateKey, INTERNAL_IDENTITY_PUBLIC_KEY: pair.publicKey };
+}
+
+/** A subgraph's environment: never the gateway's private key, so no subgraph can mint an identity. */
+export function subgraphEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const { INTERNAL_IDENTITY_PRIVATE_KEY: _private, JWT_SECRET: _secret, ...rest } = env;
+  return rest;
+}
+
+/**
  * Starts the whole platform in this process: databases (embedded or
  * external), every subgraph this repository implements, and the gateway
  * routed to them (subgraphs served elsewhere keep their routing_url).
@@ -124,7 +141,7 @@ export async function startDatabases(
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const log = options.log ?? (() => undefined);
-  const env = options.env ?? {};
+  const env = withInternalIdentityKeys(options.env ?? {});
   const host = options.host ?? '127.0.0.1';
   const stack: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -142,7 +159,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const subgraphs: Record<SubgraphName, RunningSubgraph> = {};
     for (const { name, definition } of discovered.local) {
       const port = options.subgraphPorts?.[name] ?? 0;
-      const config = loadSubgraphConfig({ ...env, PORT: String(port), HOST: host }, port, shardMap);
+      const config = loadSubgraphConfig(subgraphEnv({ ...env, PORT: String(port), HOST: host }), port, shardMap);
       const logger = options.logger?.child({ service: name }) ?? createLogger(name);
       const running = await startSubgraph(definition, config, logger);
       subgraphs[name] = running;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shardMapToJson, type ShardMap } from '@commerce/kit';
 import { freePort, type EmbeddedCluster } from '@commerce/kit/embedded';
-import { startDatabases, type PlatformOptions, type SubgraphName } from './platform';
+import { startDatabases, subgraphEnv, type PlatformOptions, type SubgraphName } from './platform';
 import { SupervisedProcess } from './supervised-process';
 import { REPO_ROOT, discoverSubgraphs } from './subgraphs';
 
@@ -78,10 +78,11 @@ export async function startSupervisedPlatform(options: SupervisorOptions): Promi
     port: number,
     childEnv: Record<string, string>,
   ): SupervisedService => {
+    const base = stage === SUBGRAPH_STAGE ? subgraphEnv(env) : env;
     const supervised = new SupervisedProcess({
       name,
       args,
-      env: { ...env, ...childEnv, PORT: String(port), HOST: host },
+      env: { ...base, ...childEnv, PORT: String(port), HOST: host },
       cwd: REPO_ROOT,
       readyUrl: `http://${probeHost}:${port}/ready`,
       log,

@@ -6,6 +6,7 @@ import { scrape, sum } from '../helpers/metrics';
 import { postGraphQL, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
 import { startRedis, type TestRedis } from '../helpers/redis';
+import { asUser } from '../helpers/tokens';
 
 const PRODUCTS =
   'query Products($first: Int) { products(first: $first) { edges { node { id name price { amount } } } } }';
@@ -56,14 +57,14 @@ describe('response cache through the gateway, on Redis', () => {
   it('keys private data by principal: two users never see each other’s entries', async () => {
     const me = '{ me { id email orders(first: 2) { edges { node { id } } } } }';
     const [a, b] = users;
-    const a1 = await platform.gql(me, undefined, { 'x-user-id': a! });
+    const a1 = await platform.gql(me, undefined, await asUser(a!));
     assert.equal(a1.headers.get('x-cache'), 'MISS');
     assert.match(a1.headers.get('cache-control') ?? '', /private/);
-    const b1 = await platform.gql(me, undefined, { 'x-user-id': b! });
+    const b1 = await platform.gql(me, undefined, await asUser(b!));
     assert.equal(b1.headers.get('x-cache'), 'MISS', 'B must not get A’s entry');
     assert.equal(b1.body.data.me.id, b);
-    const a2 = await platform.gql(me, undefined, { 'x-user-id': a! });
-    const b2 = await platform.gql(me, undefined, { 'x-user-id': b! });
+    const a2 = await platform.gql(me, undefined, await asUser(a!));
+    const b2 = await platform.gql(me, undefined, await asUser(b!));
     assert.equal(a2.headers.get('x-cache'), 'HIT');
     assert.equal(b2.headers.get('x-cache'), 'HIT');
     assert.equal(a2.body.data.me.id, a);
@@ -88,7 +89,7 @@ describe('response cache through the gateway, on Redis', () => {
 
   it('shows a changed price on the very next query, through this gateway and a second gateway process sharing Redis', async () => {
     const id = products[0]!;
-    const admin = { 'x-user-id': users[0]! };
+    const admin = await asUser(users[0]!);
     const viaFirst = await platform.gql(PRICE, { id });
     const viaSecond = await postGraphQL(second.url, PRICE, { id });
     assert.equal(
@@ -147,14 +148,14 @@ describe('response cache through the gateway, on Redis', () => {
   it('drops a user’s cached orders when that user places an order', async () => {
     const user = users[2]!;
     const mine = '{ me { orders(first: 1) { edges { node { id } } } } }';
-    await platform.gql(mine, undefined, { 'x-user-id': user });
-    assert.equal((await platform.gql(mine, undefined, { 'x-user-id': user })).headers.get('x-cache'), 'HIT');
+    await platform.gql(mine, undefined, await asUser(user));
+    assert.equal((await platform.gql(mine, undefined, await asUser(user))).headers.get('x-cache'), 'HIT');
     const placed = await platform.gql(
       'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
       { input: { idempotencyKey: randomUUID(), items: [{ productId: products[1], quantity: 1 }] } },
-      { 'x-user-id': user },
+      await asUser(user),
     );
-    const next = await platform.gql(mine, undefined, { 'x-user-id': user });
+    const next = await platform.gql(mine, undefined, await asUser(user));
     assert.equal(next.headers.get('x-cache'), 'MISS');
     assert.equal(next.body.data.me.orders.edges[0].node.id, placed.body.data.placeOrder.id);
   });

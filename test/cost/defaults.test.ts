@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import federation from '@apollo/federation-internals';
 import { placeholderVariables } from '../../gateway/src/persisted/placeholders';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { asUser } from '../helpers/tokens';
 
 const SAME = '{ edges { node { orders(first: 100) { edges { node { id } } } } } }';
 const TWO_ALIASES = `{ a: users(first: 100) ${SAME} b: users(first: 100) ${SAME} }`;
@@ -50,7 +51,7 @@ describe('npm start as a new user would: cost limits on by default', () => {
     assert.ok(manifest.operations.length >= 7);
     for (const operation of manifest.operations) {
       const variables = placeholderVariables(schema, operation.body, operation.name);
-      const reply = await platform.gql(operation.body, variables, { 'x-user-id': user, 'x-cost-report': '1' });
+      const reply = await platform.gql(operation.body, variables, { ...(await asUser(user)), 'x-cost-report': '1' });
       const codes = (reply.body.errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code);
       assert.ok(
         !codes.some((code: string | undefined) => code !== undefined && REFUSALS.has(code)),

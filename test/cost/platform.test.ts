@@ -5,6 +5,7 @@ import { metric } from '../gateway/helpers';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { params } from './helpers';
+import { asUser } from '../helpers/tokens';
 
 const PLACE_ORDER = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const CREATE_USER = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }';
@@ -42,11 +43,11 @@ describe('cost and rate limits on the whole platform', () => {
     await redis?.stop();
   });
 
-  const order = (user: string) =>
+  const order = async (user: string) =>
     platform.gql(
       PLACE_ORDER,
       { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
-      { 'x-user-id': user },
+      await asUser(user),
     );
 
   it('limits placeOrder per principal through the gateway, without calling the orders subgraph once over', async () => {
@@ -68,11 +69,11 @@ describe('cost and rate limits on the whole platform', () => {
   });
 
   it('limits createUser per client IP, whoever claims to send it', async () => {
-    const create = (n: number) =>
+    const create = async (n: number) =>
       platform.gql(
         CREATE_USER,
         { input: { email: `limit-${randomUUID()}@example.com`, name: `Limit ${n}` } },
-        { 'x-user-id': users[n % 2]! },
+        await asUser(users[n % 2]!),
       );
     for (let i = 0; i < 2; i++) assert.equal((await create(i)).body.errors, undefined);
     const refused = await create(2);

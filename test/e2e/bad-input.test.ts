@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { asUser } from '../helpers/tokens';
 
 describe('bad input gets a clear error and never a 5xx', () => {
   let platform: TestPlatform;
@@ -105,7 +106,7 @@ describe('bad input gets a clear error and never a 5xx', () => {
 
   for (const c of cases) {
     it(`answers ${c.name} with ${c.code}`, async () => {
-      const res = await platform.gql(c.query, c.variables, { 'x-user-id': userId });
+      const res = await platform.gql(c.query, c.variables, await asUser(userId));
       assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `HTTP ${res.status}`);
       const error = res.body.errors?.[0];
       assert.ok(error, `expected an error, got ${JSON.stringify(res.body)}`);
@@ -295,8 +296,9 @@ describe('bad input gets a clear error and never a 5xx', () => {
     await assertStillServing();
   });
 
-  it('rejects a malformed x-user-id with UNAUTHENTICATED', async () => {
-    const res = await platform.gql('{ me { id } }', undefined, { 'x-user-id': 'prd_1' });
+  it('rejects a token whose subject is not a user ID with 401 UNAUTHENTICATED', async () => {
+    const res = await platform.gql('{ me { id } }', undefined, await asUser('prd_1'));
+    assert.equal(res.status, 401);
     assert.equal(res.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
     await assertStillServing();
   });

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decodeId } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { asUser } from '../helpers/tokens';
 
 const PLACE_ORDER =
   'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount } items { quantity product { id name } } } }';
@@ -47,8 +48,8 @@ describe('mutations through the gateway', () => {
         { productId: products[1]!.id, quantity: 1 },
       ],
     };
-    const first = await platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId });
-    const second = await platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId });
+    const first = await platform.gql(PLACE_ORDER, { input }, await asUser(userId));
+    const second = await platform.gql(PLACE_ORDER, { input }, await asUser(userId));
     assert.equal(first.body.errors, undefined, JSON.stringify(first.body.errors));
     assert.equal(second.body.errors, undefined);
     assert.deepEqual(second.body.data, first.body.data);
@@ -59,8 +60,9 @@ describe('mutations through the gateway', () => {
   it('placeOrder sent concurrently with one key still creates one order', async () => {
     const key = randomUUID();
     const input = { idempotencyKey: key, items: [{ productId: products[2]!.id, quantity: 1 }] };
+    const headers = await asUser(userId);
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => platform.gql(PLACE_ORDER, { input }, { 'x-user-id': userId })),
+      Array.from({ length: 5 }, () => platform.gql(PLACE_ORDER, { input }, headers)),
     );
     const ids = new Set(results.map((r) => r.body.data?.placeOrder.id));
     assert.equal(ids.size, 1, JSON.stringify(results.map((r) => r.body)));
@@ -72,12 +74,12 @@ describe('mutations through the gateway', () => {
     await platform.gql(
       PLACE_ORDER,
       { input: { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 1 }] } },
-      { 'x-user-id': userId },
+      await asUser(userId),
     );
     const reuse = await platform.gql(
       PLACE_ORDER,
       { input: { idempotencyKey: key, items: [{ productId: products[0]!.id, quantity: 5 }] } },
-      { 'x-user-id': userId },
+      await asUser(userId),
     );
     assert.equal(reuse.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(reuse.body.errors![0]!.message, /already used for a different order/);
@@ -88,17 +90,17 @@ describe('mutations through the gateway', () => {
     const placed = await platform.gql(
       PLACE_ORDER,
       { input: { idempotencyKey: randomUUID(), items: [{ productId: products[0]!.id, quantity: 1 }] } },
-      { 'x-user-id': userId },
+      await asUser(userId),
     );
     const id = placed.body.data.placeOrder.id;
     const cancel = 'mutation($id: ID!) { cancelOrder(id: $id) { id status } }';
-    const once = await platform.gql(cancel, { id }, { 'x-user-id': userId });
+    const once = await platform.gql(cancel, { id }, await asUser(userId));
     assert.deepEqual(once.body.data.cancelOrder, { id, status: 'CANCELLED' });
-    const twice = await platform.gql(cancel, { id }, { 'x-user-id': userId });
+    const twice = await platform.gql(cancel, { id }, await asUser(userId));
     assert.deepEqual(twice.body.data.cancelOrder, { id, status: 'CANCELLED' });
     const users = await platform.gql('{ users(first: 2) { edges { node { id } } } }');
     const other = users.body.data.users.edges[1].node.id;
-    const stranger = await platform.gql(cancel, { id }, { 'x-user-id': other });
+    const stranger = await platform.gql(cancel, { id }, await asUser(other));
     assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
   });
 
@@ -118,7 +120,7 @@ describe('mutations through the gateway', () => {
     const fetched = await platform.gql(
       'query($id: ID!) { user(id: $id) { email } }',
       { id: created.body.data.createUser.id },
-      { 'x-user-id': created.body.data.createUser.id },
+      await asUser(created.body.data.createUser.id),
     );
     assert.equal(fetched.body.data.user.email, email);
     const duplicate = await platform.gql(create, { input: { email: email.toUpperCase(), name: 'Again' } });

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { createRedisLsnStore, decodeId } from '@commerce/kit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { asUser } from '../helpers/tokens';
 
 describe('read-your-writes positions in Redis', () => {
   let redis: TestRedis;
@@ -57,14 +58,14 @@ describe('read-your-writes positions in Redis', () => {
             items: [{ productId: res.body.data.products.edges[0].node.id, quantity: 1 }],
           },
         },
-        { 'x-user-id': userId },
+        await asUser(userId),
       );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
       assert.ok(
         await client.get(`ryw:{user:${decodeId('User', userId)}}:${shard}`),
         'the orders subgraph stored the position in Redis under the user’s key',
       );
-      const me = await platform.gql('{ me { id } }', undefined, { 'x-user-id': userId });
+      const me = await platform.gql('{ me { id } }', undefined, await asUser(userId));
       assert.equal(me.body.data.me.id, userId);
       assert.ok(
         (await rywReads()) > before,
@@ -86,12 +87,10 @@ describe('read-your-writes positions in Redis', () => {
       const placed = await platform.gql(
         'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
         { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
-        { 'x-user-id': userId },
+        await asUser(userId),
       );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
-      const mine = await platform.gql('{ me { orders(first: 1) { edges { node { id } } } } }', undefined, {
-        'x-user-id': userId,
-      });
+      const mine = await platform.gql('{ me { orders(first: 1) { edges { node { id } } } } }', undefined, await asUser(userId));
       assert.equal(mine.body.errors, undefined);
       assert.equal(
         mine.body.data.me.orders.edges[0].node.id,

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decodeId } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { asUser } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait';
 
 const ME_ORDERS = '{ me { id orders(first: 1) { edges { node { id } } } } }';
@@ -16,7 +17,6 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
   let productId: string;
 
   const shardOfUser = (id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id));
-  const asUser = (id: string) => ({ 'x-user-id': id });
   const statements = (shard: number, role: 'primary' | 'replica', subgraph = 'orders') =>
     platform.metric('db_statements_total', { subgraph, shard: String(shard), role });
 
@@ -48,7 +48,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
     const write = await platform.gql(
       PLACE_ORDER,
       { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
-      asUser(writer),
+      await asUser(writer),
     );
     assert.equal(write.body.errors, undefined, JSON.stringify(write.body.errors));
     assert.ok(
@@ -69,7 +69,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
       const placed = await platform.gql(
         PLACE_ORDER,
         { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 2 }] } },
-        asUser(writer!),
+        await asUser(writer!),
       );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
       const orderId: string = placed.body.data.placeOrder.id;
@@ -90,7 +90,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
         shard: String(shard),
         reason: 'read_your_writes',
       });
-      const mine = await platform.gql(ME_ORDERS, {}, asUser(writer!));
+      const mine = await platform.gql(ME_ORDERS, {}, await asUser(writer!));
       assert.equal(mine.body.errors, undefined);
       assert.equal(mine.body.data.me.orders.edges[0].node.id, orderId, 'the writer sees its new order immediately');
       assert.ok(
@@ -104,7 +104,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
 
       const replicaBefore = await statements(shard, 'replica');
       const primaryBefore = await statements(shard, 'primary');
-      const theirs = await platform.gql(USER_ORDERS, { id: writer }, asUser(other!));
+      const theirs = await platform.gql(USER_ORDERS, { id: writer }, await asUser(other!));
       assert.equal(theirs.body.errors, undefined);
       assert.notEqual(
         theirs.body.data.user.orders.edges[0]?.node.id,

@@ -7,6 +7,7 @@ import { startLoad, watchProcessErrors } from '../helpers/load';
 import { crashNode, makeDurable, restartNode } from '../helpers/pg-node';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
+import { asUser } from '../helpers/tokens';
 
 const PLACE_ORDER = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const SHARD = 0;
@@ -53,7 +54,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
       const res = await platform.gql(
         PLACE_ORDER,
         { input: { idempotencyKey: key, items: [{ productId, quantity: 1 }] } },
-        { 'x-user-id': users[worker % users.length]! },
+        await asUser(users[worker % users.length]!),
       );
       const outcome: Outcome = { startedAt, endedAt: Date.now() };
       const error = res.body.errors?.[0];
@@ -181,7 +182,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
       const refused = await platform.gql(
         PLACE_ORDER,
         { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
-        { 'x-user-id': users[0]! },
+        await asUser(users[0]!),
       );
       assert.equal(
         refused.body.errors?.[0]?.extensions?.code,
@@ -203,7 +204,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
     const placed = await platform.gql(
       PLACE_ORDER,
       { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
-      { 'x-user-id': users[0]! },
+      await asUser(users[0]!),
     );
     assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
     console.log(`primary SIGINT: /ready 200 and writes back ${Date.now() - returnedAt} ms after the primary returned`);

@@ -7,6 +7,7 @@ import { scrape, sum } from '../helpers/metrics';
 import { crashNode, restartNode } from '../helpers/pg-node';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
+import { asUser } from '../helpers/tokens';
 
 const SHARD = 1;
 const MAX_LAG_MS = 1000;
@@ -79,7 +80,7 @@ describe('a replica that dies under a read load', () => {
         const res = await platform.gql(
           PLACE_ORDER,
           { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } },
-          { 'x-user-id': users.at(-1)! },
+          await asUser(users.at(-1)!),
         );
         return { ok: res.body.errors === undefined };
       },

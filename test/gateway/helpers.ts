@@ -14,6 +14,7 @@ import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerc
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
 import { scrape, sum } from '../helpers/metrics';
 import { freePort } from '../helpers/ports';
+import { TEST_AUTH_ENV } from '../helpers/tokens';
 
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
 import { CATALOG_SDL, FEDERATION_LINK, INVENTORY_SDL } from './fault-schema';
@@ -102,7 +103,9 @@ export async function replaceFile(path: string, content: string): Promise<void> 
 
 /** Starts a gateway on a free port with a silent logger; `env` is added to the test defaults. */
 export function startTestGateway(env: Record<string, string>): Promise<RunningGateway> {
-  return startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...env }), { logger: silentLogger });
+  return startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...TEST_AUTH_ENV, ...env }), {
+    logger: silentLogger,
+  });
 }
 
 import { postGraphQL } from '../helpers/graphql';

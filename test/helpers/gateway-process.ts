@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports';
+import { TEST_AUTH_ENV } from './tokens';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -34,6 +35,8 @@ export async function startGatewayProcess(
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',
+      // Client tokens and the internal identity of test/helpers/tokens.ts (the test platform's subgraphs trust it).
+      ...TEST_AUTH_ENV,
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',

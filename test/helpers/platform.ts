@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { startPlatform, type Platform, type SubgraphName } from '../../scripts/lib/platform';
 import { postGraphQL, type GraphQLResponse } from './graphql';
 import { total } from './metrics';
-import * as wait from './wait';
+import { TEST_AUTH_ENV } from './tokens';
 
 /** Where the migrated + seeded template cluster is kept between test files and runs. */
 export const TEMPLATE_DIR = process.env.TEST_PG_TEMPLATE_DIR ?? join(tmpdir(), 'commerce-test-template');
@@ -24,7 +24,8 @@ export interface TestPlatform extends Platform {
 
 /**
  * The whole platform on free ports over a fresh copy of the seeded template
- * cluster (2 shards × primary + replica). Stop it in an after-hook.
+ * cluster (2 shards × primary + replica), configured with the test keys
+ * (tokens.ts: `asUser(userId)` headers are accepted). Stop it in an after-hook.
  */
 export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'commerce-test-'));
@@ -41,7 +42,8 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   try {
     platform = await startPlatform({
       embedded: { dataDir, templateDir: TEMPLATE_DIR, fast: true },
-      env: { REPLICA_CHECK_INTERVAL_MS: '100', ...env },
+      // Client tokens (test/helpers/tokens.ts) and the internal identity keys for both ends.
+      env: { REPLICA_CHECK_INTERVAL_MS: '100', ...TEST_AUTH_ENV, ...env },
       logger: pino({ level: 'info' }, sink),
     });
   } catch (error) {
@@ -74,9 +76,4 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
       );
     },
   });
-}
-
-/** The old argument order of the tests' one `waitFor` (test/helpers/wait.ts), kept for test/deploy. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  await wait.waitFor(what, check, timeoutMs);
 }

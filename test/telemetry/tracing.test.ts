@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { tracingEnabled } from '@commerce/common';
 import { scrape, sum } from '../helpers/metrics';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { asUser } from '../helpers/tokens';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
@@ -69,7 +70,7 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
     const userId = first.body.data.users.edges[0].node.id as string;
     const response = await platform.gql(DEEP_QUERY, undefined, {
       traceparent: client.header,
-      'x-user-id': userId,
+      ...(await asUser(userId)),
       'x-request-id': 'trace-test-1',
     });
     assert.equal(response.status, 200);

@@ -14,7 +14,7 @@ import type { GatewayMetrics } from '../metrics';
 import { COST_REPORT_HEADER } from '../features/cost/plugin';
 import { DEBUG_HEADER } from '../features/debug-extensions/plugin';
 import { CACHE_STATUS_HEADER } from '../features/response-cache/plugin';
-import { SESSION_ID_HEADER, USER_ID_HEADER } from '../principal';
+import { API_KEY_HEADER, SESSION_ID_HEADER } from '../principal';
 import { TaggedLru } from './tagged-lru';
 
 /** What the response cache tells the hot path about a response it stored or served. */
@@ -40,8 +40,8 @@ type Invalidation = { tags: readonly string[] } | { types: readonly string[] } |
 
 // Request headers that change what a response is, or whether it may be served.
 const VARYING_HEADERS = [
-  USER_ID_HEADER,
   SESSION_ID_HEADER,
+  API_KEY_HEADER,
   'authorization',
   'accept',
   'content-type',

@@ -1,5 +1,4 @@
 import { ConfigError, intVar, optionalVar, stringVar, type Env } from '@commerce/common';
-import { hashApiKey } from '../principal';
 
 /**
  * `off`: no cost analysis at all. `measure`: estimate, charge budgets and
@@ -66,8 +65,7 @@ const OVERRIDE = /^(user|apikey|ip):(.+)=(\d+)\/([0-9.]+)$/;
 
 /**
  * Parses `client=capacity/refillPerSecond,…`, e.g.
- * `apikey:s3cret=500000/10000,user:usr_42=200000/4000`. API keys are hashed
- * here and never appear in messages.
+ * `apikey:partner-a=500000/10000,user:usr_42=200000/4000` (`apikey:` names a key of `API_KEYS`).
  */
 export function parseBudgetOverrides(raw: string | undefined): ReadonlyMap<string, BudgetPolicy> {
   const overrides = new Map<string, BudgetPolicy>();
@@ -75,14 +73,14 @@ export function parseBudgetOverrides(raw: string | undefined): ReadonlyMap<strin
     const trimmed = entry.trim();
     if (trimmed === '') continue;
     const match = OVERRIDE.exec(trimmed);
-    const shown = trimmed.startsWith('apikey:') ? 'apikey:***' : trimmed;
+    const shown = trimmed;
     if (!match) {
       throw new ConfigError(
         `COST_BUDGET_OVERRIDES entries must look like user:<id>=<capacity>/<refillPerSecond> (or apikey:, ip:), got ${JSON.stringify(shown)}`,
       );
     }
     const [, kind, id, capacity, refill] = match as unknown as [string, string, string, string, string];
-    const client = kind === 'apikey' ? `apikey:${hashApiKey(id)}` : `${kind}:${id}`;
+    const client = `${kind}:${id}`;
     if (overrides.has(client)) throw new ConfigError(`COST_BUDGET_OVERRIDES names ${JSON.stringify(shown)} twice`);
     overrides.set(
       client,
@@ -122,7 +120,7 @@ export function loadCostConfig(env: Env): CostConfig {
         const name =
           client === 'COST_BUDGET_CAPACITY'
             ? client
-            : `COST_BUDGET_OVERRIDES (${client.startsWith('apikey:') ? 'apikey:***' : client})`;
+            : `COST_BUDGET_OVERRIDES (${client})`;
         throw new ConfigError(
           `${name} capacity ${policy.capacity} is below COST_MAX ${maxCost}; raise it or lower COST_MAX`,
         );

@@ -16,10 +16,13 @@ export interface InvalidOperation {
 /** The context of warm-up requests: anonymous, in the `warmup` phase (the plan stage only, no subgraph called). */
 export function warmupContext(): GatewayContext {
   const principal = Object.freeze({
+    kind: 'anonymous' as const,
     userId: undefined,
+    scopes: [],
+    apiKeyName: undefined,
+    apiKeyHash: undefined,
     sessionId: undefined,
     requestId: 'plan-warmup',
-    apiKeyHash: undefined,
     clientIp: undefined,
   });
   return createContext(principal, 'warmup');

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   intVar,
+  internalPublicKeyVar,
   loadShutdownConfig,
   loadTelemetryConfig,
   optionalVar,
@@ -9,6 +10,7 @@ import {
   type TelemetryConfig,
   type Env,
 } from '@commerce/common';
+import type { KeyObject } from 'node:crypto';
 import { shardMapFromEnv, type ShardMap } from './shard-map';
 
 /** Configuration of one subgraph process, parsed once from the environment. */
@@ -30,6 +32,8 @@ export interface SubgraphConfig {
   readonly shutdown: ShutdownConfig;
   /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends: where spans go (tracing is off without an endpoint). */
   readonly telemetry: TelemetryConfig;
+  /** `INTERNAL_IDENTITY_PUBLIC_KEY` (required): verifies the identity the gateway signs for every call. */
+  readonly internalPublicKey: KeyObject;
 }
 
 export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: ShardMap): SubgraphConfig {
@@ -49,5 +53,6 @@ export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: Sha
     production: env.NODE_ENV === 'production',
     shutdown: loadShutdownConfig(env),
     telemetry: loadTelemetryConfig(env),
+    internalPublicKey: internalPublicKeyVar(env),
   });
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -10,7 +10,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import {
   createGraphQLHttpHandler,
+  createInternalVerifier,
   createLogger,
+  errorBody,
+  INTERNAL_IDENTITY_HEADER,
+  send,
+  type InternalClaims,
   createRedis,
   createServiceMetrics,
   listen,
@@ -22,7 +27,7 @@ import type { SubgraphConfig } from './config';
 import { createMemoryLsnStore, createRedisLsnStore, type LsnStore } from './db/lsn-store';
 import { ShardedDb } from './db/sharded-db';
 import { createCacheTags, createCacheTagsPlugin, type CacheTags } from './cache-tags';
-import { principalFromHeaders, type Principal } from './principal';
+import { principalFromClaims, type Principal } from './principal';
 import { createRequestTelemetry } from './request-telemetry';
 
 /** What every resolver receives. */
@@ -69,6 +74,38 @@ function formatError(logger: Logger) {
       path: formatted.path,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
+  };
+}
+
+/**
+ * Refuses every call of the GraphQL path (`_entities` and `_service`
+ * included) without a valid internal token the gateway signed for this
+ * subgraph: 401 before Apollo Server sees the request. `/health`, `/ready`
+ * and `/metrics` stay open. The verified claims are kept for the context.
+ */
+function requireInternalIdentity(
+  handler: RequestListener,
+  verify: (token: string) => Promise<InternalClaims>,
+  verified: WeakMap<IncomingMessage, InternalClaims>,
+): RequestListener {
+  return (req, res) => {
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    if (pathname !== '/graphql') return handler(req, res);
+    const value = req.headers[INTERNAL_IDENTITY_HEADER];
+    const token = Array.isArray(value) ? undefined : value;
+    const refuse = (reason: string) => {
+      res.setHeader('www-authenticate', 'Bearer realm="commerce-internal", error="invalid_token"');
+      send(res, 401, errorBody('UNAUTHENTICATED', `Only the gateway may call this subgraph: ${reason}`));
+      req.resume();
+    };
+    if (!token) return refuse(`the ${INTERNAL_IDENTITY_HEADER} header is missing`);
+    verify(token).then(
+      (claims) => {
+        verified.set(req, claims);
+        return handler(req, res);
+      },
+      () => refuse(`the ${INTERNAL_IDENTITY_HEADER} token is not valid (expired, another key or audience)`),
+    );
   };
 }
 
@@ -119,13 +156,18 @@ export async function startSubgraph<L>(
   });
   await apollo.start();
 
+  const verified = new WeakMap<IncomingMessage, InternalClaims>();
+  const verify = createInternalVerifier(config.internalPublicKey, definition.name);
   const handler = createGraphQLHttpHandler<SubgraphContext<L>>({
     apollo,
     metrics,
     // 503 naming the shards whose primary is unreachable: this subgraph cannot take their writes.
     ready: () => db.readiness(),
     async context(req: IncomingMessage) {
-      const principal = principalFromHeaders(req.headers);
+      const claims = verified.get(req);
+      // Unreachable past requireInternalIdentity; refused rather than anonymous if it ever were.
+      if (!claims) throw new GraphQLError('No verified internal identity', { extensions: { code: 'UNAUTHENTICATED' } });
+      const principal = principalFromClaims(claims);
       const context = {
         principal,
         db,
@@ -140,7 +182,7 @@ export async function startSubgraph<L>(
   // Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed by stop(). Started
   // before the listener is wrapped (tracing off, the wrapper is the handler itself).
   const telemetry = startTelemetry(config.telemetry, definition.name);
-  const server = await listen(requests.wrap(handler), {
+  const server = await listen(requests.wrap(requireInternalIdentity(handler, verify, verified)), {
     port: config.port,
     host: config.host,
     path: '/graphql',
