@@ -25,6 +25,12 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   /** Largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   /**
+   * How much of a body over `bodyLimit` is read and discarded before the 413
+   * is sent, so that a client that sent it without `Expect: 100-continue`
+   * can read the answer instead of a reset connection. Default 8 MiB.
+   */
+  discardLimit?: number;
+  /**
    * Deepest nesting of arrays and objects accepted in a JSON body or in the
    * `variables`/`extensions` query parameters; deeper ones are refused with
    * BAD_USER_INPUT before anything recurses over them. Default 64.
@@ -126,31 +132,71 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
   return (await readBodyBytes(req, limit)).toString('utf8');
 }
 
-/** Reads a request body's bytes, refusing more than `limit` of them. */
-function readBodyBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
+const DEFAULT_DISCARD_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Reads a request body's bytes, refusing more than `limit` of them. An
+ * oversized body is read on and discarded up to `discardLimit` bytes in all
+ * before the refusal, so that the 413 reaches a client still sending (closing
+ * a socket with unread data resets it); past that bound it is refused at once.
+ */
+function readBodyBytes(req: IncomingMessage, limit: number, discardLimit = DEFAULT_DISCARD_LIMIT): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BodyTooLarge());
-      req.resume();
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    const refuse = () => {
+      req.removeAllListeners('data');
+      req.removeAllListeners('end');
+      reject(new BodyTooLarge());
+    };
+    if (declared > discardLimit) return refuse();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        // Discard the rest instead of destroying the socket, so the client can read the 413.
-        reject(new BodyTooLarge());
-        req.removeAllListeners('data');
-        req.resume();
-        return;
-      }
+      if (size > discardLimit) return refuse();
+      if (size > limit || declared > limit) return;
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > limit || declared > limit ? refuse() : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
+}
+
+/** Media types of the POST bodies a GraphQL endpoint parses (GraphQL over HTTP); parameters other than a UTF-8 charset refuse it. */
+const JSON_MEDIA_TYPES = new Set(['application/json', 'application/graphql-response+json']);
+
+/** True for `application/json` or `application/graphql-response+json`, optionally with `charset=utf-8`. */
+export function isJsonMediaType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const [type = '', ...parameters] = header.split(';').map((part) => part.trim().toLowerCase());
+  if (!JSON_MEDIA_TYPES.has(type)) return false;
+  return parameters.every((parameter) => parameter === '' || /^charset="?utf-8"?$/.test(parameter));
+}
+
+/**
+ * Adds `Vary` to every GraphQL response once its headers are final (any code
+ * path writing them: Apollo Server, a cache hit, a refusal): `Accept`
+ * always (it picks the response media type), and `Authorization` and
+ * `Cookie` unless the response is `Cache-Control: public` (the answer may
+ * depend on who asks). Names already set (e.g. `Origin` by CORS) are kept.
+ */
+function varyWhenWritten(res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    const names = new Set(
+      String(res.getHeader('vary') ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    );
+    names.add('Accept');
+    if (!/\bpublic\b/.test(String(res.getHeader('cache-control') ?? ''))) {
+      names.add('Authorization');
+      names.add('Cookie');
+    }
+    res.setHeader('vary', [...names].join(', '));
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
 }
 
 /**
@@ -194,6 +240,7 @@ export async function serveMetrics(registry: Registry, res: ServerResponse): Pro
 export function createGraphQLHttpHandler<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>) {
   const path = options.path ?? '/graphql';
   const limit = options.bodyLimit ?? 1024 * 1024;
+  const discardLimit = Math.max(limit, options.discardLimit ?? DEFAULT_DISCARD_LIMIT);
   const maxJsonDepth = options.maxJsonDepth ?? 64;
   const { httpRequests } = options.metrics;
 
@@ -211,10 +258,11 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
   async function graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<number> {
     let body: unknown;
     let raw: string | undefined;
+    varyWhenWritten(res);
     if (req.method === 'POST') {
       let bytes: Buffer;
       try {
-        bytes = await readBodyBytes(req, limit);
+        bytes = await readBodyBytes(req, limit, discardLimit);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
           res.setHeader('connection', 'close');
@@ -229,18 +277,26 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         send(res, 400, errorBody('BAD_REQUEST', 'The request body is not valid UTF-8'));
         return 400;
       }
-      const type = req.headers['content-type'] ?? '';
-      if (type.includes('json')) {
-        try {
-          body = raw === '' ? undefined : JSON.parse(raw);
-        } catch (error) {
-          send(res, 400, errorBody('BAD_REQUEST', `Malformed JSON body: ${(error as Error).message}`));
-          return 400;
-        }
-        if (nestsDeeperThan(body, maxJsonDepth)) return tooDeep(res);
-      } else {
-        body = raw;
+      // Only JSON is parsed: a form, text or made-up type is refused before anything reads it (no CSRF-able body).
+      if (!isJsonMediaType(req.headers['content-type'])) {
+        send(
+          res,
+          415,
+          errorBody(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'A POST body must be application/json or application/graphql-response+json (UTF-8)',
+            { accepted: [...JSON_MEDIA_TYPES] },
+          ),
+        );
+        return 415;
       }
+      try {
+        body = raw === '' ? undefined : JSON.parse(raw);
+      } catch (error) {
+        send(res, 400, errorBody('BAD_REQUEST', `Malformed JSON body: ${(error as Error).message}`));
+        return 400;
+      }
+      if (nestsDeeperThan(body, maxJsonDepth)) return tooDeep(res);
     }
     if (req.method === 'GET' && search !== '') {
       const { variables, extensions } = paramsFromSearch(search);
@@ -309,6 +365,8 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     const [pathname, query = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
     let route = pathname;
     let status = 500;
+    // No response of ours is to be read as anything but its declared type.
+    res.setHeader('x-content-type-options', 'nosniff');
     try {
       if (pathname === '/health') {
         send(res, 200, '{"status":"ok"}');

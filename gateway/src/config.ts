@@ -3,14 +3,17 @@ import {
   ConfigError,
   boolVar,
   intVar,
+  loadHttpServerConfig,
   loadShutdownConfig,
   optionalVar,
   redactUrl,
   stringVar,
+  type HttpServerConfig,
   type ShutdownConfig,
   type Env,
 } from '@commerce/common';
 import { loadCostConfig, type CostConfig } from './cost/config';
+import { loadCorsConfig, type CorsConfig } from './features/cors/config';
 import { loadAuthConfig, type AuthConfig } from './features/identity/config';
 import { loadFieldRateLimits, loadOperationLimits, type FieldRateLimit, type OperationLimits } from './limits/config';
 import { loadSubgraphTrafficConfig, type SubgraphTrafficConfig } from './traffic/config';
@@ -81,6 +84,10 @@ export interface GatewayConfig {
   readonly shutdown: ShutdownConfig;
   /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends: where spans go (tracing is off without an endpoint). */
   readonly telemetry: TelemetryConfig;
+  /** `HTTP_HEADERS_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`, `METRICS_PORT`, `METRICS_TOKEN` (common/src/listen.ts). */
+  readonly http: HttpServerConfig;
+  /** `CORS_ORIGINS`, `CORS_MAX_AGE_SECONDS`: the browser origins allowed to call the gateway (off when none). */
+  readonly cors: CorsConfig;
 }
 
 export interface PersistedConfig {
@@ -281,5 +288,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     fieldRateLimits: loadFieldRateLimits(env),
     shutdown: loadShutdownConfig(env),
     telemetry: loadTelemetryConfig(env),
+    http: loadHttpServerConfig(env),
+    cors: loadCorsConfig(env),
   });
 }

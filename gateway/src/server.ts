@@ -11,6 +11,7 @@ import { SubgraphDataSource } from './datasource';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './format-error';
 import { useAuthorization } from './features/authorization';
+import { useCors } from './features/cors';
 import { useCostLimits } from './features/cost';
 import { useDebugExtensions } from './features/debug-extensions';
 import { useErrorLogging } from './features/error-logging';
@@ -101,6 +102,8 @@ export function createGateway(
     features: [
       // First: its span, timer and log line surround everything else, cache hits and refusals included.
       useTelemetry({ registry: metrics.registry, logger }),
+      // Answers preflights from listed origins before anything else runs; no CORS header for any other origin.
+      useCors(config.cors),
       useRequestId(),
       identity,
       // Right after identity: removes what the caller may not see before anything is cached, counted or planned.
@@ -278,6 +281,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       path: '/graphql',
       drainMs: config.shutdown.timeoutMs,
       delayMs: config.shutdown.delayMs,
+      http: config.http,
     });
   } catch (error) {
     await gateway.stop();

@@ -232,8 +232,8 @@ describe('bad input gets a clear error and never a 5xx', () => {
     },
     {
       name: 'a text/plain body',
-      status: 400,
-      code: 'BAD_REQUEST',
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
       init: { body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'text/plain' } },
     },
     {

@@ -26,6 +26,18 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
+/**
+ * Response headers of the page: the same policy as a header, where it also
+ * forbids framing (`frame-ancestors` is ignored in a meta element), no MIME
+ * sniffing, and no referrer sent to anything the page links to.
+ */
+export const SANDBOX_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+});
+
 /** JSON safe inside a `<script>` element. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value)

@@ -2,10 +2,12 @@ import {
   ConfigError,
   intVar,
   internalPublicKeyVar,
+  loadHttpServerConfig,
   loadShutdownConfig,
   loadTelemetryConfig,
   optionalVar,
   stringVar,
+  type HttpServerConfig,
   type ShutdownConfig,
   type TelemetryConfig,
   type Env,
@@ -30,6 +32,8 @@ export interface SubgraphConfig {
   readonly production: boolean;
   /** `SHUTDOWN_TIMEOUT_MS`, `SHUTDOWN_DELAY_MS`: how a stop signal drains. */
   readonly shutdown: ShutdownConfig;
+  /** `HTTP_HEADERS_TIMEOUT_MS`, `HTTP_REQUEST_TIMEOUT_MS`, `METRICS_PORT`, `METRICS_TOKEN` (common/src/listen.ts). */
+  readonly http: HttpServerConfig;
   /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends: where spans go (tracing is off without an endpoint). */
   readonly telemetry: TelemetryConfig;
   /** `INTERNAL_IDENTITY_PUBLIC_KEY` (required): verifies the identity the gateway signs for every call. */
@@ -52,6 +56,7 @@ export function loadSubgraphConfig(env: Env, defaultPort: number, shardMap?: Sha
     connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 10_000, { min: 100 }),
     production: env.NODE_ENV === 'production',
     shutdown: loadShutdownConfig(env),
+    http: loadHttpServerConfig(env),
     telemetry: loadTelemetryConfig(env),
     internalPublicKey: internalPublicKeyVar(env),
   });

@@ -188,6 +188,7 @@ export async function startSubgraph<L>(
     path: '/graphql',
     drainMs: config.shutdown.timeoutMs,
     delayMs: config.shutdown.delayMs,
+    http: config.http,
   }).catch(async (error: unknown) => {
     await telemetry.shutdown();
     throw error;

@@ -1,5 +1,6 @@
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { createSandbox } from '../../sandbox';
+import { SANDBOX_PAGE_HEADERS } from '../../sandbox/page';
 import type { GatewayFeature } from '../feature';
 
 /**
@@ -16,5 +17,15 @@ export function useSandbox({
   const base = { name: 'sandbox', onCacheHit: false, duringWarmup: false };
   if (!enabled) return { ...base, operation: ApolloServerPluginLandingPageDisabled() };
   const sandbox = createSandbox({ debugHeaders });
-  return { ...base, operation: sandbox.plugin, routes: sandbox.routes };
+  return {
+    ...base,
+    operation: sandbox.plugin,
+    routes: sandbox.routes,
+    // The page is what a browser GET of the GraphQL path gets: it carries the page's security headers.
+    wrap: (handler) => (req, res) => {
+      if (req.method === 'GET' && req.headers.accept?.includes('text/html'))
+        for (const [name, value] of Object.entries(SANDBOX_PAGE_HEADERS)) res.setHeader(name, value);
+      return handler(req, res);
+    },
+  };
 }
