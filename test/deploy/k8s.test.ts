@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { buildShardMap } from '@commerce/kit';
 import { OVERLAYS, dockerfileStages, readText, renderOverlay, urlHostPort, type K8sObject } from './manifests';
 import { checkServiceEnv } from './env-readers';
+import { TEST_AUTH_KEYS } from '../helpers/tokens';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const stages = dockerfileStages();
@@ -16,7 +17,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'k8s-test-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Secrets the prod overlay expects to exist in the namespace (README "Deploying" tells how to create them). */
-const EXTERNAL_SECRETS = ['commerce-db-app', 'gateway-secrets'];
+const EXTERNAL_SECRETS = ['commerce-db-app', 'gateway-secrets', 'internal-identity'];
 
 /**
  * A CRD's OpenAPI schema made as strict as the API server's field validation:
@@ -135,6 +136,13 @@ function allowedSources(objects: K8sObject[]): Map<string, Set<string>> {
   return result;
 }
 
+/** A value for a Secret created in the namespace (prod): keys must be real keys for the parsers to accept them. */
+function standIn(variable: string): string {
+  if (variable === 'INTERNAL_IDENTITY_PRIVATE_KEY') return TEST_AUTH_KEYS.internalPrivateKey;
+  if (variable === 'INTERNAL_IDENTITY_PUBLIC_KEY') return TEST_AUTH_KEYS.internalPublicKey;
+  return 'a-secret-from-the-namespace';
+}
+
 /** The environment a container starts with: image ENV, envFrom ConfigMaps, env (Secret values from the render, or a stand-in). */
 function containerEnv(
   objects: K8sObject[],
@@ -151,7 +159,7 @@ function containerEnv(
     const secret = secretRef && find('Secret', secretRef.name);
     env[variable.name] =
       variable.value ??
-      (secret ? Buffer.from(secret.data![secretRef.key]!, 'base64').toString() : 'a-secret-from-the-namespace');
+      (secret ? Buffer.from(secret.data![secretRef.key]!, 'base64').toString() : standIn(variable.name));
   }
   // Files of mounted ConfigMaps, written where the container would see them.
   const root = join(scratch, `${target}-${Math.random().toString(36).slice(2)}`);

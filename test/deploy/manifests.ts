@@ -37,9 +37,15 @@ export function renderOverlay(overlay: Overlay): K8sObject[] {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
-  return parseAllDocuments(text)
+  const objects = parseAllDocuments(text)
     .map((doc) => doc.toJS() as K8sObject)
     .filter(Boolean);
+  // kustomize wraps long base64 values (a PEM key) over lines; the API server's decoder skips the newlines.
+  for (const object of objects) {
+    const data = object.kind === 'Secret' ? (object as { data?: Record<string, string> }).data : undefined;
+    for (const key of Object.keys(data ?? {})) data![key] = data![key]!.replace(/\s+/g, '');
+  }
+  return objects;
 }
 
 /** KEY=value lines of an env file (comments and blank lines skipped). */
