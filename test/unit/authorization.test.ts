@@ -179,3 +179,21 @@ test('nulls move up through non-null fields and list items exactly as graphql-js
     );
   }
 });
+
+test('a cache hit whose entry needs more than the caller has is declined (the full path answers it)', async () => {
+  const { useAuthorization } = await import('../../gateway/src/features/authorization');
+  const { createContext } = await import('../../gateway/src/context');
+  const feature = useAuthorization();
+  const principal = (kind: string, scopes: string[]) =>
+    ({ kind, scopes, userId: undefined, requestId: 'r', sessionId: undefined, clientIp: '127.0.0.1' }) as never;
+  const hit = (p: never, access?: string[]) => ({
+    context: createContext(p),
+    facts: { operationName: null, operationType: 'query' as const, rootFields: ['Query.users'], access },
+    headers: {},
+  });
+  assert.equal(feature.checkHit!(hit(principal('anonymous', []), ['authenticated', 'scopes:admin'])), false);
+  assert.equal(feature.checkHit!(hit(principal('user', []), ['authenticated', 'scopes:admin'])), false);
+  assert.equal(feature.checkHit!(hit(principal('user', ['admin']), ['authenticated', 'scopes:admin'])), true);
+  assert.equal(feature.checkHit!(hit(principal('anonymous', []), [])), true);
+  assert.equal(feature.checkHit!(hit(principal('anonymous', []))), true);
+});

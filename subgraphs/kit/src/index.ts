@@ -4,7 +4,7 @@ export * from './connection';
 export * from './money';
 export { batchByShard, rowsById, rowsByParent } from './loaders';
 export { principalFromClaims, requireUser, userConsistencyKey } from './principal';
-export { ADMIN_SCOPE, hasScope, mayReadPrivate, requireScope } from './principal';
+export { ADMIN_SCOPE, forbidden, hasScope, mayReadPrivate, requireScope } from './principal';
 export type { Principal } from './principal';
 export { ShardedDb } from './db/sharded-db';
 export type { Queryable, ShardedDbOptions } from './db/sharded-db';

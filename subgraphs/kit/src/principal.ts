@@ -54,10 +54,18 @@ export function hasScope(principal: Principal, scope: string): boolean {
   return principal.scopes.includes(scope);
 }
 
-/** Nothing, or FORBIDDEN (403) naming the scope the caller lacks. */
+/**
+ * FORBIDDEN as a field error: that field is null with the error at its path,
+ * the rest of the response stands (HTTP 200, as the gateway answers it).
+ */
+export function forbidden(message: string): CommerceError {
+  return new CommerceError('FORBIDDEN', message, { status: 200 });
+}
+
+/** Nothing, or FORBIDDEN naming the scope the caller lacks. */
 export function requireScope(principal: Principal, scope: string, what: string): void {
   if (!hasScope(principal, scope))
-    throw new CommerceError('FORBIDDEN', `${what} needs the ${JSON.stringify(scope)} scope, which the caller lacks`);
+    throw forbidden(`${what} needs the ${JSON.stringify(scope)} scope, which the caller lacks`);
 }
 
 /**

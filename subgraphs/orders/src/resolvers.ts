@@ -3,6 +3,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import {
   decodeId,
   encodeId,
+  forbidden,
+  mayReadPrivate,
   money,
   pageArgs,
   requireUser,
@@ -21,10 +23,16 @@ export const ORDERS_PAGE_SIZE = 10;
 const toOrder = (row: OrderRow) => ({ ...row, id: encodeId('Order', row.id) });
 type OrderValue = ReturnType<typeof toOrder>;
 
+/** An order the caller may read (their own, or any with the admin scope); null otherwise, like a missing one. */
+function readable(ctx: Context, row: OrderRow | null): OrderRow | null {
+  return row && mayReadPrivate(ctx.principal, BigInt(row.user_id)) ? row : null;
+}
+
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     async order(_: unknown, args: { id: string }, ctx: Context) {
-      const row = await ctx.loaders.orderById.load(decodeId('Order', args.id).toString());
+      // Someone else's order is reported exactly like a missing one (no probing for order IDs).
+      const row = readable(ctx, await ctx.loaders.orderById.load(decodeId('Order', args.id).toString()));
       if (!row) throw notFound(`No order with id ${JSON.stringify(args.id)}`, { argumentName: 'id' });
       return toOrder(row);
     },
@@ -58,7 +66,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   Order: {
     async __resolveReference(ref: { id: string }, ctx: Context) {
-      const row = await ctx.loaders.orderById.load(decodeId('Order', ref.id).toString());
+      const row = readable(ctx, await ctx.loaders.orderById.load(decodeId('Order', ref.id).toString()));
       return row && toOrder(row);
     },
     user: (order: OrderValue) => ({ id: encodeId('User', order.user_id) }),
@@ -81,6 +89,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
       info: GraphQLResolveInfo,
     ) {
       const key = user.key ?? decodeId('User', user.id);
+      if (!mayReadPrivate(ctx.principal, key)) throw forbidden("Another user's orders need the admin scope");
       const page = pageArgs(args, ORDERS_PAGE_SIZE);
       const withItems = selects(info, ['edges', 'node', 'items']);
       const rows = await ctx.loaders.ordersByUser.load({

@@ -1,5 +1,5 @@
 import { badUserInput, notFound } from '@commerce/common';
-import { decodeId, encodeId, money, pageArgs, toConnection, type SubgraphContext } from '@commerce/kit';
+import { decodeId, encodeId, money, pageArgs, requireScope, toConnection, type SubgraphContext } from '@commerce/kit';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { PRODUCT_COLUMNS, type ProductRow, type ProductsLoaders } from './loaders';
 
@@ -52,6 +52,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   Mutation: {
     async updateProduct(_: unknown, args: { id: string; input: UpdateProductInput }, ctx: Context) {
+      requireScope(ctx.principal, 'products:write', 'updateProduct');
       const id = decodeId('Product', args.id);
       const { input } = args;
       if (input.priceAmount != null && (!Number.isInteger(input.priceAmount) || input.priceAmount < 0)) {

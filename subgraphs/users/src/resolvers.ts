@@ -1,6 +1,10 @@
 import { CommerceError, badUserInput, notFound } from '@commerce/common';
 import {
+  ADMIN_SCOPE,
   bucketForKey,
+  forbidden,
+  mayReadPrivate,
+  requireScope,
   decodeId,
   encodeId,
   pageArgs,
@@ -34,6 +38,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
       return user;
     },
     async users(_: unknown, args: { first?: number; after?: string }, ctx: Context) {
+      requireScope(ctx.principal, ADMIN_SCOPE, 'Listing users');
       const page = pageArgs(args);
       const results = await ctx.db.readAll<UserRow>(
         ctx.principal.consistencyKey,
@@ -77,6 +82,12 @@ export const resolvers: GraphQLResolverMap<Context> = {
     },
   },
   User: {
+    // Private: the user themselves or the admin scope (the gateway already refused anonymous callers).
+    email(user: ReturnType<typeof toUser>, _: unknown, ctx: Context) {
+      if (!mayReadPrivate(ctx.principal, decodeId('User', user.id)))
+        throw forbidden("Another user's email needs the admin scope");
+      return user.email;
+    },
     async __resolveReference(ref: { id: string }, ctx: Context) {
       return loadUser(ctx, decodeId('User', ref.id));
     },
