@@ -17,9 +17,9 @@
  * request (Linux /proc): on a machine shared with other work, throughput
  * swings with the neighbours, CPU per request much less.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { CLOCK_TICKS, cpuTicks } from './lib/proc';
 import { startTestPlatform } from '../test/helpers/platform';
 import { startRedis } from '../test/helpers/redis';
 import { startGatewayProcess, type GatewayProcess } from '../test/helpers/gateway-process';
@@ -50,20 +50,6 @@ interface Round {
   p99: number;
   non2xx: number;
   errors: number;
-}
-
-const CLOCK_TICKS = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : NaN;
-
-/** CPU ticks (user + system) of a process and its children (the gateway runs under the tsx launcher). */
-function cpuTicks(pid: number): number {
-  if (Number.isNaN(CLOCK_TICKS)) return NaN;
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  let ticks = 0;
-  for (const id of [pid, ...children]) {
-    const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks;
 }
 
 /** One autocannon run against `gateway`; autocannon runs in its own process. */

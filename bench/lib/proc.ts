@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFile, readdir, readlink } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 /** One process of a target's tree, as sampled. */
@@ -142,4 +142,21 @@ export function addSample(peak: MemoryPeak, tree: readonly ProcessSample[]): voi
   peak.processes = Math.max(peak.processes, nodes.length);
   peak.totalMiB = Math.max(peak.totalMiB, mib(nodes.reduce((n, p) => n + p.rssKiB, 0)));
   peak.perProcessMiB = Math.max(peak.perProcessMiB, ...nodes.map((p) => mib(p.peakRssKiB ?? p.rssKiB)));
+}
+
+/** Clock ticks per second of /proc CPU times (Linux); NaN elsewhere. */
+export const CLOCK_TICKS = existsSync('/proc/self/stat')
+  ? Number(execFileSync('getconf', ['CLK_TCK']).toString())
+  : NaN;
+
+/** CPU ticks (user + system) of a process and its direct children (a service runs under the tsx launcher); NaN without /proc. */
+export function cpuTicks(pid: number): number {
+  if (Number.isNaN(CLOCK_TICKS)) return NaN;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  let ticks = 0;
+  for (const id of [pid, ...children]) {
+    const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
 }

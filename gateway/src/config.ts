@@ -88,6 +88,11 @@ export interface GatewayConfig {
   readonly http: HttpServerConfig;
   /** `CORS_ORIGINS`, `CORS_MAX_AGE_SECONDS`: the browser origins allowed to call the gateway (off when none). */
   readonly cors: CorsConfig;
+  /**
+   * `GATEWAY_REQUEST_TELEMETRY`: the per-request span, `gateway_request_duration_seconds`
+   * and the request log line (features/telemetry). Default true; false leaves the feature out.
+   */
+  readonly requestTelemetry: boolean;
 }
 
 export interface PersistedConfig {
@@ -290,5 +295,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     telemetry: loadTelemetryConfig(env),
     http: loadHttpServerConfig(env),
     cors: loadCorsConfig(env),
+    requestTelemetry: boolVar(env, 'GATEWAY_REQUEST_TELEMETRY', true),
   });
 }

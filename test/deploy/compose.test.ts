@@ -177,13 +177,14 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('has Prometheus scrape every gateway and subgraph on its port', () => {
+  it('has Prometheus scrape every gateway and subgraph on its metrics port', () => {
     const prometheus = parse(readText('deploy/prometheus/prometheus.yml')) as {
       scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
     };
     const targets = new Set(prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)));
     for (const [name, s] of ours.filter(([, x]) => x.restart !== 'no')) {
-      assert.ok(targets.has(`${name}:${effectiveEnv(s).PORT}`), `prometheus scrapes ${name}`);
+      const env = effectiveEnv(s);
+      assert.ok(targets.has(`${name}:${env.METRICS_PORT ?? env.PORT}`), `prometheus scrapes ${name}`);
     }
   });
 
