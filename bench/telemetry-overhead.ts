@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/telemetry-overhead.ts [--rounds 3] [--duration 10] [--connections 8]
+ * npx tsx bench/telemetry-overhead.ts [--rounds 3] [--duration 10] [--connections 8] [--warmup 10]
  *
  * What the gateway's request telemetry costs, measured in one run: three
  * gateway processes in front of the same tiny subgraph (one field, so the
@@ -26,11 +26,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '10' },
   },
 });
 const rounds = Math.min(Math.max(Number(values.rounds), 1), 10);
 const duration = Math.min(Math.max(Number(values.duration), 1), 60);
 const connections = Math.min(Math.max(Number(values.connections), 1), 64);
+/** Seconds of unmeasured load per gateway first: the JIT warms up (throughput triples over the first seconds). */
+const warmup = Math.min(Math.max(Number(values.warmup), 0), 60);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const SDL = 'type Query { hello: String }';
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
       traced: { ...common, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
     };
     for (const mode of MODES) gateways.set(mode, await startGatewayProcess({ subgraphs: {} }, env[mode]));
-    for (const mode of MODES) await measure(gateways.get(mode)!, 2);
+    for (const mode of MODES) if (warmup > 0) await measure(gateways.get(mode)!, warmup);
     const results: Record<Mode, Round[]> = { without: [], off: [], traced: [] };
     for (let round = 0; round < rounds; round++) {
       const order = [...MODES.slice(round % 3), ...MODES.slice(0, round % 3)];

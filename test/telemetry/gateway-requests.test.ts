@@ -25,12 +25,17 @@ describe("the gateway's request telemetry: gateway_request_duration_seconds{oper
     query: string,
     requestId: string,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; cache: string | null; line: Line }> {
+  ): Promise<{ status: number; cache: string | null; vary: string | null; line: Line }> {
     const response = await platform.gql(query, undefined, { 'x-request-id': requestId, ...headers });
     const line = await waitFor(`the gateway's log line of ${requestId}`, () =>
       platform.logs.find((l) => l.service === 'gateway' && l.msg === 'request' && l.requestId === requestId),
     );
-    return { status: response.status, cache: response.headers.get('x-cache'), line };
+    return {
+      status: response.status,
+      cache: response.headers.get('x-cache'),
+      vary: response.headers.get('vary'),
+      line,
+    };
   }
 
   const histogram = async (operation: string, outcome: string) =>
@@ -68,6 +73,9 @@ describe("the gateway's request telemetry: gateway_request_duration_seconds{oper
       );
     }
     assert.deepEqual(hit.line.cost, miss.line.cost, 'a hit reports the costs its entry carries');
+    // A public answer, stored or served from memory, varies on Accept only.
+    assert.equal(miss.vary, 'Accept');
+    assert.equal(hit.vary, 'Accept');
   });
 
   it('logs and times a refused request (cost over COST_MAX) as refused with its status', async () => {
@@ -77,6 +85,7 @@ describe("the gateway's request telemetry: gateway_request_duration_seconds{oper
     assert.equal(refused.line.outcome, 'refused');
     assert.equal(refused.line.status, 400);
     assert.equal(refused.line.operationName, 'Expensive');
+    assert.equal(refused.vary, 'Accept, Authorization, Cookie', 'a refusal is private');
     assert.match(String(refused.line.client), /^ip:127\.0\.0\.1$/);
     assert.equal(await histogram('Expensive', 'refused'), before + 1);
   });
