@@ -16,6 +16,7 @@ import { COMMERCE_QUERY, startCommerceWorkload } from './workload/commerce';
 import { startStandardSubgraphs } from './workload/standard/server';
 import { STANDARD_QUERY } from './workload/standard/subgraphs';
 import { composeStandardSupergraph } from './workload/standard/supergraph';
+import { DEV_AUDIENCE, DEV_ISSUER, generateDevAuthKeys, mintDevToken } from '../scripts/lib/dev-auth';
 
 /** How our gateway is meant to run (`npm run gateway`): a bounded old generation keeps peak RSS low at no throughput cost; larger young-generation semi-spaces cut scavenges for this allocation-heavy work. */
 export const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=256', '--max-semi-space-size=32'] as const;
@@ -261,6 +262,17 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   await writeFile(supergraphPath, composeStandardSupergraph(subgraphs.urls));
   const body = JSON.stringify({ query: STANDARD_QUERY });
   const common = { NODE_ENV: 'production', SUPERGRAPH_PATH: supergraphPath };
+  // Signed-in targets: their keys, and the bearer token every request of theirs carries.
+  const identityKeys = generateDevAuthKeys();
+  const identityEnv = {
+    JWT_SECRET: identityKeys.jwtSecret,
+    JWT_ISSUER: DEV_ISSUER,
+    JWT_AUDIENCE: DEV_AUDIENCE,
+    INTERNAL_IDENTITY_PRIVATE_KEY: identityKeys.internalPrivateKey,
+  };
+  const signedIn = {
+    authorization: `Bearer ${await mintDevToken({ secret: identityKeys.jwtSecret, user: 'usr_bench', expiresInSeconds: 86_400 })}`,
+  };
   const runs = plan('standard', options);
   // Traced targets export their spans here (started only when one is selected).
   let sink: OtlpReceiver | undefined;
@@ -279,6 +291,7 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
             ...common,
             LOG_LEVEL: 'warn',
             GATEWAY_WORKERS: String(workers),
+            ...(definition.signedIn ? identityEnv : {}),
             ...definition.env,
             ...(definition.traced && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
           }
@@ -341,7 +354,7 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
     const instance =
       instances.find((i) => i.definition === run.definition && i.workers === run.workers) ??
       (await start(run.definition, run.workers, responsePath));
-    const subject = newSubject(instance, () => ({}));
+    const subject = newSubject(instance, () => (run.definition.signedIn ? signedIn : {}));
     await checkSubject(subject, context, log);
     subjects.push(subject);
   }
@@ -367,8 +380,13 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
   const workload = await startCommerceWorkload({ redis: options.redis });
   cleanups.push(() => workload.stop());
   const body = JSON.stringify({ query: COMMERCE_QUERY });
-  const principals = workload.principals(MISS_PRINCIPALS + 10_000);
+  const needsMisses = plan('commerce', options).some((r) => r.definition.cache === 'miss');
+  // A token per principal (the gateway verifies each request's; a new principal per request misses the cache).
+  const principals = needsMisses
+    ? await Promise.all(workload.principals(MISS_PRINCIPALS + 10_000).map((id) => workload.authorization(id)))
+    : [];
   const loadPrincipals = principals.slice(0, MISS_PRINCIPALS);
+  const mainAuthorization = await workload.authorization(workload.principal);
   // The check before load takes principals the load generator never uses.
   let nextCheck = MISS_PRINCIPALS;
   const context: WorkloadContext = {
@@ -392,6 +410,7 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
         SUBGRAPH_URLS: workload.subgraphUrls,
         GATEWAY_WORKERS: String(workers),
         ...(workload.redisUrl ? { REDIS_URL: workload.redisUrl } : {}),
+        ...workload.gatewayEnv,
         ...definition.env,
       },
       path: '/graphql',
@@ -401,12 +420,12 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
     cleanups.push(() => instance.stop());
     const subject =
       definition.cache === 'miss'
-        ? newSubject(instance, () => ({ 'x-user-id': principals[nextCheck++ % principals.length]! }), {
-            header: 'x-user-id',
+        ? newSubject(instance, () => ({ authorization: principals[nextCheck++ % principals.length]! }), {
+            header: 'authorization',
             values: loadPrincipals,
             offset: 0,
           })
-        : newSubject(instance, () => ({ 'x-user-id': workload.principal }));
+        : newSubject(instance, () => ({ authorization: mainAuthorization }));
     await checkSubject(subject, context, log);
     subjects.push(subject);
   }
@@ -441,7 +460,7 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
   }
   if (workloads.some((w) => w.id === 'commerce')) {
     list.push(
-      'Commerce workload: the platform in the harness process (`startPlatform`, embedded Postgres: 2 shards × primary + streaming replica, copied from the test template), our gateway a child process routed with `SUBGRAPH_URLS`. Every request sends `x-user-id` (orders are private). A user\'s orders carry a PRIVATE 10 s cache hint, so a cached entry expires every 10 s: "cache hits" is the share of responses with `x-cache: HIT`. SQL statements/op: `db_statements_total` over one request after the warm check (0 on a hit). The subgraphs and Postgres share the load generator\'s CPUs: with one such CPU, uncached commerce numbers are bounded by it, not by the gateway.' +
+      'Commerce workload: the platform in the harness process (`startPlatform`, embedded Postgres: 2 shards × primary + streaming replica, copied from the test template), our gateway a child process routed with `SUBGRAPH_URLS`. Every request sends a bearer JWT with the `admin` scope (the query lists users and their private orders), verified by the gateway, which signs an internal identity for each subgraph fetch that the subgraph verifies. A user\'s orders carry a PRIVATE 10 s cache hint, so a cached entry expires every 10 s: "cache hits" is the share of responses with `x-cache: HIT`. SQL statements/op: `db_statements_total` over one request after the warm check (0 on a hit). The subgraphs and Postgres share the load generator\'s CPUs: with one such CPU, uncached commerce numbers are bounded by it, not by the gateway.' +
         (options.redis ? ' Response cache in Redis.' : ' Response cache in process.'),
     );
   }

@@ -31,6 +31,11 @@ export interface TargetDefinition {
   readonly env: Readonly<Record<string, string>>;
   /** Our gateway exports OpenTelemetry spans (`OTEL_EXPORTER_OTLP_ENDPOINT`) to a local OTLP sink the harness runs. Default false. */
   readonly traced?: boolean;
+  /**
+   * Standard workload: every request carries a bearer JWT (HS256) the gateway verifies, and the gateway signs an
+   * Ed25519 internal identity for each subgraph fetch (README "Authentication"). Default false (anonymous, no key).
+   */
+  readonly signedIn?: boolean;
 }
 
 /** Cost limits off: the baseline of the enforce rows. */
@@ -58,6 +63,16 @@ const DEFINITIONS: TargetDefinition[] = [
     kind: 'ours',
     cache: 'off',
     env: { RESPONSE_CACHE: 'false', ...NO_COST },
+  },
+  {
+    id: 'ours-identity',
+    workload: 'standard',
+    label:
+      'our gateway, uncached, cost limits off, signed in: client JWT verified + internal identity signed per fetch',
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', ...NO_COST },
+    signedIn: true,
   },
   {
     id: 'ours-enforce',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { decodeId, encodeId } from '@commerce/kit';
+import { DEV_AUDIENCE, DEV_ISSUER, devAuthEnv, generateDevAuthKeys, mintDevToken } from '../../scripts/lib/dev-auth';
 import { startPlatform, type Platform } from '../../scripts/lib/platform';
 import { total } from '../../test/helpers/metrics';
 import { TEMPLATE_DIR } from '../../test/helpers/platform';
@@ -20,8 +21,15 @@ export interface CommerceWorkload {
   readonly subgraphUrls: string;
   /** `REDIS_URL` when the cache lives in Redis. */
   readonly redisUrl: string | undefined;
-  /** A seeded user's ID: the principal (`x-user-id`) of every request; the orders are private. */
+  /** A seeded user's ID: the principal of every request (its bearer token); the orders are private. */
   readonly principal: string;
+  /** What a gateway process needs to verify client tokens and sign the subgraphs' identity (the platform's keys). */
+  readonly gatewayEnv: Readonly<Record<string, string>>;
+  /**
+   * `Bearer <JWT>` of a user with the `admin` scope (the deep query lists every user and their orders).
+   * Minted here with the platform's development secret, valid for a day.
+   */
+  authorization(userId: string): Promise<string>;
   /** The answer of the platform's own (in-process, uncached) gateway: the reference every target must equal. */
   readonly reference: { text: string; json: unknown };
   /** `count` distinct valid user IDs: a new principal per request, so every request misses the cache. */
@@ -79,24 +87,33 @@ export async function startCommerceWorkload(options: { redis: boolean }): Promis
     await redis?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
+  // Client tokens and the internal identity: the platform's subgraphs and every gateway process share these keys.
+  const keys = generateDevAuthKeys();
+  const authorization = async (userId: string) =>
+    `Bearer ${await mintDevToken({ secret: keys.jwtSecret, user: userId, scopes: ['admin'], expiresInSeconds: 86_400 })}`;
   try {
     redis = options.redis ? await startRedis() : undefined;
     platform = await startPlatform({
       embedded: { dataDir, templateDir: TEMPLATE_DIR, fast: true },
-      env: { LOG_LEVEL: 'warn', RESPONSE_CACHE: 'false', ...(redis ? { REDIS_URL: redis.url } : {}) },
+      env: {
+        LOG_LEVEL: 'warn',
+        RESPONSE_CACHE: 'false',
+        ...devAuthEnv(keys),
+        ...(redis ? { REDIS_URL: redis.url } : {}),
+      },
       logger: pino({ level: 'warn' }, logSink(logs)),
     });
     const gatewayUrl = platform.gateway.url;
-    const first = await post(
-      gatewayUrl,
-      JSON.stringify({ query: '{ users(first: 1) { edges { node { id } } } }' }),
-      {},
-    );
+    const first = await post(gatewayUrl, JSON.stringify({ query: '{ users(first: 1) { edges { node { id } } } }' }), {
+      authorization: await authorization(encodeId('User', 1n)),
+    });
     const principal = (
       parseJson(first.text) as { data?: { users?: { edges?: { node: { id: string } }[] } } } | undefined
     )?.data?.users?.edges?.[0]?.node.id;
     if (!principal) throw new Error(`the commerce platform has no users: ${first.text.slice(0, 300)}`);
-    const received = await post(gatewayUrl, JSON.stringify({ query: COMMERCE_QUERY }), { 'x-user-id': principal });
+    const received = await post(gatewayUrl, JSON.stringify({ query: COMMERCE_QUERY }), {
+      authorization: await authorization(principal),
+    });
     const json = parseJson(received.text) as { data?: unknown; errors?: unknown } | undefined;
     if (received.status !== 200 || !json?.data || json.errors)
       throw new Error(
@@ -111,6 +128,13 @@ export async function startCommerceWorkload(options: { redis: boolean }): Promis
         .join(','),
       redisUrl: redis?.url,
       principal,
+      gatewayEnv: {
+        JWT_SECRET: keys.jwtSecret,
+        JWT_ISSUER: DEV_ISSUER,
+        JWT_AUDIENCE: DEV_AUDIENCE,
+        INTERNAL_IDENTITY_PRIVATE_KEY: keys.internalPrivateKey,
+      },
+      authorization,
       reference: { text: received.text, json },
       // Sequence bits step by one: valid IDs of users that need not exist; a principal is only a cache scope here.
       principals: (count) => Array.from({ length: count }, (_, i) => encodeId('User', base + BigInt(i + 1))),

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metric, waitFor } from '../gateway/helpers';
+import { apiKey, apiKeysEnv, asUser } from '../helpers/tokens';
 import { SHOP, params, post, startCostGateway, startCostSubgraphs } from './helpers';
 
-const user = (id: string) => ({ 'x-user-id': id });
+const user = (id: string) => asUser(id);
+const key1 = apiKey('key-1');
+const trustedKey = apiKey('trusted');
+const otherKey = apiKey('other');
 
 describe('cost limits at the gateway', () => {
   it('refuses an operation over COST_MAX before calling any subgraph', async (t) => {
@@ -50,16 +54,20 @@ describe('cost limits at the gateway', () => {
       COST_MAX: '100',
       COST_BUDGET_CAPACITY: '100',
       COST_BUDGET_REFILL_PER_SECOND: '0.001',
+      ...apiKeysEnv(key1),
     });
     const query = '{ items(first: 40) { id } }';
-    const first = await post(gateway.url, query, { headers: user('usr_a') });
+    const first = await post(gateway.url, query, { headers: await user('usr_a') });
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('ratelimit-policy'), '"cost";q=100;w=100000');
     assert.equal(params(first.headers.get('ratelimit')).r, 60);
-    assert.equal(params((await post(gateway.url, query, { headers: user('usr_a') })).headers.get('ratelimit')).r, 20);
+    assert.equal(
+      params((await post(gateway.url, query, { headers: await user('usr_a') })).headers.get('ratelimit')).r,
+      20,
+    );
 
     const before = await metric(gateway.url, 'gateway_subgraph_requests_total');
-    const refused = await post(gateway.url, query, { headers: user('usr_a') });
+    const refused = await post(gateway.url, query, { headers: await user('usr_a') });
     assert.equal(refused.status, 429);
     const error = refused.body.errors?.[0];
     assert.equal(error?.extensions?.code, 'RATE_LIMITED');
@@ -75,10 +83,10 @@ describe('cost limits at the gateway', () => {
       'a refused operation calls no subgraph',
     );
 
-    const other = await post(gateway.url, query, { headers: user('usr_b') });
+    const other = await post(gateway.url, query, { headers: await user('usr_b') });
     assert.equal(other.status, 200, 'another user has a budget of their own');
     assert.equal(params(other.headers.get('ratelimit')).r, 60);
-    const byKey = await post(gateway.url, query, { headers: { 'x-api-key': 'key-1' } });
+    const byKey = await post(gateway.url, query, { headers: { 'x-api-key': key1.key } });
     assert.equal(params(byKey.headers.get('ratelimit')).r, 60, 'an API key has its own budget');
     const byIp = await post(gateway.url, query);
     assert.equal(params(byIp.headers.get('ratelimit')).r, 60, 'so has an anonymous client IP');
@@ -98,8 +106,8 @@ describe('cost limits at the gateway', () => {
       COST_BUDGET_REFILL_PER_SECOND: '50',
     });
     const query = '{ items(first: 60) { id } }';
-    assert.equal((await post(gateway.url, query, { headers: user('usr_r') })).status, 200);
-    const refused = await post(gateway.url, query, { headers: user('usr_r') });
+    assert.equal((await post(gateway.url, query, { headers: await user('usr_r') })).status, 200);
+    const refused = await post(gateway.url, query, { headers: await user('usr_r') });
     assert.equal(refused.status, 429);
     const left = params(refused.headers.get('ratelimit')).r!;
     assert.equal(
@@ -110,7 +118,7 @@ describe('cost limits at the gateway', () => {
     assert.equal(params(refused.headers.get('ratelimit')).t, Math.ceil((100 - left) / 50));
     await waitFor(
       'the budget to refill',
-      async () => (await post(gateway.url, query, { headers: user('usr_r') })).status === 200,
+      async () => (await post(gateway.url, query, { headers: await user('usr_r') })).status === 200,
       10_000,
     );
   });
@@ -125,13 +133,13 @@ describe('cost limits at the gateway', () => {
       COST_BUDGET_REFILL_PER_SECOND: '0.001',
     });
     const query = '{ few(first: 10) { id name } }';
-    const reported = await post(gateway.url, query, { headers: { ...user('usr_f'), 'x-cost-report': '1' } });
+    const reported = await post(gateway.url, query, { headers: { ...(await user('usr_f')), 'x-cost-report': '1' } });
     assert.equal(reported.body.data.few.length, 2);
     assert.deepEqual(reported.body.extensions?.cost, { estimated: 10, actual: 2, max: 100, mode: 'enforce' });
     assert.equal(reported.headers.get('x-cost-estimated'), '10');
     assert.equal(reported.headers.get('x-cost-actual'), '2');
     assert.equal(params(reported.headers.get('ratelimit')).r, 998, 'the 8 points estimated but not used were refunded');
-    const plain = await post(gateway.url, query, { headers: user('usr_f') });
+    const plain = await post(gateway.url, query, { headers: await user('usr_f') });
     assert.equal(params(plain.headers.get('ratelimit')).r, 996);
     assert.equal(plain.body.extensions, undefined, 'no report unless asked');
     assert.equal(plain.headers.get('x-cost-estimated'), null);
@@ -148,7 +156,7 @@ describe('cost limits at the gateway', () => {
       COST_BUDGET_CAPACITY: '600',
       COST_BUDGET_REFILL_PER_SECOND: '0.001',
     });
-    const headers = { ...user('usr_m'), 'x-cost-report': '1' };
+    const headers = { ...(await user('usr_m')), 'x-cost-report': '1' };
     const costly = await post(gateway.url, '{ costly { id } }', { headers });
     assert.equal(costly.status, 200);
     assert.deepEqual(costly.body.data, { costly: { id: 'c' } });
@@ -177,14 +185,15 @@ describe('cost limits at the gateway', () => {
       COST_MODE: 'enforce',
       COST_MAX: '100',
       COST_BUDGET_CAPACITY: '100',
-      COST_BUDGET_OVERRIDES: 'apikey:trusted-key=5000/50,user:usr_vip=300/3',
+      COST_BUDGET_OVERRIDES: 'apikey:trusted=5000/50,user:usr_vip=300/3',
+      ...apiKeysEnv(trustedKey, otherKey),
     });
-    const trusted = await post(gateway.url, '{ items(first: 1) { id } }', { headers: { 'x-api-key': 'trusted-key' } });
+    const trusted = await post(gateway.url, '{ items(first: 1) { id } }', { headers: { 'x-api-key': trustedKey.key } });
     assert.equal(trusted.headers.get('ratelimit-policy'), '"cost";q=5000;w=100');
     assert.equal(params(trusted.headers.get('ratelimit')).r, 4999);
-    const vip = await post(gateway.url, '{ items(first: 1) { id } }', { headers: user('usr_vip') });
+    const vip = await post(gateway.url, '{ items(first: 1) { id } }', { headers: await user('usr_vip') });
     assert.equal(vip.headers.get('ratelimit-policy'), '"cost";q=300;w=100');
-    const other = await post(gateway.url, '{ items(first: 1) { id } }', { headers: { 'x-api-key': 'other-key' } });
+    const other = await post(gateway.url, '{ items(first: 1) { id } }', { headers: { 'x-api-key': otherKey.key } });
     assert.equal(other.headers.get('ratelimit-policy'), '"cost";q=100;w=1');
   });
 

@@ -6,6 +6,7 @@ import { metric, tempDir } from '../gateway/helpers';
 import { startGatewayProcess } from '../helpers/gateway-process';
 import { startRedis } from '../helpers/redis';
 import { params, post, startCostGateway, startCostSubgraphs, type SubgraphSpec } from './helpers';
+import { asUser } from '../helpers/tokens';
 
 /** A shop whose lists may be cached for a minute: repeats are answered by the in-memory hot path. */
 const CACHED_SHOP: SubgraphSpec = {
@@ -51,7 +52,7 @@ describe('every request passes the same policies, cache hits included', () => {
       COST_BUDGET_REFILL_PER_SECOND: '0.001',
     });
     const ok = () => metric(gateway.url, 'gateway_operations_total', { type: 'query', result: 'ok' });
-    const user = { 'x-user-id': 'usr_budget' };
+    const user = await asUser('usr_budget');
     const first = await post(gateway.url, FIVE, { headers: user });
     assert.equal(first.headers.get('x-cache'), 'MISS');
     const okBefore = await ok();
@@ -74,7 +75,7 @@ describe('every request passes the same policies, cache hits included', () => {
       1,
       'the refused hit counted as an error',
     );
-    const other = await post(gateway.url, FIVE, { headers: { 'x-user-id': 'usr_other' } });
+    const other = await post(gateway.url, FIVE, { headers: await asUser('usr_other') });
     assert.equal(other.status, 200);
     assert.equal(other.headers.get('x-cache'), 'HIT', 'another client is served the cached answer');
   });
@@ -86,7 +87,7 @@ describe('every request passes the same policies, cache hits included', () => {
       COST_MODE: 'off',
       FIELD_RATE_LIMITS: 'Query.items=4/1m@principal',
     });
-    const user = { 'x-user-id': 'usr_fields' };
+    const user = await asUser('usr_fields');
     assert.equal((await post(gateway.url, FIVE, { headers: user })).headers.get('x-cache'), 'MISS');
     assert.equal((await post(gateway.url, FIVE, { headers: user })).headers.get('x-cache'), 'HIT');
     const twice = '{ a: items(first: 1) { id } b: items(first: 2) { id } }';
@@ -97,7 +98,7 @@ describe('every request passes the same policies, cache hits included', () => {
     assert.equal(refused.body.errors?.[0]?.extensions?.rateLimit.field, 'Query.items');
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
     assert.equal(
-      (await post(gateway.url, FIVE, { headers: { 'x-user-id': 'usr_else' } })).status,
+      (await post(gateway.url, FIVE, { headers: await asUser('usr_else') })).status,
       200,
       'another principal still may',
     );
@@ -132,7 +133,7 @@ describe('every request passes the same policies, cache hits included', () => {
       assert.equal(await metric(gateway.url, name), 0, `${name} saw no warm-up request`);
     }
     const first = await post(gateway.url, 'query Five { items(first: 5) { id } }', {
-      headers: { 'x-user-id': 'usr_warm' },
+      headers: await asUser('usr_warm'),
     });
     assert.equal(first.status, 200);
     assert.equal(params(first.headers.get('ratelimit')).r, 95, 'the budget starts full: warm-up charged nothing');
@@ -164,7 +165,7 @@ describe('every request passes the same policies, cache hits included', () => {
         return gateway.url;
       }),
     );
-    const user = { 'x-user-id': 'usr_leased' };
+    const user = await asUser('usr_leased');
     let allowed = 0;
     let refused = 0;
     // 30 bursts of 4 concurrent requests (2 per instance): 120 × 5 points asked, 600 > 200 + 2 leases.

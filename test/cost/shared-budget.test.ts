@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { startGatewayProcess } from '../helpers/gateway-process';
 import { startRedis } from '../helpers/redis';
 import { SHOP, post, startCostSubgraphs } from './helpers';
+import { asUser } from '../helpers/tokens';
 
 describe('a cost budget shared through Redis', () => {
   it('is one budget for a client across two gateway processes', async (t) => {
@@ -33,7 +34,7 @@ describe('a cost budget shared through Redis', () => {
     for (let i = 0; i < 24; i++) {
       const which = i % 2;
       const { status } = await post(gateways[which]!, '{ items(first: 5) { id } }', {
-        headers: { 'x-user-id': 'usr_shared' },
+        headers: await asUser('usr_shared'),
       });
       statuses[which]!.push(status);
     }
@@ -42,7 +43,7 @@ describe('a cost budget shared through Redis', () => {
     assert.ok(allowed[0]! > 0 && allowed[1]! > 0, 'both gateways served some');
     assert.ok(statuses.flat().every((s) => s === 200 || s === 429));
 
-    const other = await post(gateways[1]!, '{ items(first: 5) { id } }', { headers: { 'x-user-id': 'usr_other' } });
+    const other = await post(gateways[1]!, '{ items(first: 5) { id } }', { headers: await asUser('usr_other') });
     assert.equal(other.status, 200, 'another client is unaffected');
   });
 });

@@ -19,6 +19,7 @@ import { waitFor } from '../helpers/wait';
 import { freePort } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { readText } from './manifests';
+import { asUser } from '../helpers/tokens';
 
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 
@@ -199,15 +200,15 @@ describe('two gateway processes behind nginx (the compose load balancer), sharin
   it('charges one budget per client across both gateways', async () => {
     // Every request a distinct document (an alias), so none is a cache hit; all cost the same.
     const request = (i: number) => ({ query: `{ n${i}: products(first: 5) { edges { node { id } } } }` });
+    const [first, second] = [await asUser('usr_900002'), await asUser('usr_900001')];
     let solo = 0;
     for (let i = 0; i < 60 && solo === i; i++) {
-      const answer = await post(`http://${hostOf(gateways[0]!)}`, request(i), { 'x-user-id': 'usr_900002' });
+      const answer = await post(`http://${hostOf(gateways[0]!)}`, request(i), first);
       if (answer.status === 200 && answer.body.data) solo++;
     }
     assert.ok(solo > 1 && solo < 60, `one gateway allows a few requests of this client: ${solo}`);
     const shared: Answer[] = [];
-    for (let i = 0; i < 2 * solo + 4; i++)
-      shared.push(await post(nginx.url, request(1000 + i), { 'x-user-id': 'usr_900001' }));
+    for (let i = 0; i < 2 * solo + 4; i++) shared.push(await post(nginx.url, request(1000 + i), second));
     const allowed = shared.filter((a) => a.status === 200 && a.body.data);
     assert.equal(
       allowed.length,

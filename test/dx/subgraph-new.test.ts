@@ -15,6 +15,7 @@ import { waitFor } from '../helpers/wait';
 import { cleanupStack } from './cleanup';
 import { startLoad, type LoadReport } from './load';
 import { REPO, copyWorkspace, type WorkspaceCopy } from './workspace';
+import { TEST_AUTH_KEYS } from '../helpers/tokens';
 
 /** Runs a repository script in the copy the way npm does (tsx), without npm's wrapper. */
 const script = (workspace: WorkspaceCopy, file: string, ...args: string[]) =>
@@ -70,7 +71,15 @@ test('a subgraph made by subgraph:new joins the running gateway on a reload, and
   )) as { reviewsSubgraph: SubgraphDefinition<unknown> };
   const reviews = await kit.startSubgraph(
     server.reviewsSubgraph,
-    kit.loadSubgraphConfig({ HOST: '127.0.0.1', REPLICA_CHECK_INTERVAL_MS: '100' }, 0, platform.shardMap),
+    kit.loadSubgraphConfig(
+      {
+        HOST: '127.0.0.1',
+        REPLICA_CHECK_INTERVAL_MS: '100',
+        INTERNAL_IDENTITY_PUBLIC_KEY: TEST_AUTH_KEYS.internalPublicKey,
+      },
+      0,
+      platform.shardMap,
+    ),
     pino({ level: 'silent' }),
   );
   defer(() => reviews.stop());

@@ -271,7 +271,16 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
       return postJson(
         'wrong-variable-types',
         { query: document, variables: variablesFor(prng, document) },
-        prng.chance(0.5) ? { 'x-user-id': prng.pick(['usr_4198501793793', 'usr_1', 'prd_1', '']) } : {},
+        prng.chance(0.5)
+          ? {
+              [prng.pick(['x-user-id', 'authorization'])]: prng.pick([
+                'usr_4198501793793',
+                'Bearer a.b.c',
+                'prd_1',
+                '',
+              ]),
+            }
+          : {},
       );
     case 4:
       return postJson('fragment-bomb', { query: fragmentBomb(prng) });
@@ -399,13 +408,14 @@ export function hostileRequest(prng: Prng, corpus: readonly string[]): HostileRe
         'identity-headers',
         { query: document },
         {
-          [prng.pick(['x-user-id', 'x-api-key', 'x-forwarded-for'])]: prng.pick([
+          [prng.pick(['x-user-id', 'x-api-key', 'x-forwarded-for', 'authorization'])]: prng.pick([
             'usr_4198501793793',
             '',
             'x'.repeat(prng.int(100, 5000)),
             '\t',
             'usr_1, usr_2',
             '127.0.0.1, 10.0.0.1',
+            'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c3JfMSJ9.',
           ]),
         },
       );

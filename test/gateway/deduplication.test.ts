@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { asUser } from '../helpers/tokens';
 import { compose, gate, graphql, startSubgraph, startTestGateway, tempDir, waitFor } from './helpers';
 
 const SDL = 'type Query { slow: Int } type Mutation { bump: Int }';
@@ -28,8 +29,9 @@ async function setup(t: { after(fn: () => Promise<void>): void }, env: Record<st
 
 test('with SUBGRAPH_DEDUPLICATION, identical queries in flight share one subgraph call; mutations and other principals never do', async (t) => {
   const { gateway, subgraph, release } = await setup(t, { SUBGRAPH_DEDUPLICATION: 'true' });
-  const queries = Array.from({ length: 5 }, () => graphql(gateway.url, '{ slow }', { 'x-user-id': 'u1' }));
-  const other = graphql(gateway.url, '{ slow }', { 'x-user-id': 'u2' });
+  const [u1, u2] = [await asUser('usr_u1'), await asUser('usr_u2')];
+  const queries = Array.from({ length: 5 }, () => graphql(gateway.url, '{ slow }', u1));
+  const other = graphql(gateway.url, '{ slow }', u2);
   const mutations = [graphql(gateway.url, 'mutation { bump }'), graphql(gateway.url, 'mutation { bump }')];
   await waitFor('the distinct calls to reach the subgraph', () => subgraph.received.length >= 4, 5000);
   release.open();
