@@ -31,10 +31,17 @@ interface StoredEntry extends CacheEntryInfo {
   data: unknown;
 }
 
-/** The principal a PRIVATE entry belongs to, if the request has one. */
+/**
+ * The principal a PRIVATE entry belongs to, if the request has one: the
+ * verified user with their scopes (an admin token and a plain token of the
+ * same user may see different data), else a known API key, else the
+ * anonymous session.
+ */
 function principalOf(context: GatewayContext): string | undefined {
-  const { userId, sessionId } = context.principal;
-  return userId !== undefined ? `user:${userId}` : sessionId !== undefined ? `session:${sessionId}` : undefined;
+  const { userId, apiKeyName, scopes, sessionId } = context.principal;
+  if (userId !== undefined) return `user:${userId}|${scopes.join(' ')}`;
+  if (apiKeyName !== undefined) return `apikey:${apiKeyName}|${scopes.join(' ')}`;
+  return sessionId !== undefined ? `session:${sessionId}` : undefined;
 }
 
 /**
