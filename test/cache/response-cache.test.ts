@@ -6,7 +6,7 @@ import { scrape, sum } from '../helpers/metrics';
 import { postGraphQL, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 const PRODUCTS =
   'query Products($first: Int) { products(first: $first) { edges { node { id name price { amount } } } } }';
@@ -26,6 +26,9 @@ describe('response cache through the gateway, on Redis', () => {
     second = await startGatewayProcess(platform, { REDIS_URL: redis.url });
     const seed = await platform.gql(
       '{ users(first: 3) { edges { node { id } } } products(first: 5) { edges { node { id } } } }',
+      {},
+      // Listing users needs the admin scope (README "Authorization").
+      await adminHeaders(),
     );
     users = seed.body.data.users.edges.map((e: { node: { id: string } }) => e.node.id);
     products = seed.body.data.products.edges.map((e: { node: { id: string } }) => e.node.id);
@@ -73,9 +76,12 @@ describe('response cache through the gateway, on Redis', () => {
   });
 
   it('never caches private data for an anonymous caller, mutations, or responses with errors', async () => {
+    // An anonymous caller gets no email at all (README "Authorization"), and nothing of it from the cache.
     const emails = '{ users(first: 2) { edges { node { email } } } }';
     await platform.gql(emails);
-    assert.equal((await platform.gql(emails)).headers.get('x-cache'), 'MISS');
+    const anonymous = await platform.gql(emails);
+    assert.notEqual(anonymous.headers.get('x-cache'), 'HIT');
+    assert.equal(anonymous.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
     const unknown = '{ product(id: "prd_1234567") { id } }';
     await platform.gql(unknown);
     const again = await platform.gql(unknown);
@@ -89,7 +95,7 @@ describe('response cache through the gateway, on Redis', () => {
 
   it('shows a changed price on the very next query, through this gateway and a second gateway process sharing Redis', async () => {
     const id = products[0]!;
-    const admin = await asUser(users[0]!);
+    const admin = await asUser(users[0]!, ['products:write']);
     const viaFirst = await platform.gql(PRICE, { id });
     const viaSecond = await postGraphQL(second.url, PRICE, { id });
     assert.equal(
@@ -135,6 +141,7 @@ describe('response cache through the gateway, on Redis', () => {
     const update = await platform.gql(
       'mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { id } }',
       { id, p: hot.body.data.product.price.amount + 7 },
+      await adminHeaders(),
     );
     assert.equal(update.body.errors, undefined);
     await waitFor(
@@ -199,11 +206,12 @@ describe('response cache through the gateway, on Redis', () => {
     assert.equal((await purge({ types: ['Product'] })).status, 200);
     assert.equal((await platform.gql(PRICE, { id: typed })).headers.get('x-cache'), 'MISS');
     const names = '{ users(first: 2) { edges { node { id name } } } }';
-    await platform.gql(names);
-    assert.equal((await platform.gql(names)).headers.get('x-cache'), 'HIT');
+    const admin = await adminHeaders();
+    await platform.gql(names, {}, admin);
+    assert.equal((await platform.gql(names, {}, admin)).headers.get('x-cache'), 'HIT');
     const all = await purge({ all: true });
     assert.ok(((await all.json()) as { purged: number }).purged >= 1);
-    assert.equal((await platform.gql(names)).headers.get('x-cache'), 'MISS');
+    assert.equal((await platform.gql(names, {}, admin)).headers.get('x-cache'), 'MISS');
   });
 
   it('serves uncached (BYPASS) while Redis is down and hits again once it is back', async () => {

@@ -5,10 +5,11 @@ import { Supergraph } from '@apollo/federation-internals';
 import { getOperationAST, parse } from 'graphql';
 import { createCostEstimator, type CostEstimator } from '../../gateway/src/cost/estimator';
 import { CostAnalysisError } from '../../gateway/src/cost/plan';
+import { withEnforcedSecurity } from '../../gateway/src/features/authorization/rules';
 import { composeCost } from './helpers';
 
 function estimatorFor(supergraphSdl: string): CostEstimator {
-  const schema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  const schema = Supergraph.build(withEnforcedSecurity(supergraphSdl)).apiSchema().toGraphQLJSSchema();
   return createCostEstimator({ schema, supergraphSdl, defaultListSize: 10 });
 }
 

@@ -5,7 +5,7 @@ import { metric } from '../gateway/helpers';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { params } from './helpers';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 const PLACE_ORDER = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const CREATE_USER = 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }';
@@ -34,6 +34,9 @@ describe('cost and rate limits on the whole platform', () => {
     });
     const res = await platform.gql(
       '{ users(first: 2) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+      {},
+      // Listing users needs the admin scope (README "Authorization").
+      await adminHeaders(),
     );
     users = res.body.data.users.edges.map((e: { node: { id: string } }) => e.node.id);
     productId = res.body.data.products.edges[0].node.id;
@@ -83,7 +86,9 @@ describe('cost and rate limits on the whole platform', () => {
   });
 
   it('estimates the deep query as computed by hand and charges what the response actually held', async () => {
-    const res = await platform.gql(DEEP_QUERY, undefined, { 'x-api-key': 'deep-probe', 'x-cost-report': 'true' });
+    // A client with a budget of its own (nobody else's token has this subject), allowed to list users and their orders.
+    const probe = await asUser('usr_424242', ['admin']);
+    const res = await platform.gql(DEEP_QUERY, undefined, { ...probe, 'x-cost-report': 'true' });
     assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
     const { estimated, actual } = (res.body as { extensions?: { cost?: { estimated: number; actual: number } } })
       .extensions?.cost ?? { estimated: NaN, actual: NaN };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 describe('bad input gets a clear error and never a 5xx', () => {
   let platform: TestPlatform;
@@ -9,12 +9,14 @@ describe('bad input gets a clear error and never a 5xx', () => {
 
   before(async () => {
     platform = await startTestPlatform();
-    userId = (await platform.gql('{ users(first: 1) { edges { node { id } } } }')).body.data.users.edges[0].node.id;
+    // Listing users needs the admin scope (README "Authorization").
+    userId = (await platform.gql('{ users(first: 1) { edges { node { id } } } }', {}, await adminHeaders())).body.data
+      .users.edges[0].node.id;
   });
   after(() => platform?.stop());
 
   async function assertStillServing() {
-    const res = await platform.gql('{ users(first: 1) { edges { node { id } } } }');
+    const res = await platform.gql('{ users(first: 1) { edges { node { id } } } }', {}, await adminHeaders());
     assert.equal(res.status, 200);
     assert.equal(res.body.data.users.edges[0].node.id, userId);
   }
@@ -106,7 +108,8 @@ describe('bad input gets a clear error and never a 5xx', () => {
 
   for (const c of cases) {
     it(`answers ${c.name} with ${c.code}`, async () => {
-      const res = await platform.gql(c.query, c.variables, await asUser(userId));
+      // The admin scope: several cases list users (bad `first`, bad cursors); the input is what is wrong.
+      const res = await platform.gql(c.query, c.variables, await asUser(userId, ['admin']));
       assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `HTTP ${res.status}`);
       const error = res.body.errors?.[0];
       assert.ok(error, `expected an error, got ${JSON.stringify(res.body)}`);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { encodeId } from '@commerce/kit';
 import { scrape, sum } from '../helpers/metrics';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { adminHeaders } from '../helpers/tokens';
 
 const DEEP_QUERY = /* GraphQL */ `
   query Deep($users: Int!) {
@@ -131,7 +132,8 @@ async function counts(platform: TestPlatform): Promise<Counts> {
 
 async function measure(platform: TestPlatform, users: number) {
   const before = await counts(platform);
-  const response = await platform.gql(DEEP_QUERY, { users });
+  // Listing users and reading everyone's orders needs the admin scope (README "Authorization").
+  const response = await platform.gql(DEEP_QUERY, { users }, await adminHeaders());
   const afterCounts = await counts(platform);
   const delta = {
     statements: afterCounts.statements - before.statements,
@@ -185,6 +187,8 @@ describe('deep federated query: users → orders → items → product', () => {
   it('pages through a user’s orders with cursors, newest first, without gaps or repeats', async () => {
     const first = await platform.gql(
       '{ users(first: 1) { edges { node { id orders(first: 100) { edges { node { id } } } } } } }',
+      {},
+      await adminHeaders(),
     );
     const user = first.body.data.users.edges[0].node;
     const all: string[] = user.orders.edges.map((e: { node: { id: string } }) => e.node.id);
@@ -194,6 +198,7 @@ describe('deep federated query: users → orders → items → product', () => {
       const res = await platform.gql(
         'query($id: ID!, $after: String) { user(id: $id) { orders(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }',
         { id: user.id, after },
+        await adminHeaders(),
       );
       const orders = res.body.data.user.orders;
       seen.push(...orders.edges.map((e: { node: { id: string } }) => e.node.id));

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decodeId } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 const PLACE_ORDER =
   'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount } items { quantity product { id name } } } }';
@@ -18,6 +18,9 @@ describe('mutations through the gateway', () => {
     platform = await startTestPlatform();
     const res = await platform.gql(
       '{ users(first: 1) { edges { node { id } } } products(first: 3) { edges { node { id price { amount } } } } }',
+      {},
+      // Listing users needs the admin scope (README "Authorization").
+      await adminHeaders(),
     );
     userId = res.body.data.users.edges[0].node.id;
     products = res.body.data.products.edges.map((e: { node: unknown }) => e.node);
@@ -61,9 +64,7 @@ describe('mutations through the gateway', () => {
     const key = randomUUID();
     const input = { idempotencyKey: key, items: [{ productId: products[2]!.id, quantity: 1 }] };
     const headers = await asUser(userId);
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () => platform.gql(PLACE_ORDER, { input }, headers)),
-    );
+    const results = await Promise.all(Array.from({ length: 5 }, () => platform.gql(PLACE_ORDER, { input }, headers)));
     const ids = new Set(results.map((r) => r.body.data?.placeOrder.id));
     assert.equal(ids.size, 1, JSON.stringify(results.map((r) => r.body)));
     assert.equal(await ordersWithKey(userId, key), 1);
@@ -98,7 +99,7 @@ describe('mutations through the gateway', () => {
     assert.deepEqual(once.body.data.cancelOrder, { id, status: 'CANCELLED' });
     const twice = await platform.gql(cancel, { id }, await asUser(userId));
     assert.deepEqual(twice.body.data.cancelOrder, { id, status: 'CANCELLED' });
-    const users = await platform.gql('{ users(first: 2) { edges { node { id } } } }');
+    const users = await platform.gql('{ users(first: 2) { edges { node { id } } } }', {}, await adminHeaders());
     const other = users.body.data.users.edges[1].node.id;
     const stranger = await platform.gql(cancel, { id }, await asUser(other));
     assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
@@ -113,7 +114,8 @@ describe('mutations through the gateway', () => {
 
   it('createUser creates an account once per email; updateProduct changes the price on the next read', async () => {
     const email = `new-${randomUUID()}@example.com`;
-    const create = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id email name } }';
+    // Sign-up is anonymous and reads back no email: reading one needs a signed-in caller (README "Authorization").
+    const create = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id name } }';
     const created = await platform.gql(create, { input: { email, name: 'New Person' } });
     assert.equal(created.body.errors, undefined, JSON.stringify(created.body.errors));
     assert.match(created.body.data.createUser.id, /^usr_\d+$/);
@@ -131,6 +133,8 @@ describe('mutations through the gateway', () => {
     const update = await platform.gql(
       'mutation($id: ID!, $p: Int) { updateProduct(id: $id, input: { priceAmount: $p }) { price { amount formatted } } }',
       { id: product.id, p: 12345 },
+      // updateProduct needs the products:write scope.
+      await adminHeaders(),
     );
     assert.deepEqual(update.body.data.updateProduct.price, { amount: 12345, formatted: '$123.45' });
   });

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createRedisLsnStore, decodeId } from '@commerce/kit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 describe('read-your-writes positions in Redis', () => {
   let redis: TestRedis;
@@ -40,6 +40,8 @@ describe('read-your-writes positions in Redis', () => {
   it('shares a write’s position across subgraphs: after placeOrder, the users subgraph reads that user from the primary', async () => {
     const res = await platform.gql(
       '{ users(first: 1) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+      {},
+      await adminHeaders(),
     );
     const userId: string = res.body.data.users.edges[0].node.id;
     const shard = String(platform.subgraphs.users.db.shardOf(decodeId('User', userId)));
@@ -79,6 +81,8 @@ describe('read-your-writes positions in Redis', () => {
   it('keeps serving reads and writes while Redis is down (reads of pending principals go to the primary), and recovers', async () => {
     const res = await platform.gql(
       '{ users(first: 2) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+      {},
+      await adminHeaders(),
     );
     const userId: string = res.body.data.users.edges[1].node.id;
     const productId: string = res.body.data.products.edges[0].node.id;
@@ -90,7 +94,11 @@ describe('read-your-writes positions in Redis', () => {
         await asUser(userId),
       );
       assert.equal(placed.body.errors, undefined, JSON.stringify(placed.body.errors));
-      const mine = await platform.gql('{ me { orders(first: 1) { edges { node { id } } } } }', undefined, await asUser(userId));
+      const mine = await platform.gql(
+        '{ me { orders(first: 1) { edges { node { id } } } } }',
+        undefined,
+        await asUser(userId),
+      );
       assert.equal(mine.body.errors, undefined);
       assert.equal(
         mine.body.data.me.orders.edges[0].node.id,

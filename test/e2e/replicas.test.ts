@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { decodeId } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait';
 
 const ME_ORDERS = '{ me { id orders(first: 1) { edges { node { id } } } } }';
@@ -24,6 +24,9 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
     platform = await startTestPlatform();
     const res = await platform.gql(
       '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+      {},
+      // Listing users and reading anyone's orders needs the admin scope (README "Authorization").
+      await adminHeaders(),
     );
     usersByShard = platform.shardMap.shards.map(() => []);
     for (const edge of res.body.data.users.edges) usersByShard[shardOfUser(edge.node.id)]!.push(edge.node.id);
@@ -37,7 +40,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
 
   it('sends reads to replicas and writes to primaries', async () => {
     const readsBefore = { primary: await statements(0, 'primary'), replica: await statements(0, 'replica') };
-    const read = await platform.gql(USER_ORDERS, { id: usersByShard[0]![0] });
+    const read = await platform.gql(USER_ORDERS, { id: usersByShard[0]![0] }, await adminHeaders());
     assert.equal(read.body.errors, undefined);
     assert.equal(await statements(0, 'primary'), readsBefore.primary, 'a read does not touch the primary');
     assert.ok((await statements(0, 'replica')) > readsBefore.replica, 'a read runs on the replica');
@@ -104,7 +107,8 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
 
       const replicaBefore = await statements(shard, 'replica');
       const primaryBefore = await statements(shard, 'primary');
-      const theirs = await platform.gql(USER_ORDERS, { id: writer }, await asUser(other!));
+      // Another user reads the writer's orders with the admin scope (without it: FORBIDDEN).
+      const theirs = await platform.gql(USER_ORDERS, { id: writer }, await asUser(other!, ['admin']));
       assert.equal(theirs.body.errors, undefined);
       assert.notEqual(
         theirs.body.data.user.orders.edges[0]?.node.id,
@@ -118,13 +122,17 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
     }
   });
 
+  // A reader with the admin scope whose private answers no earlier read cached (each one a new subject).
+  let readers = 0;
+  const uncachedReader = () => asUser(`usr_${900_000 + readers++}`, ['admin']);
+
   it('keeps serving reads from the primary when a replica stops, reports it, and returns to the replica when it is back', async () => {
     const shard = 0;
     const replica = platform.cluster!.shards[shard]!.replicas[0]!;
     const user = usersByShard[shard]![0]!;
     await replica.stop();
     try {
-      const res = await platform.gql(USER_ORDERS, { id: user });
+      const res = await platform.gql(USER_ORDERS, { id: user }, await uncachedReader());
       assert.equal(res.status, 200);
       assert.equal(res.body.errors, undefined, JSON.stringify(res.body.errors));
       assert.equal(res.body.data.user.orders.edges.length, 1);
@@ -134,7 +142,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
         5000,
       );
       const primaryBefore = await statements(shard, 'primary');
-      const again = await platform.gql(USER_ORDERS, { id: user });
+      const again = await platform.gql(USER_ORDERS, { id: user }, await uncachedReader());
       assert.equal(again.body.errors, undefined);
       assert.ok((await statements(shard, 'primary')) > primaryBefore, 'reads fall back to the primary');
       assert.ok(
@@ -152,7 +160,7 @@ describe('replicas: read/write split, read-your-writes, replica failure', () => 
       30_000,
     );
     const replicaBefore = await statements(shard, 'replica');
-    await platform.gql(USER_ORDERS, { id: user });
+    await platform.gql(USER_ORDERS, { id: user }, await uncachedReader());
     assert.ok((await statements(shard, 'replica')) > replicaBefore, 'reads return to the replica');
   });
 });
