@@ -25,6 +25,8 @@ import { useRequestDeadline } from './features/request-deadline';
 import { useRequestId } from './features/request-id';
 import { useResponseCache } from './features/response-cache';
 import { useSandbox } from './features/sandbox';
+import { mintToken } from './features/identity/dev-tokens';
+import type { SandboxSignIn } from './sandbox';
 import { useTelemetry } from './features/telemetry';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { createSupergraphManager } from './supergraph';
@@ -57,6 +59,17 @@ export interface RunningGateway {
   readonly port: number;
   /** Drains HTTP, then stops Apollo, then closes subgraph connections. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** The sandbox's "sign in as": only outside production, and only with a development secret (JWT_SECRET). */
+function sandboxSignIn({ production, auth }: GatewayConfig): SandboxSignIn | undefined {
+  const secret = auth.jwtSecret;
+  if (production || !secret) return undefined;
+  return {
+    // User 1 of the seed: signed in with the admin scopes.
+    adminUser: 'usr_4198501793793',
+    mint: (user, scopes) => mintToken({ secret, user, scopes, issuer: auth.issuer, audience: auth.audience }),
+  };
 }
 
 type Lifecycle =
@@ -108,7 +121,11 @@ export function createGateway(
       identity,
       // Right after identity: removes what the caller may not see before anything is cached, counted or planned.
       authorization,
-      useSandbox({ enabled: config.sandbox, debugHeaders: debug?.debug.requestHeaders ?? null }),
+      useSandbox({
+        enabled: config.sandbox,
+        debugHeaders: debug?.debug.requestHeaders ?? null,
+        signIn: sandboxSignIn(config),
+      }),
       useRequestDeadline(config.subgraphTraffic.requestTimeoutMs),
       useErrorLogging(logger),
       persisted,

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
+import { mintToken } from '../../gateway/src/features/identity/dev-tokens';
 
 /** Development (and test) keys: the client-token secret and the internal identity key pair. */
 export interface DevAuthKeys {
@@ -90,15 +90,7 @@ export interface MintOptions {
   audience?: string;
 }
 
-/** An HS256 client token as the gateway accepts it with `JWT_SECRET`. */
+/** An HS256 client token as the gateway accepts it with `JWT_SECRET` (the development issuer and audience by default). */
 export function mintDevToken(options: MintOptions): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ scope: (options.scopes ?? []).join(' ') })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(options.user)
-    .setIssuer(options.issuer ?? DEV_ISSUER)
-    .setAudience(options.audience ?? DEV_AUDIENCE)
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresInSeconds ?? 3600));
-  return jwt.sign(new TextEncoder().encode(options.secret));
+  return mintToken({ ...options, issuer: options.issuer ?? DEV_ISSUER, audience: options.audience ?? DEV_AUDIENCE });
 }

@@ -259,6 +259,41 @@ describe('identity through the gateway and on the subgraph ports', () => {
     });
   });
 
+  describe('the sandbox signs in as a seeded user or the admin, in development only', () => {
+    const browser = { accept: 'text/html' };
+
+    it('development: the page opens on a storefront query and offers sign-in; its tokens are real ones', async () => {
+      const html = await (await fetch(platform.gateway.url, { headers: browser })).text();
+      assert.match(html, /query Storefront/);
+      assert.match(html, /"signIn":\{"path":"sandbox\/sign-in","adminUser":"usr_\w+"\}/);
+      const signIn = (query: string) => fetch(new URL(`/sandbox/sign-in?${query}`, platform.gateway.url));
+      const { token } = (await (await signIn(`user=${userA}`)).json()) as { token: string };
+      assert.equal((await platform.gql(ME, undefined, authHeader(token))).body.data.me.id, userA);
+      const admin = (await (await signIn(`user=${userB}&scope=admin`)).json()) as { token: string };
+      const listed = await platform.gql(
+        '{ users(first: 3) { edges { node { id } } } }',
+        undefined,
+        authHeader(admin.token),
+      );
+      assert.equal(listed.body.data.users.edges.length, 3);
+      assert.equal((await signIn('user=nobody')).status, 400);
+    });
+
+    it('production: no sign-in route and no sign-in on the page, even with GATEWAY_SANDBOX=true', async () => {
+      const gateway = await startGatewayProcess(platform, {
+        NODE_ENV: 'production',
+        GATEWAY_SANDBOX: 'true',
+        GATEWAY_INTROSPECTION: 'true',
+        JWT_ISSUER: 'commerce',
+        JWT_AUDIENCE: 'commerce-api',
+      });
+      processes.push(gateway);
+      const html = await (await fetch(gateway.url, { headers: browser })).text();
+      assert.match(html, /"signIn":null/);
+      assert.equal((await fetch(new URL(`/sandbox/sign-in?user=${userA}&scope=admin`, gateway.url))).status, 404);
+    });
+  });
+
   describe('an expired token is never answered from memory', () => {
     it('the hot path answers a repeat until the token expires, then the gateway refuses it with 401', async () => {
       const gateway = await startGatewayProcess(platform, { JWT_CLOCK_TOLERANCE_SECONDS: '0' });

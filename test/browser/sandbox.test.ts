@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { adminHeaders } from '../helpers/tokens';
 
 /** Debian's Chromium (`.ci/run` installs it); a browser is never downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -81,7 +82,8 @@ async function waitForText(
 }
 
 test('the sandbox runs a typed query in real Chromium, shows its query plan, and loads nothing from another host', async () => {
-  const expected = await platform.gql(QUERY);
+  // Listing users needs the admin scope: the sandbox's "Sign in" panel gets the page the same token.
+  const expected = await platform.gql(QUERY, undefined, await adminHeaders());
   const names: string[] = expected.body.data.users.edges.map((edge: { node: { name: string } }) => edge.node.name);
   assert.equal(names.length, 2);
 
@@ -109,6 +111,14 @@ test('the sandbox runs a typed query in real Chromium, shows its query plan, and
     (text) => text.includes('products') && text.includes('users'),
     'the explorer plugin',
   );
+
+  // The page opens on the storefront query; sign in as the admin (development only), then run the typed query.
+  assert.match(await page.locator('.graphiql-query-editor').innerText(), /query Storefront/);
+  await page.getByRole('button', { name: 'Show Sign in' }).click();
+  await waitForText(page, '[data-testid="sign-in"]', (text) => /usr_\w+/.test(text), 'the sign-in panel lists users');
+  const signedIn = page.waitForResponse((r) => r.url().includes('/sandbox/sign-in') && r.status() === 200);
+  await page.getByLabel(/^ Admin|^Admin/).check();
+  await signedIn;
 
   // Type the query (replacing the default one) and run it.
   await page.locator('.graphiql-query-editor .CodeMirror').click();

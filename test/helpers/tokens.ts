@@ -21,8 +21,15 @@ import {
 /** This test process's keys: the HS256 client secret and the internal identity key pair (PEM texts). */
 export const TEST_AUTH_KEYS = generateDevAuthKeys();
 
-/** `JWT_SECRET`, `INTERNAL_IDENTITY_PRIVATE_KEY`, `INTERNAL_IDENTITY_PUBLIC_KEY` for gateways and subgraphs. */
-export const TEST_AUTH_ENV: Readonly<Record<string, string>> = Object.freeze(devAuthEnv(TEST_AUTH_KEYS));
+/**
+ * `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` (set, so that production gateways accept them too),
+ * `INTERNAL_IDENTITY_PRIVATE_KEY`, `INTERNAL_IDENTITY_PUBLIC_KEY` for gateways and subgraphs.
+ */
+export const TEST_AUTH_ENV: Readonly<Record<string, string>> = Object.freeze({
+  ...devAuthEnv(TEST_AUTH_KEYS),
+  JWT_ISSUER: DEV_ISSUER,
+  JWT_AUDIENCE: DEV_AUDIENCE,
+});
 
 /** Options of {@link userToken}. */
 export interface TokenOptions {

@@ -5,7 +5,8 @@
  * in the browser as is, with no build step. It reads its settings from the
  * page's `<script id="sandbox-config" type="application/json">` and adds a
  * "Debug" panel showing the extensions of the last response (query plan,
- * cost, cache status).
+ * cost, cache status) and, in development, a "Sign in" panel that sends the
+ * requests as a seeded user or the admin (an Authorization header).
  */
 export const SANDBOX_SCRIPT = String.raw`(() => {
   'use strict';
@@ -40,8 +41,12 @@ export const SANDBOX_SCRIPT = String.raw`(() => {
     if (isResult(value)) publish(value.extensions || null);
     return value;
   };
+  // "Sign in as" (development only): the Authorization header every request gets unless the Headers editor sets one.
+  let authorization = null;
   const fetcher = (params, options) => {
-    const result = baseFetcher(params, options);
+    const headers = Object.assign({}, options && options.headers);
+    if (authorization && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = authorization;
+    const result = baseFetcher(params, Object.assign({}, options, { headers }));
     return params.operationName === 'IntrospectionQuery' ? result : Promise.resolve(result).then(tap);
   };
 
@@ -78,9 +83,60 @@ export const SANDBOX_SCRIPT = String.raw`(() => {
       h('path', { d: 'M4 5h16M7 12h13M10 19h10M4 12h0.01M4 19h3' }));
   }
 
+  const tokenFor = (user, scopes) => {
+    const query = new URLSearchParams({ user });
+    (scopes || []).forEach((scope) => query.append('scope', scope));
+    return fetch(new URL(config.signIn.path + '?' + query, endpoint).href)
+      .then((r) => r.json())
+      .then((body) => 'Bearer ' + body.token);
+  };
+  const ADMIN_SCOPES = ['admin', 'products:write'];
+
+  function SignInPanel() {
+    const [users, setUsers] = React.useState([]);
+    const [current, setCurrent] = React.useState('anonymous');
+    const [error, setError] = React.useState(null);
+    React.useEffect(() => {
+      // The admin lists the first seeded users to choose from.
+      tokenFor(config.signIn.adminUser, ADMIN_SCOPES)
+        .then((admin) => fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: admin },
+          body: JSON.stringify({ query: '{ users(first: 10) { edges { node { id name } } } }' }),
+        }))
+        .then((r) => r.json())
+        .then((body) => setUsers(((body.data && body.data.users && body.data.users.edges) || []).map((e) => e.node)))
+        .catch((e) => setError(String(e)));
+    }, []);
+    const choose = (choice) => {
+      setCurrent(choice);
+      if (choice === 'anonymous') return void (authorization = null);
+      const admin = choice === 'admin';
+      tokenFor(admin ? config.signIn.adminUser : choice, admin ? ADMIN_SCOPES : [])
+        .then((value) => (authorization = value))
+        .catch((e) => setError(String(e)));
+    };
+    const option = (value, label) => h('label', { key: value, className: 'sandbox-sign-in-option' },
+      h('input', { type: 'radio', name: 'sandbox-sign-in', value, checked: current === value, onChange: () => choose(value) }),
+      ' ' + label);
+    return h('div', { className: 'sandbox-debug', 'data-testid': 'sign-in' },
+      h('div', { className: 'graphiql-doc-explorer-title' }, 'Sign in'),
+      h('p', null, 'Development only: every request is sent with a token for the chosen caller (npm run token prints the same).'),
+      option('anonymous', 'Anonymous'),
+      option('admin', 'Admin (' + config.signIn.adminUser + ', scopes ' + ADMIN_SCOPES.join(' ') + ')'),
+      users.map((u) => option(u.id, u.name + ' (' + u.id + ')')),
+      error ? h('p', null, error) : null);
+  }
+
+  function SignInIcon() {
+    return h('svg', { viewBox: '0 0 24 24', width: '1em', height: '1em', fill: 'none', stroke: 'currentColor', strokeWidth: 1.5, 'aria-hidden': 'true' },
+      h('path', { d: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 20a8 8 0 0 1 16 0' }));
+  }
+
   const plugins = [
     GraphiQLPluginExplorer.explorerPlugin(),
     { title: 'Debug', icon: DebugIcon, content: DebugPanel },
+    ...(config.signIn ? [{ title: 'Sign in', icon: SignInIcon, content: SignInPanel }] : []),
   ];
   const headers = config.debugHeaders ? JSON.stringify(config.debugHeaders, null, 2) : undefined;
 

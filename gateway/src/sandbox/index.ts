@@ -2,6 +2,9 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { createAssetRoutes, type AssetDefinition, type RouteHandler } from './assets';
 import { SANDBOX_SCRIPT, SANDBOX_STYLE } from './client';
 import { renderSandboxPage } from './page';
+import { SIGN_IN_PATH, createSignInRoute, type SandboxSignIn } from './sign-in';
+
+export type { SandboxSignIn } from './sign-in';
 
 /** Where the sandbox's files are served. */
 export const SANDBOX_ASSET_PREFIX = '/sandbox';
@@ -40,20 +43,39 @@ const STYLES: readonly AssetDefinition[] = [
   { name: 'sandbox.css', contentType: CSS, source: { text: SANDBOX_STYLE } },
 ];
 
-function defaultQuery(debugHeader: string | null): string {
+function defaultQuery(debugHeader: string | null, signIn: boolean): string {
   const debug = debugHeader
     ? `# The Debug panel (sidebar) shows the query plan, cost and
 # cache status of the last response: the ${debugHeader} header
 # under Headers asks the gateway for them.
 `
     : '';
+  const who = signIn
+    ? `# "Sign in" (sidebar) sends the requests as a seeded user or the
+# admin; then try  { me { name email orders(first: 3) { edges { node { id status total { formatted } } } } } }
+`
+    : '';
   return `# GraphQL sandbox, served by this gateway (works offline).
 #
 # Write a query, or build one with the Explorer (sidebar),
 # then run it with Ctrl-Enter or the run button.
-${debug}
-query {
-  __typename
+${who}${debug}
+query Storefront {
+  products(first: 5) {
+    edges {
+      node {
+        id
+        name
+        price {
+          formatted
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
 }
 `;
 }
@@ -66,6 +88,8 @@ export interface SandboxOptions {
    * when the gateway has debug extensions off.
    */
   debugHeaders: Readonly<Record<string, string>> | null;
+  /** "Sign in as" a seeded user or the admin (development only); undefined: off. */
+  signIn?: SandboxSignIn;
 }
 
 /** The sandbox: a landing-page plugin for Apollo Server and the routes of its files. */
@@ -81,13 +105,19 @@ export interface Sandbox {
  * the gateway from installed packages (the UMD bundles need no build step):
  * no CDN, no request to any other host. Throws at once if a package is missing.
  */
-export function createSandbox({ debugHeaders }: SandboxOptions): Sandbox {
+export function createSandbox({ debugHeaders, signIn }: SandboxOptions): Sandbox {
   const debugHeader = debugHeaders ? (Object.keys(debugHeaders)[0] ?? null) : null;
-  const routes = createAssetRoutes(SANDBOX_ASSET_PREFIX, [...SCRIPTS, ...STYLES]);
+  const routes: Record<string, RouteHandler> = createAssetRoutes(SANDBOX_ASSET_PREFIX, [...SCRIPTS, ...STYLES]);
+  if (signIn) routes[SIGN_IN_PATH] = createSignInRoute(signIn);
   const html = renderSandboxPage(
     SANDBOX_ASSET_PREFIX,
     { styles: STYLES.map((asset) => asset.name), scripts: SCRIPTS.map((asset) => asset.name) },
-    { debugHeader, debugHeaders, defaultQuery: defaultQuery(debugHeader) },
+    {
+      debugHeader,
+      debugHeaders,
+      defaultQuery: defaultQuery(debugHeader, signIn !== undefined),
+      signIn: signIn ? { path: SIGN_IN_PATH.replace(/^\//, ''), adminUser: signIn.adminUser } : null,
+    },
   );
   return {
     routes,

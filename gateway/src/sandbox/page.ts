@@ -6,6 +6,8 @@ export interface SandboxPageConfig {
   debugHeaders: Readonly<Record<string, string>> | null;
   /** The editor's content on a first visit. */
   defaultQuery: string;
+  /** "Sign in as" (development only): where to get a token and who the admin is; null when off. */
+  signIn: { path: string; adminUser: string } | null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { createSandbox } from '../../sandbox';
+import { createSandbox, type SandboxSignIn } from '../../sandbox';
 import { SANDBOX_PAGE_HEADERS } from '../../sandbox/page';
 import type { GatewayFeature } from '../feature';
 
@@ -10,13 +10,16 @@ import type { GatewayFeature } from '../feature';
 export function useSandbox({
   enabled,
   debugHeaders,
+  signIn,
 }: {
   enabled: boolean;
   debugHeaders: Readonly<Record<string, string>> | null;
+  /** "Sign in as" (development only: the gateway passes it only outside production with JWT_SECRET). */
+  signIn?: SandboxSignIn;
 }): GatewayFeature {
   const base = { name: 'sandbox', onCacheHit: false, duringWarmup: false };
   if (!enabled) return { ...base, operation: ApolloServerPluginLandingPageDisabled() };
-  const sandbox = createSandbox({ debugHeaders });
+  const sandbox = createSandbox({ debugHeaders, signIn });
   return {
     ...base,
     operation: sandbox.plugin,
