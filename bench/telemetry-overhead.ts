@@ -7,6 +7,7 @@
  * rotating order per round by the harness's load generator (its own
  * process; every answer checked):
  * - `without`: GATEWAY_REQUEST_TELEMETRY=false, the telemetry feature left out of the pipeline;
+ * - `quiet`: the feature in, tracing off, LOG_LEVEL=warn: the histogram and the feature's hooks, no log line;
  * - `off`: the feature in, tracing off (no OTEL endpoint): histogram, log line at info (to /dev/null), no span;
  * - `traced`: tracing on, every span exported over OTLP/HTTP to a receiver in this process.
  * Reports requests/s and the gateway process's CPU per request (Linux /proc),
@@ -39,7 +40,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SDL = 'type Query { hello: String }';
 const BODY = JSON.stringify({ query: 'query Hello { hello }' });
 const EXPECTED = JSON.stringify({ data: { hello: 'world' } });
-const MODES = ['without', 'off', 'traced'] as const;
+const MODES = ['without', 'quiet', 'off', 'traced'] as const;
 type Mode = (typeof MODES)[number];
 
 interface Round {
@@ -94,14 +95,15 @@ async function main(): Promise<void> {
     };
     const env: Record<Mode, Record<string, string>> = {
       without: { ...common, GATEWAY_REQUEST_TELEMETRY: 'false' },
+      quiet: { ...common, LOG_LEVEL: 'warn' },
       off: common,
       traced: { ...common, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
     };
     for (const mode of MODES) gateways.set(mode, await startGatewayProcess({ subgraphs: {} }, env[mode]));
     for (const mode of MODES) if (warmup > 0) await measure(gateways.get(mode)!, warmup);
-    const results: Record<Mode, Round[]> = { without: [], off: [], traced: [] };
+    const results: Record<Mode, Round[]> = { without: [], quiet: [], off: [], traced: [] };
     for (let round = 0; round < rounds; round++) {
-      const order = [...MODES.slice(round % 3), ...MODES.slice(0, round % 3)];
+      const order = [...MODES.slice(round % MODES.length), ...MODES.slice(0, round % MODES.length)];
       for (const mode of [...order, ...[...order].reverse()]) {
         const result = await measure(gateways.get(mode)!, duration / 2);
         results[mode].push(result);
