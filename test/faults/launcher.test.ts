@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +106,9 @@ async function leftovers(
   return { postgres: processesMentioning(dataDir).map((p) => p.pid), services: pids.filter(isAlive), ports };
 }
 
-const USERS_ONLY = '{ users(first: 2) { edges { node { name } } } }';
+// A query only the users subgraph answers, open to anonymous callers (listing users needs the admin scope:
+// README "Authorization"): an anonymous `me` is null without an error when the users subgraph serves.
+const USERS_ONLY = '{ me { id } }';
 const PRODUCTS = '{ products(first: 2) { edges { node { name } } } }';
 
 describe('npm start under process faults', () => {
@@ -130,7 +132,23 @@ describe('npm start under process faults', () => {
     const first = await startLauncher(dataDir!);
     console.log(`[launcher] first start (template copy) ready in ${first.readyMs} ms`);
     const before = await postGraphQL(first.gatewayUrl, USERS_ONLY);
-    assert.equal(before.body.data?.users.edges.length, 2);
+    assert.deepEqual(before.body, { data: { me: null } });
+    // npm start keeps development keys in DATA_DIR/auth and prints a user's and an admin's token; both are accepted.
+    const banner = first.lines.join('\n');
+    const user = /authorization: Bearer ([\w.-]+)'/.exec(banner)?.[1];
+    const admin = /Admin token[^\n]*\n\s*\n\s*([\w.-]+)/.exec(banner)?.[1];
+    assert.ok(user && admin, `tokens printed:\n${banner}`);
+    const me = await postGraphQL(first.gatewayUrl, '{ me { id } }', undefined, { authorization: `Bearer ${user}` });
+    assert.match(me.body.data?.me?.id ?? '', /^usr_/, JSON.stringify(me.body));
+    const listed = await postGraphQL(first.gatewayUrl, '{ users(first: 1) { edges { node { id } } } }', undefined, {
+      authorization: `Bearer ${admin}`,
+    });
+    assert.equal(listed.body.data?.users?.edges?.length, 1, JSON.stringify(listed.body));
+    assert.equal(
+      (await stat(join(dataDir!, 'auth', 'internal-identity.key'))).mode & 0o077,
+      0,
+      'the private key is private',
+    );
     const postgres = processesMentioning(dataDir!).map((p) => p.pid);
     assert.ok(postgres.length >= 4, `4 postgres servers of ${dataDir}, found ${postgres.length}`);
     assert.equal(Object.keys(first.pids).length, 4);
@@ -157,7 +175,7 @@ describe('npm start under process faults', () => {
       second.lines.some((line) => line.includes('restart of existing data')),
       'the data was reused, not created again',
     );
-    assert.equal((await postGraphQL(second.gatewayUrl, USERS_ONLY)).body.data?.users.edges.length, 2);
+    assert.deepEqual((await postGraphQL(second.gatewayUrl, USERS_ONLY)).body, { data: { me: null } });
 
     // A supervised subgraph killed outright: restarted, while the others keep serving.
     const victim = second.pids.products!;
@@ -169,7 +187,7 @@ describe('npm start under process faults', () => {
       'the launcher to restart products',
       async () => {
         const answer = await postGraphQL(second.gatewayUrl, USERS_ONLY);
-        if (answer.status === 200 && answer.body.data?.users.edges.length === 2 && !answer.body.errors) othersServed++;
+        if (answer.status === 200 && answer.body.data?.me === null && !answer.body.errors) othersServed++;
         else othersFailed.push(JSON.stringify(answer.body).slice(0, 200));
         return second.lines.some((line) => /\[start\] products back up \(pid \d+\)/.test(line));
       },
@@ -212,7 +230,7 @@ describe('npm start under process faults', () => {
     const cleaned = third.lines.filter((line) => /stopping postgres pid \d+ left running/.test(line));
     assert.equal(cleaned.length, 4, 'the four stale servers were found and stopped');
     assert.ok(stale.every((pid) => !isAlive(pid)));
-    assert.equal((await postGraphQL(third.gatewayUrl, USERS_ONLY)).body.data?.users.edges.length, 2);
+    assert.deepEqual((await postGraphQL(third.gatewayUrl, USERS_ONLY)).body, { data: { me: null } });
     console.log(
       `[launcher] launcher and watchdog SIGKILLed: next start stopped ${cleaned.length} stale servers, ready in ${third.readyMs} ms`,
     );

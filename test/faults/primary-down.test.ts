@@ -7,7 +7,7 @@ import { startLoad, watchProcessErrors } from '../helpers/load';
 import { crashNode, makeDurable, restartNode } from '../helpers/pg-node';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 const PLACE_ORDER = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const SHARD = 0;
@@ -20,6 +20,10 @@ interface Outcome {
   retryable?: unknown;
 }
 
+/** A reader allowed to read anyone's orders whose private answers no earlier read cached (a new subject each time). */
+let readers = 0;
+const uncachedReader = () => asUser(`usr_${900_000 + readers++}`, ['admin']);
+
 describe('a shard primary that dies under a placeOrder load', () => {
   let platform: TestPlatform;
   let users: string[];
@@ -31,6 +35,9 @@ describe('a shard primary that dies under a placeOrder load', () => {
     platform = await startTestPlatform({ FIELD_RATE_LIMITS: 'none' });
     const res = await platform.gql(
       '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+      {},
+      // Listing users needs the admin scope (README "Authorization").
+      await adminHeaders(),
     );
     users = res.body.data.users.edges
       .map((e: { node: { id: string } }) => e.node.id)
@@ -194,6 +201,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
       const read = await platform.gql(
         'query($id: ID!) { user(id: $id) { id orders(first: 1) { edges { node { id } } } } }',
         { id: users[1] },
+        await uncachedReader(),
       );
       assert.equal(read.body.errors, undefined, `reads continue from the replica: ${JSON.stringify(read.body.errors)}`);
     } finally {

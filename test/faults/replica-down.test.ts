@@ -7,7 +7,7 @@ import { scrape, sum } from '../helpers/metrics';
 import { crashNode, restartNode } from '../helpers/pg-node';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 
 const SHARD = 1;
 const MAX_LAG_MS = 1000;
@@ -21,6 +21,10 @@ interface Sample {
   lagBytes: number;
 }
 
+/** A reader allowed to read anyone's orders whose private answers no earlier read cached (a new subject each time). */
+let readers = 0;
+const uncachedReader = () => asUser(`usr_${900_000 + readers++}`, ['admin']);
+
 describe('a replica that dies under a read load', () => {
   let platform: TestPlatform;
   let users: string[];
@@ -31,6 +35,9 @@ describe('a replica that dies under a read load', () => {
     platform = await startTestPlatform({ REPLICA_MAX_LAG_MS: String(MAX_LAG_MS), FIELD_RATE_LIMITS: 'none' });
     const res = await platform.gql(
       '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
+      {},
+      // Listing users needs the admin scope (README "Authorization").
+      await adminHeaders(),
     );
     users = res.body.data.users.edges
       .map((e: { node: { id: string } }) => e.node.id)
@@ -63,7 +70,7 @@ describe('a replica that dies under a read load', () => {
       maxMs: 60_000,
       pauseMs: 10,
       request: async (worker) => {
-        const res = await platform.gql(USER_ORDERS, { id: users[worker % users.length] });
+        const res = await platform.gql(USER_ORDERS, { id: users[worker % users.length] }, await uncachedReader());
         return {
           ok: res.status === 200 && res.body.errors === undefined && res.body.data?.user?.id !== undefined,
           errors: res.body.errors,

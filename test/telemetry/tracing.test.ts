@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { tracingEnabled } from '@commerce/common';
 import { scrape, sum } from '../helpers/metrics';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { asUser } from '../helpers/tokens';
+import { adminHeaders, asUser } from '../helpers/tokens';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
@@ -66,11 +66,12 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set): one deep query is one tr
     platform = await startTestPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, REDIS_URL: redis.url });
     assert.equal(tracingEnabled(), true);
     // A signed-in user, so that reads consult the read-your-writes store in Redis.
-    const first = await platform.gql('{ users(first: 1) { edges { node { id } } } }');
+    const first = await platform.gql('{ users(first: 1) { edges { node { id } } } }', {}, await adminHeaders());
     const userId = first.body.data.users.edges[0].node.id as string;
     const response = await platform.gql(DEEP_QUERY, undefined, {
       traceparent: client.header,
-      ...(await asUser(userId)),
+      // The admin scope lists users and reads their orders (README "Authorization").
+      ...(await asUser(userId, ['admin'])),
       'x-request-id': 'trace-test-1',
     });
     assert.equal(response.status, 200);
@@ -253,6 +254,7 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no exporter, nothing sen
     assert.equal(tracingEnabled(), false);
     const response = await platform.gql(DEEP_QUERY, undefined, {
       traceparent: client.header,
+      ...(await adminHeaders()),
       'x-request-id': 'untraced-1',
     });
     assert.equal(response.status, 200);
@@ -267,7 +269,8 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT): no exporter, nothing sen
   });
 
   it('shows db_statement_duration_seconds by shard and role, http_request_duration_seconds by route, pool gauges per node, and gateway_subgraph_fetch_duration_seconds by subgraph', async () => {
-    await platform.gql(DEEP_QUERY);
+    // Another admin than the previous request's: its private answer is not in the response cache yet.
+    await platform.gql(DEEP_QUERY, undefined, await asUser('usr_900000', ['admin']));
     for (const subgraph of SUBGRAPHS) {
       const samples = await scrape(platform.subgraphs[subgraph]!.url);
       const statements = sum(samples, 'db_statements_total', { subgraph });
