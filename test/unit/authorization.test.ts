@@ -197,3 +197,24 @@ test('a cache hit whose entry needs more than the caller has is declined (the fu
   assert.equal(feature.checkHit!(hit(principal('anonymous', []), [])), true);
   assert.equal(feature.checkHit!(hit(principal('anonymous', []))), true);
 });
+
+test('rules on types and renamed imports are read too, and a field needs both its own rule and its type’s', () => {
+  const sdl = `
+    schema @link(url: "https://specs.apollo.dev/link/v1.0")
+      @link(url: "https://specs.apollo.dev/authenticated/v0.1", as: "signedIn", for: SECURITY)
+      @link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY) { query: Query }
+    directive @signedIn on FIELD_DEFINITION | OBJECT
+    directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT
+    type Secret @signedIn { value: String }
+    type Query { secret: Secret @requiresScopes(scopes: [["a", "b"], ["c"]]) open: String }`;
+  const custom = accessRules(sdl);
+  assert.deepEqual(custom.types.get('Secret'), { authenticated: true, anyOf: [] });
+  assert.deepEqual(custom.fields.get('Query.secret'), { authenticated: true, anyOf: [['a', 'b'], ['c']] });
+  assert.equal(custom.fields.has('Query.open'), false);
+  assert.doesNotMatch(withEnforcedSecurity(sdl), /SECURITY/);
+  assert.equal(withEnforcedSecurity('type Query { a: String }'), 'type Query { a: String }');
+  const subject = (scopes: string[]): AccessSubject => ({ authenticated: true, scopes: new Set(scopes) });
+  assert.equal(labelRefusal('scopes:a+b|c', subject(['a'])), 'FORBIDDEN');
+  assert.equal(labelRefusal('scopes:a+b|c', subject(['a', 'b'])), undefined);
+  assert.equal(labelRefusal('scopes:a+b|c', subject(['c'])), undefined);
+});
