@@ -114,7 +114,15 @@ export function createGateway(
     formatError,
     features: [
       // First: its span, timer and log line surround everything else, cache hits and refusals included.
-      ...(config.requestTelemetry ? [useTelemetry({ registry: metrics.registry, logger })] : []),
+      ...(config.requestTelemetry
+        ? [
+            useTelemetry({
+              registry: metrics.registry,
+              logger,
+              operationLabels: { known: (name) => persisted.documents.hasOperationName(name) },
+            }),
+          ]
+        : []),
       // Answers preflights from listed origins before anything else runs; no CORS header for any other origin.
       useCors(config.cors),
       useRequestId(),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { scrape, sum } from '../helpers/metrics';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
@@ -14,7 +15,8 @@ describe("the gateway's request telemetry: gateway_request_duration_seconds{oper
   let platform: TestPlatform;
 
   before(async () => {
-    platform = await startTestPlatform({ COST_MAX: '150' });
+    // TRUSTED_DOCUMENTS=allow: the manifest is loaded, and its operation names always get a label of their own.
+    platform = await startTestPlatform({ COST_MAX: '150', TRUSTED_DOCUMENTS: 'allow' });
   });
   after(async () => {
     await platform?.stop();
@@ -104,5 +106,15 @@ describe("the gateway's request telemetry: gateway_request_duration_seconds{oper
     assert.ok(operations.size <= 100 + 2, `${operations.size} operation labels`);
     assert.ok(operations.has('other'));
     assert.ok(sum(samples, 'gateway_request_duration_seconds_count', { operation: 'other' }) >= 1);
+    // A name of the trusted-document manifest is labelled as itself even once the cap is reached.
+    const manifest = JSON.parse(readFileSync('schema/persisted-queries.json', 'utf8')) as {
+      operations: { name: string; type: string; body: string }[];
+    };
+    const viewer = manifest.operations.find((o) => o.name === 'Viewer')!;
+    await send(viewer.body, 'tel-manifest');
+    assert.equal(
+      (await histogram('Viewer', 'ok')) + (await histogram('Viewer', 'error')) + (await histogram('Viewer', 'refused')),
+      1,
+    );
   });
 });

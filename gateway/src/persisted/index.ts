@@ -21,6 +21,8 @@ export interface PersistedDocuments {
   readonly prepare: ((params: GraphQLParams) => PrepareResult) | undefined;
   /** Loads the manifest (once) and plans every operation in it against `schema` (the API schema); resolves when done. */
   warmUp(apollo: ApolloServer<GatewayContext>, schema: GraphQLSchema): Promise<InvalidOperation[]>;
+  /** True when the current manifest holds an operation of this name (bounded metric labels). */
+  hasOperationName(name: string): boolean;
   /** Stops watching the manifest file. */
   close(): void;
 }
@@ -46,6 +48,7 @@ export function createPersistedDocuments(
   let loaded = false;
   let watcher: FSWatcher | undefined;
   let warming: Promise<InvalidOperation[]> | undefined;
+  let names: { of: Manifest; names: ReadonlySet<string> } | undefined;
 
   async function load(): Promise<void> {
     try {
@@ -124,6 +127,10 @@ export function createPersistedDocuments(
         startWatching(apollo);
       }
       return plan(apollo);
+    },
+    hasOperationName(name) {
+      if (names?.of !== manifest) names = { of: manifest, names: new Set(manifest.operations.map((o) => o.name)) };
+      return names.names.has(name);
     },
     close() {
       watcher?.close();

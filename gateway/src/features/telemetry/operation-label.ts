@@ -1,7 +1,7 @@
 /** Options of {@link createOperationLabels}. */
 export interface OperationLabelsOptions {
-  /** Names that always have a label of their own (the trusted-document manifest's). Default none. */
-  known?: Iterable<string>;
+  /** Names that always have a label of their own (the trusted-document manifest's, as it is now). Default none. */
+  known?: (name: string) => boolean;
   /** How many other distinct names get a label of their own, first seen first served. Default 100. */
   capacity?: number;
 }
@@ -18,13 +18,15 @@ export interface OperationLabels {
  * is a series Prometheus keeps. Names of the manifest always count; beyond
  * them, the first `capacity` names seen do, and any later one is `other`.
  */
-export function createOperationLabels({ known = [], capacity = 100 }: OperationLabelsOptions = {}): OperationLabels {
-  const manifest = new Set(known);
+export function createOperationLabels({
+  known = () => false,
+  capacity = 100,
+}: OperationLabelsOptions = {}): OperationLabels {
   const seen = new Set<string>();
   return {
     of(name) {
       if (!name) return 'anonymous';
-      if (manifest.has(name) || seen.has(name)) return name;
+      if (seen.has(name) || known(name)) return name;
       if (seen.size >= capacity) return 'other';
       seen.add(name);
       return name;
