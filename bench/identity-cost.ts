@@ -34,12 +34,21 @@ async function main(): Promise<void> {
   const verifyInternal = createInternalVerifier(createPublicKey(keys.internalPublicKey), 'users');
   const claims = { sub: 'usr_4198501793793', scopes: ['admin'], sessionId: undefined };
   const internal = sign(claims, 'users');
+  // Distinct tokens (distinct subjects), signed beforehand: each is verified once.
+  const fresh = Array.from({ length: count + 1000 }, (_, i) => sign({ ...claims, sub: `usr_${i + 1}` }, 'users'));
+  let next = 0;
   const rows = [
     await measure('gateway: verify the client JWT (HS256, jose), per request', () => verifyClient(clientToken)),
     await measure('gateway: sign an internal identity (Ed25519), per (caller, subgraph) and second', () =>
       sign(claims, 'users'),
     ),
-    await measure('subgraph: verify the internal identity (EdDSA, jose), per call', () => verifyInternal(internal)),
+    await measure('subgraph: verify an internal identity seen for the first time (EdDSA, jose), per call', () =>
+      verifyInternal(fresh[next++]!),
+    ),
+    await measure(
+      'subgraph: verify a repeat of a verified internal identity (remembered until its exp), per call',
+      () => verifyInternal(internal),
+    ),
   ];
   console.log(`| operation | CPU µs per operation (${count} runs) |\n|---|---:|`);
   for (const row of rows) console.log(`| ${row.name} | ${row.microseconds.toFixed(1)} |`);

@@ -95,9 +95,30 @@ export function createInternalSigner(privateKey: KeyObject, ttlSeconds: number) 
   };
 }
 
-/** Verifies internal tokens meant for `audience` (a subgraph's name); rejects with jose's error otherwise. */
+/** Verified tokens remembered per subgraph process (the gateway reuses a token for a second per caller). */
+const REMEMBERED_TOKENS = 10_000;
+
+/**
+ * Verifies internal tokens meant for `audience` (a subgraph's name); rejects
+ * with jose's error otherwise. A token verified once is remembered until its
+ * own `exp` (the gateway sends the same token for a second per caller and
+ * subgraph), so a repeat costs a map lookup instead of a signature check.
+ */
 export function createInternalVerifier(publicKey: KeyObject, audience: string) {
+  const remembered = new Map<string, { claims: InternalClaims; expiresAt: number }>();
+  const verify = createUncachedVerifier(publicKey, audience);
   return async (token: string): Promise<InternalClaims> => {
+    const known = remembered.get(token);
+    if (known && known.expiresAt > Date.now()) return known.claims;
+    const { claims, exp } = await verify(token);
+    if (remembered.size >= REMEMBERED_TOKENS) remembered.clear();
+    remembered.set(token, { claims, expiresAt: exp * 1000 });
+    return claims;
+  };
+}
+
+function createUncachedVerifier(publicKey: KeyObject, audience: string) {
+  return async (token: string): Promise<{ claims: InternalClaims; exp: number }> => {
     const { payload } = await jwtVerify(token, publicKey, {
       algorithms: ['EdDSA'],
       issuer: INTERNAL_ISSUER,
@@ -106,10 +127,11 @@ export function createInternalVerifier(publicKey: KeyObject, audience: string) {
       requiredClaims: ['exp', 'iat'],
     });
     const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
-    return {
+    const claims = {
       sub: text(payload.sub),
       scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
       sessionId: text(payload.sid),
     };
+    return { claims, exp: payload.exp! };
   };
 }
