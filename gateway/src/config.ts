@@ -248,7 +248,9 @@ function withApiKeyBudgets(cost: CostConfig, auth: AuthConfig): CostConfig {
     if (overrides.has(`apikey:${key.name}`))
       throw new ConfigError(`API key ${key.name} has a budget in both API_KEYS and COST_BUDGET_OVERRIDES`);
     if (cost.mode === 'enforce' && key.budget.capacity < cost.maxCost)
-      throw new ConfigError(`API_KEYS budget of ${key.name} (${key.budget.capacity}) is below COST_MAX ${cost.maxCost}`);
+      throw new ConfigError(
+        `API_KEYS budget of ${key.name} (${key.budget.capacity}) is below COST_MAX ${cost.maxCost}`,
+      );
     overrides.set(`apikey:${key.name}`, key.budget);
   }
   return overrides.size === cost.overrides.size ? cost : Object.freeze({ ...cost, overrides });

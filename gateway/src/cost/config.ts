@@ -117,10 +117,7 @@ export function loadCostConfig(env: Env): CostConfig {
     // An operation allowed by COST_MAX must fit in every bucket, or its client could never run it.
     for (const [client, policy] of [['COST_BUDGET_CAPACITY', budget] as const, ...overrides]) {
       if (policy.capacity < maxCost) {
-        const name =
-          client === 'COST_BUDGET_CAPACITY'
-            ? client
-            : `COST_BUDGET_OVERRIDES (${client})`;
+        const name = client === 'COST_BUDGET_CAPACITY' ? client : `COST_BUDGET_OVERRIDES (${client})`;
         throw new ConfigError(
           `${name} capacity ${policy.capacity} is below COST_MAX ${maxCost}; raise it or lower COST_MAX`,
         );
