@@ -92,6 +92,17 @@ describe("the gateway's request telemetry: gateway_request_duration_seconds{oper
     assert.equal(await histogram('Expensive', 'refused'), before + 1);
   });
 
+  it('logs a request refused for a bad token (401) with its request id and address, never the token', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.not-a-valid-signature-at-all';
+    const refused = await send(CATALOGUE, 'tel-bad-token', { authorization: `Bearer ${token}` });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.line.outcome, 'refused');
+    assert.equal(refused.line.status, 401);
+    assert.equal(refused.line.client, 'ip:127.0.0.1');
+    const text = JSON.stringify(refused.line);
+    for (const part of token.split('.')) assert.ok(!text.includes(part), 'no part of the token is logged');
+  });
+
   it('labels a request without an operation name anonymous, and caps the distinct names that get a label of their own', async () => {
     const anonymous = await histogram('anonymous', 'ok');
     await send('{ products(first: 1) { edges { node { id } } } }', 'tel-anonymous');

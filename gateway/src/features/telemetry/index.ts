@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS, endServerSpan, inServerSpan, type Logger, type ServerSpan } from '@commerce/common';
 import type { GatewayContext, RequestOutcome } from '../../context';
-import { clientIdentity } from '../../principal';
+import { clientIdentity, requestFacts } from '../../principal';
 import { CACHE_STATUS_HEADER } from '../response-cache/plugin';
 import type { GatewayFeature, OperationFacts } from '../feature';
 import { createOperationLabels, type OperationLabelsOptions } from './operation-label';
@@ -98,19 +98,21 @@ export function useTelemetry({
     const outcome = outcomeOf(record, res, cache);
     const cost = record.context?.outcome.cost ?? record.hit?.cost;
     const principal = record.context?.principal;
-    const client = principal && clientIdentity(principal);
+    // A request refused before it had a context (a bad token: 401) is still logged, by its address.
+    const facts = principal ?? requestFacts(req);
+    const client = principal ? clientIdentity(principal) : `ip:${facts.clientIp ?? 'unknown'}`;
     observe(labels.of(record.operationName), outcome, seconds);
     endServerSpan(record.span, res, {
       ...(record.operationName ? { 'graphql.operation.name': record.operationName } : {}),
       ...(record.operationType ? { 'graphql.operation.type': record.operationType } : {}),
-      ...(client ? { 'commerce.client.kind': client.slice(0, client.indexOf(':')) } : {}),
+      'commerce.client.kind': client.slice(0, client.indexOf(':')),
       ...(cost ? { 'commerce.cost.estimated': cost.estimated, 'commerce.cost.actual': cost.actual } : {}),
       ...(cache ? { 'commerce.cache': cache } : {}),
       'commerce.outcome': outcome,
     });
     logger.info(
       {
-        requestId: principal?.requestId,
+        requestId: facts.requestId,
         traceId: record.span?.spanContext().traceId,
         operationName: record.operationName ?? undefined,
         operationType: record.operationType,
