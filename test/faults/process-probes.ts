@@ -23,7 +23,13 @@ export type Outcome =
  */
 export function request(
   url: string,
-  options: { method?: string; body?: string; agent?: http.Agent | false; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    body?: string;
+    headers?: Record<string, string>;
+    agent?: http.Agent | false;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = http.request(
@@ -31,7 +37,7 @@ export function request(
       {
         method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
         agent: options.agent ?? false,
-        headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
         timeout: options.timeoutMs ?? 30_000,
       },
       (res) => {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { INTERNAL_IDENTITY_HEADER } from '@commerce/common';
 import { buildShardMap, shardMapToJson } from '@commerce/kit';
 import { isAlive, startEmbeddedCluster, type EmbeddedCluster } from '@commerce/kit/embedded';
 import { templateKey } from '../../scripts/lib/platform';
@@ -22,6 +23,7 @@ import { compose, gate, startSubgraph, type TestSubgraph } from '../gateway/help
 import { childPids, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
 import { TEMPLATE_DIR } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
+import { TEST_AUTH_ENV, internalToken } from '../helpers/tokens';
 import { freePort } from '../helpers/ports';
 import { gql, killQuietly, request, type Outcome } from './process-probes';
 
@@ -46,7 +48,12 @@ interface DrainReport {
  * Sends fresh-connection requests from SIGTERM until the process exits
  * (bounded: at most 200, one every 25 ms); each is served, refused, or dropped.
  */
-function lateLoad(url: string, body: string, exited: Promise<unknown>): Promise<DrainReport['late']> {
+function lateLoad(
+  url: string,
+  body: string,
+  exited: Promise<unknown>,
+  headers: Record<string, string> = {},
+): Promise<DrainReport['late']> {
   const late: DrainReport['late'] = { served: 0, refused: 0, reset: 0, dropped: [] };
   let done = false;
   void exited.then(() => (done = true));
@@ -54,7 +61,7 @@ function lateLoad(url: string, body: string, exited: Promise<unknown>): Promise<
     const pending: Array<Promise<void>> = [];
     for (let i = 0; i < 200 && !done; i++) {
       pending.push(
-        request(url, { body }).then((outcome) => {
+        request(url, { body, headers }).then((outcome) => {
           if (outcome.kind === 'answered' && outcome.status === 200) late.served++;
           else if (outcome.kind === 'refused') late.refused++;
           else if (outcome.kind === 'reset') late.reset++;
@@ -234,6 +241,7 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',
+        ...TEST_AUTH_ENV,
         ...env,
         SHARD_MAP: shardMapToJson(shardMap),
         PORT: String(port),
@@ -304,12 +312,14 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
 
     const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
     const query = gql('query($first: Int) { products(first: $first) { edges { node { id name } } } }', { first: 3 });
-    const held = Array.from({ length: IN_FLIGHT }, () => request(url, { body: query, agent }));
+    // A subgraph answers only calls the gateway signed: sign as the gateway would.
+    const headers = { [INTERNAL_IDENTITY_HEADER]: internalToken('products') };
+    const held = Array.from({ length: IN_FLIGHT }, () => request(url, { body: query, headers, agent }));
     await waitFor(`${IN_FLIGHT} product reads waiting on the lock`, async () => (await waiting()) >= IN_FLIGHT, 10_000);
 
     const sigterm = Date.now();
     child.kill('SIGTERM');
-    const late = lateLoad(url, gql('{ __typename }'), exited);
+    const late = lateLoad(url, gql('{ __typename }'), exited, headers);
     let readyTurned503AfterMs = -1;
     await waitFor(
       '/ready to answer 503',

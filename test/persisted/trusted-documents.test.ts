@@ -10,6 +10,7 @@ import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/
 import { composeFromConfig } from '../../scripts/lib/composition';
 import { scrape, sum } from '../helpers/metrics';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { TEST_AUTH_ENV } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait';
 import { postJson } from '../helpers/graphql';
 
@@ -46,6 +47,7 @@ describe('trusted documents', () => {
     });
     const running = await startGateway(
       loadGatewayConfig({
+        ...TEST_AUTH_ENV,
         PORT: '0',
         SUBGRAPH_URLS: subgraphUrls,
         SUPERGRAPH_PATH: join(root, 'schema/supergraph.graphql'),

@@ -46,6 +46,12 @@ export const SANDBOX_SCRIPT = String.raw`(() => {
   const fetcher = (params, options) => {
     const headers = Object.assign({}, options && options.headers);
     if (authorization && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = authorization;
+    // GraphiQL can keep the tab's last operation name for a moment after the document changed (e.g. the named
+    // example replaced by an anonymous query): send a name only while the document still defines it.
+    const name = params.operationName;
+    if (name && !new RegExp('\\b(?:query|mutation|subscription)\\s+' + name + '\\b').test(params.query || '')) {
+      params = Object.assign({}, params, { operationName: null });
+    }
     const result = baseFetcher(params, Object.assign({}, options, { headers }));
     return params.operationName === 'IntrospectionQuery' ? result : Promise.resolve(result).then(tap);
   };
