@@ -7,7 +7,8 @@ import { startLoad, watchProcessErrors } from '../helpers/load';
 import { crashNode, makeDurable, restartNode } from '../helpers/pg-node';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
-import { adminHeaders, asUser } from '../helpers/tokens';
+import { seededOnShard } from './seeded';
+import { asUser } from '../helpers/tokens';
 
 const PLACE_ORDER = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
 const SHARD = 0;
@@ -33,17 +34,7 @@ describe('a shard primary that dies under a placeOrder load', () => {
   before(async () => {
     // The load places more orders per user than the default field limit allows.
     platform = await startTestPlatform({ FIELD_RATE_LIMITS: 'none' });
-    const res = await platform.gql(
-      '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
-      {},
-      // Listing users needs the admin scope (README "Authorization").
-      await adminHeaders(),
-    );
-    users = res.body.data.users.edges
-      .map((e: { node: { id: string } }) => e.node.id)
-      .filter((id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id)) === SHARD);
-    assert.ok(users.length >= 4, 'seeded users on the shard');
-    productId = res.body.data.products.edges[0].node.id;
+    ({ users, productId } = await seededOnShard(platform, SHARD));
     // Measure our code, not the test cluster's disabled fsync / synchronous_commit.
     await makeDurable(platform.cluster!.shards[SHARD]!.primary);
   });

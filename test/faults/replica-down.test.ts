@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { decodeId } from '@commerce/kit';
 import { startLoad, watchProcessErrors } from '../helpers/load';
 import { scrape, sum } from '../helpers/metrics';
 import { crashNode, restartNode } from '../helpers/pg-node';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { waitFor } from '../helpers/wait';
-import { adminHeaders, asUser } from '../helpers/tokens';
+import { seededOnShard } from './seeded';
+import { asUser } from '../helpers/tokens';
 
 const SHARD = 1;
 const MAX_LAG_MS = 1000;
@@ -33,17 +33,7 @@ describe('a replica that dies under a read load', () => {
 
   before(async () => {
     platform = await startTestPlatform({ REPLICA_MAX_LAG_MS: String(MAX_LAG_MS), FIELD_RATE_LIMITS: 'none' });
-    const res = await platform.gql(
-      '{ users(first: 40) { edges { node { id } } } products(first: 1) { edges { node { id } } } }',
-      {},
-      // Listing users needs the admin scope (README "Authorization").
-      await adminHeaders(),
-    );
-    users = res.body.data.users.edges
-      .map((e: { node: { id: string } }) => e.node.id)
-      .filter((id: string) => platform.subgraphs.orders.db.shardOf(decodeId('User', id)) === SHARD);
-    assert.ok(users.length >= 4, 'seeded users on the shard');
-    productId = res.body.data.products.edges[0].node.id;
+    ({ users, productId } = await seededOnShard(platform, SHARD));
   });
   after(async () => {
     processErrors.stop();
