@@ -75,6 +75,18 @@ function lateLoad(
   })();
 }
 
+/** Waits (up to SHUTDOWN_DELAY_MS, while the listener still accepts) for `/ready` to answer 503; ms since `sigterm`. */
+async function readyTurns503(base: string, sigterm: number): Promise<number> {
+  return waitFor(
+    '/ready to answer 503 while the listener still accepts',
+    async () => {
+      const ready = await request(`${base}/ready`);
+      return ready.kind === 'answered' && ready.status === 503 ? Date.now() - sigterm : undefined;
+    },
+    SHUTDOWN_DELAY_MS,
+  );
+}
+
 /** The connection is refused: the listener is closed. */
 const listenerClosed = async (base: string): Promise<boolean> => (await request(`${base}/health`)).kind === 'refused';
 
@@ -145,16 +157,7 @@ describe('SIGTERM to the gateway process under load', () => {
       process.kill(gw.serverPid, 'SIGTERM');
       const late = lateLoad(gw.url, gql('{ fast(i: 1) }'), gw.exited);
 
-      let readyTurned503AfterMs = -1;
-      await waitFor(
-        '/ready to answer 503 while the listener still accepts',
-        async () => {
-          const ready = await request(`${base}/ready`);
-          if (ready.kind === 'answered' && ready.status === 503) readyTurned503AfterMs = Date.now() - sigterm;
-          return readyTurned503AfterMs >= 0;
-        },
-        SHUTDOWN_DELAY_MS,
-      );
+      const readyTurned503AfterMs = await readyTurns503(base, sigterm);
       // A new request on the kept-alive connection is still served, and told to close the connection.
       const onKeptAlive = await request(gw.url, { body: gql('{ fast(i: 2) }'), agent: keepAlive });
       assert.ok(onKeptAlive.kind === 'answered' && onKeptAlive.status === 200, JSON.stringify(onKeptAlive));
@@ -320,16 +323,7 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     const sigterm = Date.now();
     child.kill('SIGTERM');
     const late = lateLoad(url, gql('{ __typename }'), exited, headers);
-    let readyTurned503AfterMs = -1;
-    await waitFor(
-      '/ready to answer 503',
-      async () => {
-        const ready = await request(`${base}/ready`);
-        if (ready.kind === 'answered' && ready.status === 503) readyTurned503AfterMs = Date.now() - sigterm;
-        return readyTurned503AfterMs >= 0;
-      },
-      SHUTDOWN_DELAY_MS,
-    );
+    const readyTurned503AfterMs = await readyTurns503(base, sigterm);
     await waitFor('the listener to close', () => listenerClosed(base), SHUTDOWN_DELAY_MS + 5_000);
     for (const client of lockers.splice(0)) {
       await client.query('COMMIT');
