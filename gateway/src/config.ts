@@ -93,6 +93,22 @@ export interface GatewayConfig {
    * and the request log line (features/telemetry). Default true; false leaves the feature out.
    */
   readonly requestTelemetry: boolean;
+  /**
+   * `GATEWAY_EXECUTOR`: what executes query plans. `compiled` (default): our compiled executor
+   * (gateway/src/executor); `apollo`: @apollo/gateway's own; `verify`: the compiled one answers and
+   * Apollo's runs again on the same subgraph responses, every difference logged and counted.
+   */
+  readonly executor: ExecutorMode;
+}
+
+export const EXECUTOR_MODES = ['compiled', 'apollo', 'verify'] as const;
+export type ExecutorMode = (typeof EXECUTOR_MODES)[number];
+
+function executorMode(env: Env): ExecutorMode {
+  const value = env.GATEWAY_EXECUTOR ?? 'compiled';
+  if (!(EXECUTOR_MODES as readonly string[]).includes(value))
+    throw new ConfigError(`GATEWAY_EXECUTOR must be one of ${EXECUTOR_MODES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as ExecutorMode;
 }
 
 export interface PersistedConfig {
@@ -298,5 +314,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     http: loadHttpServerConfig(env),
     cors: loadCorsConfig(env),
     requestTelemetry: boolVar(env, 'GATEWAY_REQUEST_TELEMETRY', true),
+    executor: executorMode(env),
   });
 }
