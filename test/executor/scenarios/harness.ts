@@ -196,7 +196,8 @@ export async function startFederation(options: {
   const fetches: Record<string, number> = {};
   try {
     const started: Array<{ fixture: SubgraphFixture; url: string }> = [];
-    for (const fixture of options.themes.flatMap((theme) => theme.subgraphs)) {
+    // Themes may share subgraphs (operations.ts runs over entities.ts's): each is started once.
+    for (const fixture of new Set(options.themes.flatMap((theme) => theme.subgraphs))) {
       const subgraph = await startSubgraph(fixture, fetches);
       stack.push(() => subgraph.stop());
       started.push({ fixture, url: subgraph.url });
