@@ -1,0 +1,71 @@
+/**
+ * npm run fuzz:executor [-- --graphs standard,commerce --executors apollo,compiled --in-flight 8 --only <index>]
+ * Differential fuzzing of the query-plan executors (README "Tests"): random
+ * valid queries (test/executor/fuzz/generate.ts) sent to two gateways that
+ * differ only in GATEWAY_EXECUTOR, over the standard workload and the
+ * commerce platform; every pair of answers must be the same (status and
+ * bytes). FUZZ_COUNT operations per graph (default 5000) from FUZZ_SEED
+ * (default random, printed). Prints each difference with the command that
+ * replays it and a summary per graph; exits 1 on any difference.
+ */
+import { parseArgs } from 'node:util';
+import { GRAPH_NAMES, startFuzzGraph, type GraphName } from '../test/executor/fuzz/graphs';
+import { formatDifference, formatReport, runFuzz } from '../test/executor/fuzz/run';
+
+const { values } = parseArgs({
+  options: {
+    graphs: { type: 'string', default: GRAPH_NAMES.join(',') },
+    executors: { type: 'string', default: 'apollo,compiled' },
+    'in-flight': { type: 'string', default: '8' },
+    only: { type: 'string' },
+  },
+});
+
+function integer(name: string, raw: string, min: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+async function main(): Promise<number> {
+  const count = integer('FUZZ_COUNT', process.env.FUZZ_COUNT ?? '5000', 1);
+  const seed = integer('FUZZ_SEED', process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 2 ** 31)), 0);
+  const inFlight = integer('--in-flight', values['in-flight']!, 1);
+  const only = values.only === undefined ? undefined : integer('--only', values.only, 0);
+  const graphs = values.graphs!.split(',').map((g) => g.trim());
+  for (const g of graphs)
+    if (!(GRAPH_NAMES as readonly string[]).includes(g))
+      throw new Error(`--graphs: unknown graph ${JSON.stringify(g)} (${GRAPH_NAMES.join(', ')})`);
+  const executors = values.executors!.split(',').map((e) => e.trim());
+  if (executors.length !== 2) throw new Error('--executors names two GATEWAY_EXECUTOR values, e.g. apollo,compiled');
+  console.log(
+    `fuzz:executor FUZZ_SEED=${seed} FUZZ_COUNT=${count}, ${executors.join(' vs ')}, graphs ${graphs.join(', ')}`,
+  );
+  let differences = 0;
+  for (const name of graphs as GraphName[]) {
+    const graph = await startFuzzGraph(name, { executors: executors as [string, string] });
+    try {
+      const report = await runFuzz(graph, {
+        seed,
+        count,
+        only,
+        inFlight,
+        onDifference: (d) => console.log(formatDifference(d)),
+      });
+      differences += report.differences.length;
+      console.log(formatReport(report));
+    } finally {
+      await graph.stop();
+    }
+  }
+  return differences === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`fuzz:executor failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
