@@ -26,7 +26,7 @@ const LOAD_GENERATOR = 'autocannon 8 (its own process)';
 /** Distinct principals handed to the load generator for cache misses; it cycles through them. */
 const MISS_PRINCIPALS = 100_000;
 
-type Log = (line: string) => void;
+export type Log = (line: string) => void;
 
 /** Stoppers of what the current run started (children, subgraphs, databases), last first. */
 const cleanups: Array<() => Promise<void>> = [];
@@ -38,7 +38,7 @@ export async function stopEverything(): Promise<void> {
 }
 
 /** A target being measured: its instance, check and runs. */
-interface Subject {
+export interface Subject {
   readonly instance: Instance;
   readonly headers: () => Record<string, string>;
   /** Principals for cache misses; `offset` moves past those already sent, so no run reuses a principal. */
@@ -50,13 +50,29 @@ interface Subject {
 }
 
 /** What a workload gives the shared measuring code. */
-interface WorkloadContext {
+export interface WorkloadContext {
   readonly id: WorkloadId;
   readonly body: string;
   readonly reference: { text: string; json: unknown };
   /** Work the subgraphs did so far (subgraph requests or SQL statements). */
   readonly work: () => Promise<number>;
   readonly workKind: 'fetches' | 'statements';
+}
+
+/** A workload running for measurement: its subgraphs, its reference answer, and how to start a target on it. */
+export interface PreparedWorkload {
+  readonly context: WorkloadContext;
+  /** The report's description of the workload (everything but what the runs measured). */
+  readonly header: Omit<WorkloadReport, 'order' | 'rows' | 'serviceLogs'>;
+  /**
+   * Starts a target on this workload exactly as the benchmark measures it (environment, node flags, CPUs),
+   * not yet checked. `extraNodeOptions` go after the harness's own node flags (the profiler's `--cpu-prof`).
+   */
+  start(definition: TargetDefinition, workers: number, extraNodeOptions?: readonly string[]): Promise<Subject>;
+  /** Warnings and errors the workload's own services logged so far (commerce). */
+  serviceLogs(): WorkloadReport['serviceLogs'];
+  /** Stops the subgraphs (and databases) and whatever the workload started for its targets. */
+  stop(): Promise<void>;
 }
 
 function gitCommit(): string | undefined {
@@ -78,7 +94,7 @@ const divide = (a: number, b: number): number | null =>
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
 /** Checks a freshly started target against the reference: fails loudly on any difference. */
-async function checkSubject(subject: Subject, context: WorkloadContext, log: Log): Promise<void> {
+export async function checkSubject(subject: Subject, context: WorkloadContext, log: Log): Promise<void> {
   const { instance } = subject;
   const once = async () => {
     const before = await context.work();
@@ -119,7 +135,7 @@ function workersSeen(processes: number): number {
 }
 
 /** Waits (at most 15 s) until the subgraphs' work counter stops moving: the target has drained its backlog. */
-async function quiesce(work: () => Promise<number>): Promise<void> {
+export async function quiesce(work: () => Promise<number>): Promise<void> {
   let last = await work();
   for (let waited = 0, still = 0; waited < 15_000 && still < 2; waited += 200) {
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -127,6 +143,40 @@ async function quiesce(work: () => Promise<number>): Promise<void> {
     still = now === last ? still + 1 : 0;
     last = now;
   }
+}
+
+/** The load generator's input for one run against a subject (every response checked against the reference). */
+export function loadSpec(
+  subject: Subject,
+  context: WorkloadContext,
+  run: { connections: number; warmupSeconds: number; durationSeconds: number },
+): LoadSpec {
+  return {
+    url: subject.instance.url,
+    connections: run.connections,
+    warmupSeconds: run.warmupSeconds,
+    durationSeconds: run.durationSeconds,
+    timeoutSeconds: 30,
+    body: context.body,
+    headers: { 'content-type': 'application/json', ...subject.headers() },
+    expectedBody: context.reference.text,
+    ...(subject.rotate ? { rotate: subject.rotate } : {}),
+  };
+}
+
+/** One load run against a subject, then the drain of its backlog; fails if the target exited meanwhile. */
+export async function loadSubject(subject: Subject, context: WorkloadContext, spec: LoadSpec): Promise<LoadResult> {
+  const { instance } = subject;
+  const result = await runLoad(spec, ROOT);
+  if (subject.rotate) subject.rotate.offset += result.sentWithWarmup;
+  // What the target still owes the subgraphs must not land on the next target's run.
+  await quiesce(context.work);
+  const status = instance.child.exitStatus();
+  if (status !== undefined)
+    throw new Error(
+      `${instance.key} exited (${status}) during its run:\n${instance.child.stderrTail()}\n${instance.child.stdout().slice(-2000)}`,
+    );
+  return result;
 }
 
 /** Runs the rounds: every subject once per round, in order; warm-up before each one's first run. */
@@ -139,30 +189,18 @@ async function runRounds(
   for (let round = 0; round < options.rounds; round++) {
     for (const subject of subjects) {
       const { instance } = subject;
-      const spec: LoadSpec = {
-        url: instance.url,
+      const spec = loadSpec(subject, context, {
         connections: options.connections,
         warmupSeconds: round === 0 ? options.warmupSeconds : 0,
         durationSeconds: options.durationSeconds,
-        timeoutSeconds: 30,
-        body: context.body,
-        headers: { 'content-type': 'application/json', ...subject.headers() },
-        expectedBody: context.reference.text,
-        ...(subject.rotate ? { rotate: subject.rotate } : {}),
-      };
+      });
       const stopSampling = instance.sample();
       let result: LoadResult;
       try {
-        result = await runLoad(spec, ROOT);
-        if (subject.rotate) subject.rotate.offset += result.sentWithWarmup;
-        // What the target still owes the subgraphs must not land on the next target's run.
-        await quiesce(context.work);
+        result = await loadSubject(subject, context, spec);
       } finally {
         await stopSampling();
       }
-      const status = instance.child.exitStatus();
-      if (status !== undefined)
-        throw new Error(`${instance.key} exited (${status}) during its run:\n${instance.child.stderrTail()}`);
       subject.rounds.push(result);
       log(
         `  round ${round + 1}/${options.rounds} ${instance.key}: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
@@ -172,8 +210,26 @@ async function runRounds(
   }
 }
 
+type RowBase = Omit<Row, 'ratio' | 'p99Ratio' | 'ceilingShare' | 'versus'>;
+
+/** This row against the target its definition names in `versus`, at the same worker count. */
+function versusOf(row: RowBase, rows: readonly RowBase[]): Row['versus'] {
+  const twinId = TARGETS.find((t) => t.id === row.target)?.versus;
+  const twin = twinId === undefined ? undefined : rows.find((r) => r.target === twinId && r.workers === row.workers);
+  if (!twin) return null;
+  return {
+    target: twin.target,
+    ratio: divide(row.requestsPerSecond, twin.requestsPerSecond),
+    p99Ratio: divide(row.p99Ms, twin.p99Ms),
+    // Round i of both ran back to back: the per-round ratio shows how much of the mean's ratio is noise.
+    perRound: row.rounds.map((r, i) =>
+      twin.rounds[i] ? divide(r.requestsPerSecond, twin.rounds[i].requestsPerSecond) : null,
+    ),
+  };
+}
+
 function toRows(subjects: Subject[], baseline: string, pinning: Pinning): Row[] {
-  const rows = subjects.map((subject): Omit<Row, 'ratio' | 'p99Ratio' | 'ceilingShare'> => {
+  const rows = subjects.map((subject): RowBase => {
     const { instance, rounds } = subject;
     const processes = instance.memory.processes;
     const total = (of: (r: LoadResult) => number) => rounds.reduce((n, r) => n + of(r), 0);
@@ -222,6 +278,7 @@ function toRows(subjects: Subject[], baseline: string, pinning: Pinning): Row[] 
       ratio: base && !own ? divide(row.requestsPerSecond, base.requestsPerSecond) : null,
       p99Ratio: base && !own ? divide(row.p99Ms, base.p99Ms) : null,
       ceilingShare: ceiling && ceiling !== row ? divide(row.requestsPerSecond, ceiling.requestsPerSecond) : null,
+      versus: versusOf(row, rows),
     };
   });
 }
@@ -254,7 +311,21 @@ function gatewayCpus(pinning: Pinning, workers: number): readonly number[] | und
   return pinning.kind === 'pinned' ? pinning.gateway.get(workers) : undefined;
 }
 
-async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string, log: Log): Promise<WorkloadReport> {
+/** Options of {@link prepareStandard}. */
+export interface PrepareStandardOptions {
+  /** Worker count of the stock Apollo Gateway started for the reference answer. */
+  readonly stockWorkers: number;
+  /** Keep that stock gateway for `start` to hand out once (it is measured too); false: stop it once it answered. */
+  readonly keepStock: boolean;
+}
+
+/** The standard workload: its four subgraphs, stock Apollo Gateway's answer as the reference. */
+export async function prepareStandard(
+  pinning: Pinning,
+  tmp: string,
+  log: Log,
+  prepare: PrepareStandardOptions,
+): Promise<PreparedWorkload> {
   log('standard workload: starting the four subgraphs');
   const subgraphs = await startStandardSubgraphs();
   cleanups.push(() => subgraphs.stop());
@@ -273,18 +344,22 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   const signedIn = {
     authorization: `Bearer ${await mintDevToken({ secret: identityKeys.jwtSecret, user: 'usr_bench', expiresInSeconds: 86_400 })}`,
   };
-  const runs = plan('standard', options);
-  // Traced targets export their spans here (started only when one is selected).
-  let sink: OtlpReceiver | undefined;
-  if (runs.some((r) => r.definition.traced)) {
+  // Traced targets export their spans here (started with the first of them).
+  let sink: Promise<OtlpReceiver> | undefined;
+  const startSink = async () => {
     // Counts what arrives without decoding it: the benchmark measures the exporting side.
-    const started = (sink = await startOtlpReceiver({ decode: false }));
+    const started = await startOtlpReceiver({ decode: false });
     cleanups.push(() => started.stop());
-  }
-  const instances: Instance[] = [];
-  const start = async (definition: TargetDefinition, workers: number, responsePath?: string): Promise<Instance> => {
+    return started;
+  };
+  const responsePath = join(tmp, 'standard.response.json');
+  const launch = async (
+    definition: TargetDefinition,
+    workers: number,
+    extraNodeOptions: readonly string[] = [],
+  ): Promise<Instance> => {
     log(`  starting ${definition.id}@${workers}`);
-    const cpus = gatewayCpus(pinning, workers);
+    const otlp = definition.traced ? await (sink ??= startSink()) : undefined;
     const env: Record<string, string> =
       definition.kind === 'ours'
         ? {
@@ -293,17 +368,17 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
             GATEWAY_WORKERS: String(workers),
             ...(definition.signedIn ? identityEnv : {}),
             ...definition.env,
-            ...(definition.traced && sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
+            ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url } : {}),
           }
         : definition.kind === 'stock'
           ? { ...common, APOLLO_TELEMETRY_DISABLED: 'true', BENCH_WORKERS: String(workers) }
-          : { RESPONSE_PATH: responsePath! };
+          : { RESPONSE_PATH: responsePath };
     const script = {
       ours: 'gateway/src/index.ts',
       stock: 'bench/targets/stock-gateway.ts',
       ceiling: 'bench/targets/ceiling.ts',
     }[definition.kind];
-    const nodeOptions = definition.kind === 'ours' ? GATEWAY_NODE_OPTIONS : undefined;
+    const nodeOptions = [...(definition.kind === 'ours' ? GATEWAY_NODE_OPTIONS : []), ...extraNodeOptions];
     const instance = await startInstance({
       definition,
       workers,
@@ -311,7 +386,7 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
       nodeOptions,
       env,
       path: definition.kind === 'ours' ? '/graphql' : '/',
-      cpus,
+      cpus: gatewayCpus(pinning, workers),
       cwd: ROOT,
     });
     cleanups.push(() => instance.stop());
@@ -319,9 +394,10 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
   };
 
   // Stock Apollo Gateway's answer is the reference: start it first (just for that if it is not measured).
-  const stockRun = runs.find((r) => r.definition.kind === 'stock');
-  const stockDefinition = stockRun?.definition ?? TARGETS.find((t) => t.id === 'stock')!;
-  const stock = await start(stockDefinition, stockRun?.workers ?? options.workers[0]!);
+  let stock: Instance | undefined = await launch(
+    TARGETS.find((t) => t.id === 'stock')!,
+    prepare.stockWorkers,
+  );
   const received = await post(stock.url, body, {});
   const json = parseJson(received.text) as
     { data?: { users?: unknown[]; topProducts?: unknown[] }; errors?: unknown } | undefined;
@@ -336,113 +412,150 @@ async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string,
     );
   }
   const reference = { text: received.text, json };
-  const responsePath = join(tmp, 'standard.response.json');
   await writeFile(responsePath, received.text);
   log(`  reference: stock Apollo Gateway's answer, ${Buffer.byteLength(received.text)} bytes`);
-  if (stockRun) instances.push(stock);
-  else await stock.stop();
-
-  const context: WorkloadContext = {
-    id: 'standard',
-    body,
-    reference,
-    work: async () => Object.values(subgraphs.requests).reduce((a, b) => a + b, 0),
-    workKind: 'fetches',
-  };
-  const subjects: Subject[] = [];
-  for (const run of runs) {
-    const instance =
-      instances.find((i) => i.definition === run.definition && i.workers === run.workers) ??
-      (await start(run.definition, run.workers, responsePath));
-    const subject = newSubject(instance, () => (run.definition.signedIn ? signedIn : {}));
-    await checkSubject(subject, context, log);
-    subjects.push(subject);
+  if (!prepare.keepStock) {
+    await stock.stop();
+    stock = undefined;
   }
-  await runRounds(subjects, context, options, log);
-  for (const subject of subjects) await subject.instance.stop();
-  await subgraphs.stop();
-  if (sink)
-    log(`  OTLP sink: ${sink.requests} export requests, ${(sink.bytes / 1024 ** 2).toFixed(1)} MiB of spans received`);
+
   return {
-    id: 'standard',
-    title: 'Standard workload (graphql-gateways-benchmark: accounts, inventory, products, reviews)',
-    query: 'TestQuery (shared/workloads/federation-benchmark.md)',
-    responseBytes: Buffer.byteLength(reference.text),
-    reference: "stock Apollo Gateway's answer",
-    baseline: 'stock',
-    order: subjects.map((s) => s.instance.key),
-    rows: toRows(subjects, 'stock', pinning),
+    context: {
+      id: 'standard',
+      body,
+      reference,
+      work: async () => Object.values(subgraphs.requests).reduce((a, b) => a + b, 0),
+      workKind: 'fetches',
+    },
+    header: {
+      id: 'standard',
+      title: 'Standard workload (graphql-gateways-benchmark: accounts, inventory, products, reviews)',
+      query: 'TestQuery (shared/workloads/federation-benchmark.md)',
+      responseBytes: Buffer.byteLength(reference.text),
+      reference: "stock Apollo Gateway's answer",
+      baseline: 'stock',
+    },
+    async start(definition, workers, extraNodeOptions = []) {
+      const reuse = definition.kind === 'stock' && stock?.workers === workers && extraNodeOptions.length === 0;
+      const instance = reuse ? stock! : await launch(definition, workers, extraNodeOptions);
+      if (reuse) stock = undefined;
+      return newSubject(instance, () => (definition.signedIn ? signedIn : {}));
+    },
+    serviceLogs: () => undefined,
+    async stop() {
+      await stock?.stop();
+      await subgraphs.stop();
+      const otlp = sink && (await sink);
+      if (otlp)
+        log(
+          `  OTLP sink: ${otlp.requests} export requests, ${(otlp.bytes / 1024 ** 2).toFixed(1)} MiB of spans received`,
+        );
+    },
   };
 }
 
-async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): Promise<WorkloadReport> {
-  log(`commerce workload: starting the platform (embedded Postgres${options.redis ? ', Redis' : ''})`);
-  const workload = await startCommerceWorkload({ redis: options.redis });
+/** The commerce workload: the platform (subgraphs over embedded Postgres) in this process, its in-process gateway's answer as the reference. */
+export async function prepareCommerce(pinning: Pinning, log: Log, redis: boolean): Promise<PreparedWorkload> {
+  log(`commerce workload: starting the platform (embedded Postgres${redis ? ', Redis' : ''})`);
+  const workload = await startCommerceWorkload({ redis });
   cleanups.push(() => workload.stop());
-  const body = JSON.stringify({ query: COMMERCE_QUERY });
-  const needsMisses = plan('commerce', options).some((r) => r.definition.cache === 'miss');
-  // A token per principal (the gateway verifies each request's; a new principal per request misses the cache).
-  const principals = needsMisses
-    ? await Promise.all(workload.principals(MISS_PRINCIPALS + 10_000).map((id) => workload.authorization(id)))
-    : [];
-  const loadPrincipals = principals.slice(0, MISS_PRINCIPALS);
   const mainAuthorization = await workload.authorization(workload.principal);
+  // A token per principal (the gateway verifies each request's; a new principal per request misses the cache),
+  // minted for the first target that needs them.
+  let principals: Promise<string[]> | undefined;
+  const mintPrincipals = () =>
+    Promise.all(workload.principals(MISS_PRINCIPALS + 10_000).map((id) => workload.authorization(id)));
   // The check before load takes principals the load generator never uses.
   let nextCheck = MISS_PRINCIPALS;
-  const context: WorkloadContext = {
-    id: 'commerce',
-    body,
-    reference: workload.reference,
-    work: () => workload.statements(),
-    workKind: 'statements',
+  return {
+    context: {
+      id: 'commerce',
+      body: JSON.stringify({ query: COMMERCE_QUERY }),
+      reference: workload.reference,
+      work: () => workload.statements(),
+      workKind: 'statements',
+    },
+    header: {
+      id: 'commerce',
+      title: 'Commerce workload (deep query: 50 users → 10 orders each → items → product)',
+      query: COMMERCE_QUERY.replace(/\s+/g, ' '),
+      responseBytes: Buffer.byteLength(workload.reference.text),
+      reference: "the platform's in-process gateway's answer (cache off)",
+      baseline: 'commerce',
+    },
+    async start(definition, workers, extraNodeOptions = []) {
+      log(`  starting ${definition.id}@${workers}`);
+      const instance = await startInstance({
+        definition,
+        workers,
+        script: 'gateway/src/index.ts',
+        nodeOptions: [...GATEWAY_NODE_OPTIONS, ...extraNodeOptions],
+        env: {
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'warn',
+          SUBGRAPH_URLS: workload.subgraphUrls,
+          GATEWAY_WORKERS: String(workers),
+          ...(workload.redisUrl ? { REDIS_URL: workload.redisUrl } : {}),
+          ...workload.gatewayEnv,
+          ...definition.env,
+        },
+        path: '/graphql',
+        cpus: gatewayCpus(pinning, workers),
+        cwd: ROOT,
+      });
+      cleanups.push(() => instance.stop());
+      if (definition.cache !== 'miss') return newSubject(instance, () => ({ authorization: mainAuthorization }));
+      const all = await (principals ??= mintPrincipals());
+      return newSubject(instance, () => ({ authorization: all[nextCheck++ % all.length]! }), {
+        header: 'authorization',
+        values: all.slice(0, MISS_PRINCIPALS),
+        offset: 0,
+      });
+    },
+    serviceLogs: () => ({ ...workload.logs, last: [...workload.logs.last] }),
+    stop: () => workload.stop(),
   };
+}
+
+/** Starts and checks every planned target of a prepared workload, runs the rounds, stops everything it started. */
+async function measureWorkload(
+  prepared: PreparedWorkload,
+  runs: ReadonlyArray<{ definition: TargetDefinition; workers: number }>,
+  options: BenchOptions,
+  pinning: Pinning,
+  log: Log,
+): Promise<WorkloadReport> {
   const subjects: Subject[] = [];
-  for (const { definition, workers } of plan('commerce', options)) {
-    log(`  starting ${definition.id}@${workers}`);
-    const instance = await startInstance({
-      definition,
-      workers,
-      script: 'gateway/src/index.ts',
-      nodeOptions: GATEWAY_NODE_OPTIONS,
-      env: {
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        SUBGRAPH_URLS: workload.subgraphUrls,
-        GATEWAY_WORKERS: String(workers),
-        ...(workload.redisUrl ? { REDIS_URL: workload.redisUrl } : {}),
-        ...workload.gatewayEnv,
-        ...definition.env,
-      },
-      path: '/graphql',
-      cpus: gatewayCpus(pinning, workers),
-      cwd: ROOT,
-    });
-    cleanups.push(() => instance.stop());
-    const subject =
-      definition.cache === 'miss'
-        ? newSubject(instance, () => ({ authorization: principals[nextCheck++ % principals.length]! }), {
-            header: 'authorization',
-            values: loadPrincipals,
-            offset: 0,
-          })
-        : newSubject(instance, () => ({ authorization: mainAuthorization }));
-    await checkSubject(subject, context, log);
+  for (const run of runs) {
+    const subject = await prepared.start(run.definition, run.workers);
+    await checkSubject(subject, prepared.context, log);
     subjects.push(subject);
   }
-  await runRounds(subjects, context, options, log);
+  await runRounds(subjects, prepared.context, options, log);
   for (const subject of subjects) await subject.instance.stop();
-  await workload.stop();
+  await prepared.stop();
+  const serviceLogs = prepared.serviceLogs();
   return {
-    id: 'commerce',
-    title: 'Commerce workload (deep query: 50 users → 10 orders each → items → product)',
-    query: COMMERCE_QUERY.replace(/\s+/g, ' '),
-    responseBytes: Buffer.byteLength(workload.reference.text),
-    reference: "the platform's in-process gateway's answer (cache off)",
-    baseline: 'commerce',
+    ...prepared.header,
     order: subjects.map((s) => s.instance.key),
-    serviceLogs: { ...workload.logs, last: [...workload.logs.last] },
-    rows: toRows(subjects, 'commerce', pinning),
+    ...(serviceLogs ? { serviceLogs } : {}),
+    rows: toRows(subjects, prepared.header.baseline, pinning),
   };
+}
+
+async function runStandard(options: BenchOptions, pinning: Pinning, tmp: string, log: Log): Promise<WorkloadReport> {
+  const runs = plan('standard', options);
+  const stockRun = runs.find((r) => r.definition.kind === 'stock');
+  const prepared = await prepareStandard(pinning, tmp, log, {
+    stockWorkers: stockRun?.workers ?? options.workers[0]!,
+    keepStock: stockRun !== undefined,
+  });
+  return measureWorkload(prepared, runs, options, pinning, log);
+}
+
+async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): Promise<WorkloadReport> {
+  const prepared = await prepareCommerce(pinning, log, options.redis);
+  return measureWorkload(prepared, plan('commerce', options), options, pinning, log);
 }
 
 function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): string[] {
@@ -464,7 +577,21 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
         (options.redis ? ' Response cache in Redis.' : ' Response cache in process.'),
     );
   }
-  const ignored = workloads.flatMap((w) => w.rows).filter((r) => !r.workersHonoured);
+  const rows = workloads.flatMap((w) => w.rows);
+  const executors = new Set(
+    rows.map((r) => TARGETS.find((t) => t.id === r.target)?.env.GATEWAY_EXECUTOR).filter((e) => e !== undefined),
+  );
+  if (executors.size > 0) {
+    const inherited = process.env.GATEWAY_EXECUTOR;
+    list.push(
+      `Executors: rows without \`GATEWAY_EXECUTOR\` in their label run ${inherited ? `\`GATEWAY_EXECUTOR=${inherited}\` (inherited from the benchmark's environment)` : 'the default executor (`GATEWAY_EXECUTOR` unset: `compiled`, gateway/src/executor)'}; the \`${[...executors].join('`, `')}\` rows the same configuration with that executor (\`apollo\`: @apollo/gateway's own \`executeQueryPlan\`).`,
+    );
+  }
+  if (rows.some((r) => r.versus))
+    list.push(
+      "vs: the row's req/s and p99 ÷ those of the target named, at the same worker count (ratios of the round means), then req/s ÷ req/s round by round (within a round the two ran back to back, so the spread of these shows the machine's noise).",
+    );
+  const ignored = rows.filter((r) => !r.workersHonoured);
   if (ignored.length)
     list.push(
       `Worker count not honoured (process count differs from the workers asked for): ${ignored.map((r) => `${r.key} ran ${r.processes} process${r.processes === 1 ? '' : 'es'}`).join(', ')}.`,
@@ -473,22 +600,49 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
   return list;
 }
 
-/** Runs the whole benchmark; stops everything it started, even on failure. */
-export async function runBenchmark(options: BenchOptions, command: string, log: Log): Promise<BenchmarkReport> {
-  const startedAt = new Date().toISOString();
-  let pinning = planPinning({
+/**
+ * Plans where the gateway under test and everything else run, and pins this process (the harness, the load
+ * generator and the subgraphs it starts) to the load CPUs; no pinning when that fails.
+ */
+export function pinThisRun(
+  options: Pick<BenchOptions, 'pin' | 'workers' | 'gatewayCpus' | 'loadCpus'>,
+  log: Log,
+): Pinning {
+  const pinning = planPinning({
     pin: options.pin,
     workers: options.workers,
     gatewayCpus: options.gatewayCpus,
     loadCpus: options.loadCpus,
   });
-  if (pinning.kind === 'pinned' && !pinSelf(pinning.load))
-    pinning = {
-      kind: 'none',
-      reason: 'taskset could not pin this process',
-      description: 'none (taskset could not pin this process)',
-    };
-  log(`CPU pinning: ${pinning.description}`);
+  const reason = 'taskset could not pin this process';
+  const result: Pinning =
+    pinning.kind === 'pinned' && !pinSelf(pinning.load)
+      ? { kind: 'none', reason, description: `none (${reason})` }
+      : pinning;
+  log(`CPU pinning: ${result.description}`);
+  return result;
+}
+
+/** This machine and checkout, for a report. */
+export function describeMachine(): Pick<BenchmarkReport, 'machine' | 'gitCommit'> {
+  const cpu = osCpus()[0];
+  return {
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpuModel: cpu?.model.trim() ?? 'unknown',
+      cpus: cpuCount(),
+      memoryGiB: totalmem() / 1024 ** 3,
+    },
+    gitCommit: gitCommit(),
+  };
+}
+
+/** Runs the whole benchmark; stops everything it started, even on failure. */
+export async function runBenchmark(options: BenchOptions, command: string, log: Log): Promise<BenchmarkReport> {
+  const startedAt = new Date().toISOString();
+  const pinning = pinThisRun(options, log);
   const tmp = await mkdtemp(join(tmpdir(), 'bench-'));
   const workloads: WorkloadReport[] = [];
   try {
@@ -499,21 +653,12 @@ export async function runBenchmark(options: BenchOptions, command: string, log: 
     await stopEverything();
     await rm(tmp, { recursive: true, force: true });
   }
-  const cpu = osCpus()[0];
   return {
     version: 1,
     startedAt,
     quick: options.quick,
     command,
-    machine: {
-      node: process.version,
-      platform: process.platform,
-      arch: process.arch,
-      cpuModel: cpu?.model.trim() ?? 'unknown',
-      cpus: cpuCount(),
-      memoryGiB: totalmem() / 1024 ** 3,
-    },
-    gitCommit: gitCommit(),
+    ...describeMachine(),
     settings: {
       connections: options.connections,
       warmupSeconds: options.warmupSeconds,

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseCpuList } from './lib/cpus';
 import { TARGET_IDS } from './targets';
 
@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly redis: boolean;
   /** `--out <dir>`: where `<date>.md` and `<date>.json` go. Default bench/results. */
   readonly outDir: string;
+  /** `--name <label>`: the results are `<date>-<label>.md` and `.json`, so runs of one day keep apart. Default none. */
+  readonly name: string | undefined;
 }
 
 export const BENCH_DEFAULTS = Object.freeze({
@@ -46,7 +48,14 @@ export const BENCH_DEFAULTS = Object.freeze({
 /** Thrown for a bad command line; the message names the option and the value. */
 export class BenchOptionError extends Error {}
 
-function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+/** `--<name>`'s integer value in [min, max], or `fallback` when absent; throws BenchOptionError naming it. */
+export function integerOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max)
@@ -54,7 +63,8 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
-function cpus(name: string, raw: string | undefined): number[] | undefined {
+/** `--<name>`'s CPU list (`0,2-3`), or undefined when absent; throws BenchOptionError naming it. */
+export function cpuListOption(name: string, raw: string | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
   try {
     return parseCpuList(raw);
@@ -75,37 +85,87 @@ export const USAGE = `npm run bench [-- options]
   --gateway-cpus <list>   CPUs of the gateway under test
   --load-cpus <list>      CPUs of the load generator and subgraphs
   --redis                 commerce response cache in a real Redis
-  --out <dir>             results directory (default ${BENCH_DEFAULTS.outDir})`;
+  --out <dir>             results directory (default ${BENCH_DEFAULTS.outDir})
+  --name <label>          results file <date>-<label>.md/.json instead of <date>.md/.json`;
+
+/** `--name`: a label that is safe in a file name. */
+function resultsLabel(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(raw))
+    throw new BenchOptionError(
+      `--name must be letters, digits, '.', '_' or '-' (at most 64), got ${JSON.stringify(raw)}`,
+    );
+  return raw;
+}
+
+/** Options every benchmark command takes (npm run bench, bench:profile), as node:util's parseArgs declares them. */
+const SHARED_OPTIONS = {
+  warmup: { type: 'string' },
+  duration: { type: 'string' },
+  connections: { type: 'string' },
+  workers: { type: 'string' },
+  'no-pin': { type: 'boolean', default: false },
+  'gateway-cpus': { type: 'string' },
+  'load-cpus': { type: 'string' },
+  redis: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a benchmark command's line: the shared options and the command's `own`, strictly (no positionals);
+ * an unknown option or `--help` throws BenchOptionError with the usage.
+ */
+export function parseCommandLine<const T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  own: T,
+  usage: string,
+) {
+  type Config = { args: string[]; options: typeof SHARED_OPTIONS & T; strict: true; allowPositionals: false };
+  let parsed: ReturnType<typeof parseArgs<Config>>;
+  try {
+    parsed = parseArgs<Config>({
+      args: [...argv],
+      options: { ...SHARED_OPTIONS, ...own },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new BenchOptionError(`${(error as Error).message}\n${usage}`);
+  }
+  if ((parsed.values as { help?: boolean }).help) throw new BenchOptionError(usage);
+  return parsed.values;
+}
+
+/** Where the processes run and the results go, from the shared options. */
+export function placementOptions(v: {
+  'no-pin'?: boolean;
+  'gateway-cpus'?: string;
+  'load-cpus'?: string;
+  redis?: boolean;
+  out?: string;
+}): Pick<BenchOptions, 'pin' | 'gatewayCpus' | 'loadCpus' | 'redis' | 'outDir'> {
+  return {
+    pin: v['no-pin'] !== true,
+    gatewayCpus: cpuListOption('gateway-cpus', v['gateway-cpus']),
+    loadCpus: cpuListOption('load-cpus', v['load-cpus']),
+    redis: v.redis === true,
+    outDir: resolve(v.out ?? BENCH_DEFAULTS.outDir),
+  };
+}
 
 /** Parses the command line (`process.argv.slice(2)`); throws BenchOptionError. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean', default: false },
-        warmup: { type: 'string' },
-        duration: { type: 'string' },
-        connections: { type: 'string' },
-        rounds: { type: 'string' },
-        targets: { type: 'string' },
-        workers: { type: 'string' },
-        'no-pin': { type: 'boolean', default: false },
-        'gateway-cpus': { type: 'string' },
-        'load-cpus': { type: 'string' },
-        redis: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    throw new BenchOptionError(`${(error as Error).message}\n${USAGE}`);
-  }
-  const v = parsed.values;
-  if (v.help) throw new BenchOptionError(USAGE);
+  const v = parseCommandLine(
+    argv,
+    {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      targets: { type: 'string' },
+      name: { type: 'string' },
+    },
+    USAGE,
+  );
   const quick = v.quick === true;
   const d = BENCH_DEFAULTS;
   const targets =
@@ -127,19 +187,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const workers =
     v.workers === undefined
       ? [...d.workers]
-      : [...new Set(v.workers.split(',').map((w) => integer('workers', w.trim(), 1, 1, 64)))];
+      : [...new Set(v.workers.split(',').map((w) => integerOption('workers', w.trim(), 1, 1, 64)))];
   return Object.freeze({
     quick,
-    warmupSeconds: integer('warmup', v.warmup, quick ? d.quickWarmupSeconds : d.warmupSeconds, 0, 600),
-    durationSeconds: integer('duration', v.duration, quick ? d.quickDurationSeconds : d.durationSeconds, 1, 600),
-    connections: integer('connections', v.connections, d.connections, 1, 1000),
-    rounds: integer('rounds', v.rounds, quick ? d.quickRounds : d.rounds, 1, 20),
+    warmupSeconds: integerOption('warmup', v.warmup, quick ? d.quickWarmupSeconds : d.warmupSeconds, 0, 600),
+    durationSeconds: integerOption('duration', v.duration, quick ? d.quickDurationSeconds : d.durationSeconds, 1, 600),
+    connections: integerOption('connections', v.connections, d.connections, 1, 1000),
+    rounds: integerOption('rounds', v.rounds, quick ? d.quickRounds : d.rounds, 1, 20),
     targets: Object.freeze(targets),
     workers: Object.freeze(workers.sort((a, b) => a - b)),
-    pin: v['no-pin'] !== true,
-    gatewayCpus: cpus('gateway-cpus', v['gateway-cpus']),
-    loadCpus: cpus('load-cpus', v['load-cpus']),
-    redis: v.redis === true,
-    outDir: resolve(v.out ?? d.outDir),
+    ...placementOptions(v),
+    name: resultsLabel(v.name),
   });
 }

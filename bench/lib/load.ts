@@ -44,6 +44,11 @@ export interface LoadResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   /** `x-cache` response header values counted (our gateway's response cache: HIT, MISS, BYPASS). */
   cache: Record<string, number>;
+  /**
+   * When the measured run started and ended, in µs of the machine's monotonic clock (`process.hrtime`; on Linux
+   * the clock of every process's CPU profile too): the profiler counts only the samples taken in between.
+   */
+  measuredUs: { from: number; to: number };
 }
 
 /** Runs the load generator as a child process (inheriting this process's CPUs); bounded by its warm-up and duration plus a minute. */

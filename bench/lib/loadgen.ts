@@ -79,7 +79,9 @@ async function main(): Promise<void> {
     });
   // Warm-up in the same process: same connections and principals sequence, nothing counted.
   const warmup = spec.warmupSeconds > 0 ? await run(spec.warmupSeconds, false) : undefined;
+  const measuredFrom = process.hrtime.bigint();
   const result = await run(spec.durationSeconds, true);
+  const measuredTo = process.hrtime.bigint();
   const out: LoadResult = {
     requests: result.requests.total,
     sent: result.requests.sent,
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
       mean: result.latency.mean,
     },
     cache,
+    measuredUs: { from: Number(measuredFrom / 1000n), to: Number(measuredTo / 1000n) },
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

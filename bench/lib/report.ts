@@ -71,6 +71,16 @@ export interface Row {
   readonly p99Ratio: number | null;
   /** requests/s ÷ the ceiling's (standard workload). */
   readonly ceilingShare: number | null;
+  /**
+   * Against the target its definition names in `versus`, at the same worker count (null without one): req/s and
+   * p99 ÷ that row's (ratios of the round means), and req/s ÷ that row's round by round.
+   */
+  readonly versus: {
+    target: string;
+    ratio: number | null;
+    p99Ratio: number | null;
+    perRound: ReadonlyArray<number | null>;
+  } | null;
   /** The check before load: against the reference answer. */
   readonly check: Comparison;
   /** Subgraph HTTP requests one query caused (standard workload, counted at the subgraphs during the check). */
@@ -111,8 +121,16 @@ function checkCell(row: Row): string {
   return row.check.bytesIdentical ? '✓ same bytes' : '✓ deep-equal';
 }
 
+function versusCell(row: Row): string {
+  const v = row.versus;
+  if (!v) return '–';
+  return `**${ratio(v.ratio)}** ${v.target} req/s, p99 ${ratio(v.p99Ratio)}; per round ${v.perRound.map(ratio).join(' / ')}`;
+}
+
 function table(workload: WorkloadReport): string[] {
   const standard = workload.id === 'standard';
+  // Rows compared with a twin (e.g. the same gateway with Apollo's executor) get a "vs" column.
+  const versus = workload.rows.some((r) => r.versus);
   const head = [
     'target',
     'workers',
@@ -123,6 +141,7 @@ function table(workload: WorkloadReport): string[] {
     'peak RSS MiB (total / max proc)',
     `× ${workload.baseline} req/s`,
     `p99 vs ${workload.baseline}`,
+    ...(versus ? ['vs'] : []),
     ...(standard ? ['% of ceiling', 'subgraph fetches/op'] : ['SQL statements/op']),
     'cache hits',
     'check',
@@ -144,6 +163,7 @@ function table(workload: WorkloadReport): string[] {
       `${fixed(row.peakRssMiB.total, 0)} / ${fixed(row.peakRssMiB.perProcess, 0)}`,
       ratio(row.ratio),
       ratio(row.p99Ratio),
+      ...(versus ? [versusCell(row)] : []),
       ...(standard
         ? [
             percent(row.ceilingShare),
@@ -159,15 +179,20 @@ function table(workload: WorkloadReport): string[] {
   return lines;
 }
 
+/** `- Machine: …` of a report: CPU, memory, platform, Node and the commit measured. */
+export function machineLine(report: Pick<BenchmarkReport, 'machine' | 'gitCommit'>): string {
+  const m = report.machine;
+  return `- Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${fixed(m.memoryGiB, 0)} GiB; ${m.platform}/${m.arch}; Node ${m.node}${report.gitCommit ? `; commit ${report.gitCommit.slice(0, 12)}` : ''}`;
+}
+
 /** The report as Markdown (commit-worthy: small, stable layout). */
 export function renderMarkdown(report: BenchmarkReport): string {
   const s = report.settings;
-  const m = report.machine;
   const out = [
     `# Gateway benchmark, ${report.startedAt.slice(0, 10)}${report.quick ? ' (quick: smoke run, not for comparison)' : ''}`,
     '',
     `- Command: \`${report.command}\``,
-    `- Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${fixed(m.memoryGiB, 0)} GiB; ${m.platform}/${m.arch}; Node ${m.node}${report.gitCommit ? `; commit ${report.gitCommit.slice(0, 12)}` : ''}`,
+    machineLine(report),
     `- CPU pinning: ${report.pinning}`,
     `- Load: ${s.loadGenerator}, ${s.connections} connections, closed loop (no think time), ${s.warmupSeconds} s warm-up per target then ${s.rounds} round${s.rounds === 1 ? '' : 's'} × ${s.durationSeconds} s per target, targets alternating (${report.workloads.map((w) => w.order.join(' ')).join(' | ')})`,
     `- Worker counts: ${s.workers.join(', ')}`,

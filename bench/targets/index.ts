@@ -36,7 +36,15 @@ export interface TargetDefinition {
    * Ed25519 internal identity for each subgraph fetch (README "Authentication"). Default false (anonymous, no key).
    */
   readonly signedIn?: boolean;
+  /**
+   * Id of another target of the same workload this one is compared with, row by row at the same worker count: the
+   * report's "vs" column gives this row's req/s and p99 ÷ that target's, and the req/s ratio per round.
+   */
+  readonly versus?: string;
 }
+
+/** @apollo/gateway's own executor of query plans (`executeQueryPlan`) instead of our default one (README "Configuration"). */
+const APOLLO_EXECUTOR = { GATEWAY_EXECUTOR: 'apollo' };
 
 /** Cost limits off: the baseline of the enforce rows. */
 const NO_COST = { COST_MODE: 'off' };
@@ -63,6 +71,15 @@ const DEFINITIONS: TargetDefinition[] = [
     kind: 'ours',
     cache: 'off',
     env: { RESPONSE_CACHE: 'false', ...NO_COST },
+    versus: 'ours-apollo-executor',
+  },
+  {
+    id: 'ours-apollo-executor',
+    workload: 'standard',
+    label: "our gateway, uncached, cost limits off, WITH @apollo/gateway's executor (GATEWAY_EXECUTOR=apollo)",
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', ...NO_COST, ...APOLLO_EXECUTOR },
   },
   {
     id: 'ours-identity',
@@ -154,6 +171,15 @@ const DEFINITIONS: TargetDefinition[] = [
     kind: 'ours',
     cache: 'off',
     env: { RESPONSE_CACHE: 'false', ...MEASURE },
+    versus: 'commerce-apollo-executor',
+  },
+  {
+    id: 'commerce-apollo-executor',
+    workload: 'commerce',
+    label: "our gateway, uncached, WITH @apollo/gateway's executor (GATEWAY_EXECUTOR=apollo)",
+    kind: 'ours',
+    cache: 'off',
+    env: { RESPONSE_CACHE: 'false', ...MEASURE, ...APOLLO_EXECUTOR },
   },
   {
     id: 'commerce-cached',

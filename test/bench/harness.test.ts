@@ -63,7 +63,9 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
         '--connections',
         '10',
         '--targets',
-        'ours,stock',
+        'ours,ours-apollo-executor,stock',
+        '--name',
+        'smoke',
         '--out',
         out,
       ],
@@ -71,9 +73,9 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
     );
     assert.equal(run.code, 0, `the harness failed:\n${run.stderr}`);
     const files = await readdir(out);
-    const json = files.find((f) => f.endsWith('-quick.json'));
-    const md = files.find((f) => f.endsWith('-quick.md'));
-    assert.ok(json && md, `expected <date>-quick.json and .md in ${out}, got ${files.join(', ')}`);
+    const json = files.find((f) => f.endsWith('-smoke-quick.json'));
+    const md = files.find((f) => f.endsWith('-smoke-quick.md'));
+    assert.ok(json && md, `expected <date>-smoke-quick.json and .md in ${out}, got ${files.join(', ')}`);
     report = JSON.parse(await readFile(join(out, json), 'utf8')) as BenchmarkReport;
     markdown = await readFile(join(out, md), 'utf8');
   });
@@ -87,7 +89,7 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
     const rows = report.workloads[0]!.rows;
     assert.deepEqual(
       rows.map((r) => r.key),
-      ['ours@1', 'stock@1'],
+      ['ours@1', 'ours-apollo-executor@1', 'stock@1'],
     );
     for (const row of rows) {
       assert.equal(row.rounds.length, 1, row.key);
@@ -107,7 +109,7 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
   });
 
   it('states ratios to stock Apollo Gateway, the worker count, pinning and Node version', () => {
-    const [ours, stock] = report.workloads[0]!.rows;
+    const [ours, , stock] = report.workloads[0]!.rows;
     assert.equal(typeof ours!.ratio, 'number');
     assert.equal(stock!.ratio, null, 'the baseline has no ratio to itself');
     assert.equal(report.machine.node, process.version);
@@ -118,6 +120,23 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
     assert.match(markdown, /^\| \*\*stock\*\* stock Apollo Gateway .*✓/m);
     assert.match(markdown, /APOLLO_TELEMETRY_DISABLED=true/);
     assert.ok(run.stdout.includes(markdown.trim()), 'the table is printed too');
+  });
+
+  it("compares our gateway with the same gateway on Apollo's executor, overall and round by round", () => {
+    const [ours, apollo] = report.workloads[0]!.rows;
+    assert.equal(ours!.versus?.target, 'ours-apollo-executor');
+    assert.equal(ours!.versus?.ratio, ours!.requestsPerSecond / apollo!.requestsPerSecond);
+    assert.equal(ours!.versus?.p99Ratio, ours!.p99Ms / apollo!.p99Ms);
+    assert.deepEqual(ours!.versus?.perRound, [
+      ours!.rounds[0]!.requestsPerSecond / apollo!.rounds[0]!.requestsPerSecond,
+    ]);
+    assert.equal(apollo!.versus, null, 'the twin itself names no twin');
+    assert.match(markdown, /\| vs \|/);
+    assert.match(
+      markdown,
+      /^\| \*\*ours\*\* .*\| \*\*[\d.]+×\*\* ours-apollo-executor req\/s, p99 [\d.]+×; per round [\d.]+× \|/m,
+    );
+    assert.match(markdown, /GATEWAY_EXECUTOR=apollo/);
   });
 
   it('stops every process it started', () => {
@@ -165,5 +184,10 @@ describe('benchmark checks and options', () => {
     assert.ok(quick.durationSeconds < parseBenchOptions([]).durationSeconds);
     assert.equal(quick.connections, 50);
     assert.deepEqual(parseBenchOptions(['--workers', '2,1']).workers, [1, 2]);
+    assert.equal(parseBenchOptions(['--name', 'executor-1w']).name, 'executor-1w');
+    assert.throws(
+      () => parseBenchOptions(['--name', '../x']),
+      (e: unknown) => e instanceof BenchOptionError && /--name .*"\.\.\/x"/.test(e.message),
+    );
   });
 });
