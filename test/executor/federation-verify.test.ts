@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { scrape, sum } from '../helpers/metrics';
 import { abstractTypes } from './scenarios/abstract-types';
+import { edgeCases } from './scenarios/edge-cases';
 import { entities } from './scenarios/entities';
 import { failures } from './scenarios/failures';
 import { post, startFederation, type Federation, type ModeGateway, type ResponseBody } from './scenarios/harness';
 import { operations } from './scenarios/operations';
 
-const themes = [entities, operations, abstractTypes, failures];
+const themes = [entities, operations, abstractTypes, failures, edgeCases];
 
 let federation: Federation | undefined;
 let gateway: ModeGateway;

@@ -43,6 +43,18 @@ export interface SubgraphFixture {
   resolvers: GraphQLResolverMap<unknown>;
   /** Default `serve`. */
   behaviour?: SubgraphBehaviour;
+  /**
+   * A hand-written answer in place of executing a request (a subgraph that does
+   * not follow its own schema); `undefined` executes it as usual. Default none.
+   */
+  answer?: (request: SubgraphRequest) => unknown;
+}
+
+/** A GraphQL request as a subgraph receives it. */
+export interface SubgraphRequest {
+  query: string;
+  variables?: Record<string, any>;
+  operationName?: string;
 }
 
 /** A JSON body of a GraphQL response, parsed. */
@@ -140,12 +152,10 @@ async function startSubgraph(
         response.writeHead(500, { 'content-type': 'text/plain' }).end(`${fixture.name} is failing`);
         return;
       }
-      const { query, variables, operationName } = JSON.parse(text) as {
-        query: string;
-        variables?: Record<string, unknown>;
-        operationName?: string;
-      };
-      const result = await graphql({ schema, source: query, variableValues: variables, operationName });
+      const { query, variables, operationName } = JSON.parse(text) as SubgraphRequest;
+      const result =
+        fixture.answer?.({ query, variables, operationName }) ??
+        (await graphql({ schema, source: query, variableValues: variables, operationName }));
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
     })().catch((error: Error) => {
       response.writeHead(400, { 'content-type': 'text/plain' }).end(error.message);
