@@ -1,15 +1,18 @@
 /**
- * npm run fuzz:executor [-- --graphs standard,commerce --executors apollo,compiled --in-flight 8 --only <index>]
+ * npm run fuzz:executor [-- --graphs standard,commerce --executors apollo,compiled --in-flight 8 --only <index> --minimize <n>]
  * Differential fuzzing of the query-plan executors (README "Tests"): random
  * valid queries (test/executor/fuzz/generate.ts) sent to two gateways that
  * differ only in GATEWAY_EXECUTOR, over the standard workload and the
  * commerce platform; every pair of answers must be the same (status and
  * bytes). FUZZ_COUNT operations per graph (default 5000) from FUZZ_SEED
  * (default random, printed). Prints each difference with the command that
- * replays it and a summary per graph; exits 1 on any difference.
+ * replays it and a summary per graph; exits 1 on any difference. --minimize n
+ * shrinks the first n differences of each graph to the smallest operation
+ * that still differs (test/executor/fuzz/minimize.ts) and prints those.
  */
 import { parseArgs } from 'node:util';
 import { GRAPH_NAMES, startFuzzGraph, type GraphName } from '../test/executor/fuzz/graphs';
+import { minimizeDifference } from '../test/executor/fuzz/minimize';
 import { formatDifference, formatReport, runFuzz } from '../test/executor/fuzz/run';
 
 const { values } = parseArgs({
@@ -18,6 +21,7 @@ const { values } = parseArgs({
     executors: { type: 'string', default: 'apollo,compiled' },
     'in-flight': { type: 'string', default: '8' },
     only: { type: 'string' },
+    minimize: { type: 'string', default: '0' },
   },
 });
 
@@ -32,6 +36,7 @@ async function main(): Promise<number> {
   const count = integer('FUZZ_COUNT', process.env.FUZZ_COUNT ?? '5000', 1);
   const seed = integer('FUZZ_SEED', process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 2 ** 31)), 0);
   const inFlight = integer('--in-flight', values['in-flight']!, 1);
+  const minimize = integer('--minimize', values.minimize!, 0);
   const only = values.only === undefined ? undefined : integer('--only', values.only, 0);
   const graphs = values.graphs!.split(',').map((g) => g.trim());
   for (const g of graphs)
@@ -55,6 +60,15 @@ async function main(): Promise<number> {
       });
       differences += report.differences.length;
       console.log(formatReport(report));
+      for (const difference of report.differences.slice(0, minimize)) {
+        const smallest = await minimizeDifference(graph, difference);
+        console.log(
+          formatDifference({ ...difference, ...smallest }).replace(
+            /^difference/,
+            `smallest difference (${smallest.tries} tries)`,
+          ),
+        );
+      }
     } finally {
       await graph.stop();
     }

@@ -68,7 +68,13 @@ function callerOf(callers: readonly Caller[], draw: number): Caller {
   return callers[callers.length - 1]!;
 }
 
-async function send(url: string, operation: GeneratedOperation, caller: Caller, timeoutMs: number): Promise<Answer> {
+/** POSTs one operation as `caller` and reads the whole answer. */
+export async function send(
+  url: string,
+  operation: Pick<GeneratedOperation, 'query' | 'operationName' | 'variables'>,
+  caller: Caller,
+  timeoutMs: number,
+): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...caller.headers },
