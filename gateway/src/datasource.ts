@@ -1,4 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { parseCacheControlHeader } from '@apollo/gateway/dist/datasources/parseCacheControlHeader';
+import { HeaderMap } from '@apollo/server';
+import type { FetcherHeaders } from '@apollo/utils.fetcher';
 import type { Counter } from 'prom-client';
 import { Kind, OperationTypeNode, parse, type GraphQLError } from 'graphql';
 import { CommerceError, ERROR_CODES, type ErrorCode, type Logger } from '@commerce/common';
@@ -13,6 +16,7 @@ type Base = RemoteGraphQLDataSource<GatewayContext>;
 type ReceivedResponse = Parameters<NonNullable<Base['didReceiveResponse']>>[0];
 type GatewayResponse = ReceivedResponse['response'];
 type FetcherResponse = Awaited<ReturnType<Base['fetcher']>>;
+type IncomingOperation = Extract<GraphQLDataSourceProcessOptions<GatewayContext>, { incomingRequestContext: unknown }>;
 
 /** Options of {@link SubgraphDataSource}. */
 export interface SubgraphDataSourceOptions {
@@ -95,7 +99,62 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       deadline: requestDeadline(incoming.context, requestTimeoutMs),
       path: () => responsePath(options.pathInIncomingRequest, options.request.query),
     };
-    return traffic.execute(call, () => super.process(options));
+    return traffic.execute(call, () => this.#exchange(options));
+  }
+
+  /**
+   * RemoteGraphQLDataSource's `process` for a client request (same request
+   * body, hooks and cache-policy handling; APQ to subgraphs is off here)
+   * without its per-call WHATWG Request and Headers objects.
+   */
+  async #exchange(options: IncomingOperation): Promise<GatewayResponse> {
+    const { request, context } = options;
+    const headers = new HeaderMap();
+    if (request.http?.headers)
+      for (const [name, value] of request.http.headers) {
+        const current = headers.get(name);
+        headers.set(name, current === undefined ? value : `${current}, ${value}`);
+      }
+    headers.set('content-type', 'application/json');
+    request.http = { method: 'POST', url: this.url, headers: headers as unknown as FetcherHeaders };
+    this.willSendRequest(options);
+    if (!request.query) throw new Error('Missing query');
+    const body = JSON.stringify({
+      query: request.query,
+      variables: request.variables,
+      operationName: request.operationName,
+      extensions: request.extensions,
+    });
+    let fetched: FetcherResponse | undefined;
+    let response: GatewayResponse;
+    try {
+      fetched = await this.fetcher(this.url, { method: 'POST', headers: Object.fromEntries(headers), body });
+      if (!fetched.ok) throw await this.errorFromResponse(fetched);
+      const parsed = await this.parseBody(fetched);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
+      response = { ...(parsed as GatewayResponse), http: fetched };
+    } catch (error) {
+      this.didEncounterError(error as Error, undefined, fetched);
+    }
+    const processed = this.didReceiveResponse({
+      response,
+      request,
+      context: context as GatewayContext,
+      pathInIncomingRequest: options.pathInIncomingRequest,
+    });
+    const policy = options.incomingRequestContext.overallCachePolicy;
+    if (this.honorSubgraphCacheControlHeader && policy && 'restrict' in policy) {
+      const parsed = parseCacheControlHeader(fetched.headers.get('cache-control')) as Record<string, string | true>;
+      const maxAge = parsed['max-age'];
+      const hint: { maxAge: number; scope?: 'PRIVATE' | 'PUBLIC' } = {
+        maxAge: typeof maxAge === 'string' && /^[0-9]+$/.test(maxAge) ? Number(maxAge) : 0,
+      };
+      if (parsed.private === true) hint.scope = 'PRIVATE';
+      if (parsed.public === true) hint.scope = 'PUBLIC';
+      policy.restrict(hint);
+    }
+    return processed;
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {

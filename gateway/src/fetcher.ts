@@ -177,8 +177,14 @@ export function createSubgraphFetcher({
 type Exchange = (url: string, init: Parameters<Fetcher>[1], deadline: number | undefined) => ReturnType<Fetcher>;
 
 function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number): Exchange {
+  // A subgraph's fetcher sees one URL (two around a supergraph change): parse it once.
+  let parsedUrl: { url: string; origin: string; path: string } | undefined;
   return async (url, init = {}, deadline) => {
-    const target = new URL(url);
+    if (parsedUrl?.url !== url) {
+      const target = new URL(url);
+      parsedUrl = { url, origin: target.origin, path: `${target.pathname}${target.search}` };
+    }
+    const target = parsedUrl;
     // The attempt's budget: SUBGRAPH_TIMEOUT_MS, or less when the request's deadline comes first.
     const remaining = deadline === undefined ? Infinity : deadline - Date.now();
     const byDeadline = remaining < timeoutMs;
@@ -196,7 +202,7 @@ function exchange(serviceName: string, dispatcher: Dispatcher, timeoutMs: number
     try {
       const { statusCode, headers, body } = await dispatcher.request({
         origin: target.origin,
-        path: `${target.pathname}${target.search}`,
+        path: target.path,
         method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
         headers: init.headers as Record<string, string> | undefined,
         body: init.body as string | undefined,

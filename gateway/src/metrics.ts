@@ -18,6 +18,8 @@ export interface GatewayMetrics extends ServiceMetrics {
   operations: Counter<'type' | 'result'>;
   /** Query plan cache lookups by result (hit, miss): a miss means the request paid for planning. */
   planCache: Counter<'result'>;
+  /** `GATEWAY_EXECUTOR=verify`: answers on which the compiled and Apollo's executors differed. */
+  executorMismatches: Counter;
   /** Requests checked against the trusted-document manifest: known, unknown (allowed), rejected. */
   trustedDocuments: Counter<'result'>;
   /** Manifest operations that do not validate against the current supergraph. */
@@ -68,6 +70,11 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_supergraph_info',
       help: 'The supergraph being served (sha256 of its SDL in the hash label); always 1',
       labelNames: ['hash'] as const,
+      registers,
+    }),
+    executorMismatches: new Counter({
+      name: 'gateway_executor_mismatches_total',
+      help: 'GATEWAY_EXECUTOR=verify: answers on which the compiled executor and @apollo/gateway differed',
       registers,
     }),
     planCache: new Counter({

@@ -8,6 +8,7 @@ import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
+import { installExecutor } from './executor';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './format-error';
 import { useAuthorization } from './features/authorization';
@@ -176,6 +177,8 @@ export function createGateway(
     __exposeQueryPlanExperimental: false,
     ...(debug ? { experimental_didResolveQueryPlan: debug.debug.didResolveQueryPlan } : {}),
   });
+
+  installExecutor(gateway, { mode: config.executor, logger, mismatches: metrics.executorMismatches });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

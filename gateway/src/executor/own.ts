@@ -1,0 +1,15 @@
+/** `Object.hasOwn` for values parsed from subgraph JSON (a response name such as `constructor` is data, never a prototype's). */
+export function hasOwn(object: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(object, key);
+}
+
+/** The own property `key` of `object`, or undefined. */
+export function getOwn(object: object, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(object, key) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+/** Makes `key` an own property before it is written, so a key such as `__proto__` is stored as data. */
+export function defineOwn(object: object, key: string): void {
+  if (!Object.prototype.hasOwnProperty.call(object, key) && key in object)
+    Object.defineProperty(object, key, { configurable: true, enumerable: true, value: undefined, writable: true });
+}
