@@ -219,6 +219,31 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'orders fields of repeated fragments on the same implementation or interface as one merged fragment',
+    query: `{
+      media { ... on Book { title } id ... on Book { author } }
+      search(term: "everything") { ... on Media { title } __typename ... on Media { id } }
+    }`,
+    // Apollo's normalized operation merges the two fragments on Book (and on Media) where the first stands.
+    check: (body) =>
+      assert.equal(
+        JSON.stringify(body.data),
+        JSON.stringify({
+          media: [
+            { title: 'Dune', author: 'Herbert', id: 'm1' },
+            { id: 'm2' },
+            { title: 'Solaris', author: 'Lem', id: 'm3' },
+          ],
+          search: [
+            { title: 'Solaris', id: 'm3', __typename: 'Book' },
+            { __typename: 'Podcast' },
+            { __typename: 'Person' },
+            { title: 'Dune', id: 'm1', __typename: 'Book' },
+          ],
+        }),
+      ),
+  },
+  {
     name: 'resolves a single interface entity by id, with a fragment spread on the interface inside one on the object',
     query: `
       { a: mediaItem(id: "m2") { ...Full } b: mediaItem(id: "missing") { ...Full } }

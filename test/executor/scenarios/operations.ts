@@ -162,6 +162,41 @@ const scenarios: Scenario[] = [
     }),
   },
   {
+    name: 'orders fields of repeated inline fragments (same type condition) and of a repeated field as one merged selection',
+    query: `{
+      product(upc: "p1") { ... on Product { name } upc ... on Product { sku } }
+      me { ... on User { name } id }
+      me { ... on User { email } }
+    }`,
+    // Apollo normalizes the operation first: selections with the same key (fragments on the same type
+    // with the same directives, fields with the same response name) merge where the first one stands.
+    check: (body) =>
+      assert.equal(
+        JSON.stringify(body),
+        JSON.stringify({
+          data: {
+            product: { name: 'Lamp', sku: 'LMP', upc: 'p1' },
+            me: { name: 'Ada', email: 'ada@example.com', id: 'u1' },
+          },
+        }),
+      ),
+  },
+  {
+    name: 'answers an introspection field selected twice with different sub-selections as one merged selection',
+    query: `{
+      __schema { queryType { name } }
+      __schema { mutationType { name } }
+      __type(name: "Role") { name }
+      me { name }
+      __type(name: "Role") { kind }
+    }`,
+    check: exactly({
+      __schema: { queryType: { name: 'Query' }, mutationType: { name: 'Mutation' } },
+      __type: { name: 'Role', kind: 'ENUM' },
+      me: { name: 'Ada' },
+    }),
+  },
+  {
     name: 'answers introspection next to federated data (__schema, __type by name, __typename)',
     query: `{
       __schema { queryType { name } mutationType { name } subscriptionType { name } }
