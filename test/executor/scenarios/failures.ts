@@ -77,7 +77,15 @@ const stores: SubgraphFixture = {
 const ledger: SubgraphFixture = {
   name: 'ledger',
   typeDefs: `
-    type Store @key(fields: "id") { id: ID! balance: Int mustBalance: Int! audit: Audit }
+    type Store @key(fields: "id") {
+      id: ID!
+      balance: Int
+      mustBalance: Int!
+      audit: Audit
+      weather: String @external
+      "Needs the weather, which comes from a subgraph answering HTTP 500."
+      advice: String @requires(fields: "weather")
+    }
     type Audit { note: String entries: [Entry!]! owner: Owner }
     type Entry { amount: Int! memo: String approver: Owner! }
     type Owner @key(fields: "id") { id: ID! }
@@ -94,6 +102,7 @@ const ledger: SubgraphFixture = {
         if (s.balance instanceof Error) throw s.balance;
         return s.balance;
       },
+      advice: (s: Row) => `weather was ${String(s.weather)}`,
     },
   },
 };
@@ -271,6 +280,19 @@ const scenarios: Scenario[] = [
     check: (body) => {
       assert.equal(body.data?.stores, null);
       assert.deepEqual(body.data?.one, { name: 'Centre' });
+    },
+  },
+  {
+    name: 'leaves a @requires field null when the subgraph of the required field answered HTTP 500 (no fetch without inputs)',
+    query: `{ stores { id advice } one: store(id: "s1") { advice weather } }`,
+    errorsInAnyOrder: true,
+    check: (body) => {
+      assert.deepEqual(body.data, {
+        stores: STORE_IDS.map((id) => ({ id, advice: null })),
+        one: { advice: null, weather: null },
+      });
+      assert.deepEqual(errorPaths(body), [JSON.stringify(['one']), JSON.stringify(['stores'])]);
+      assert.ok(body.errors?.every((e) => e.extensions?.serviceName === 'weather'));
     },
   },
   {

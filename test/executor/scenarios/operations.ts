@@ -144,6 +144,15 @@ const scenarios: Scenario[] = [
     check: exactly({ users: [{ name: 'Grace' }] }),
   },
   {
+    name: 'runs the other operation of the same document when operationName names it (no shaper reused across operations)',
+    query: `
+      query Users($role: Role = SELLER) { users(role: $role) { name } }
+      query Employees { employees { title } }
+    `,
+    operationName: 'Employees',
+    check: exactly({ employees: [{ title: 'Engineer' }, { title: 'Advisor' }, { title: 'Lead' }] }),
+  },
+  {
     name: 'merges the same field selected twice with different sub-selections, across fragments and subgraphs',
     query: `
       {
