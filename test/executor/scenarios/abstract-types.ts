@@ -51,7 +51,13 @@ const media: SubgraphFixture = {
 const ratings: SubgraphFixture = {
   name: 'ratings',
   typeDefs: `
-    type Media @key(fields: "id") @interfaceObject { id: ID! rating: Float! critics: [Critic!]! }
+    type Media @key(fields: "id") @interfaceObject {
+      id: ID!
+      rating: Float!
+      critics: [Critic!]!
+      "Other media with a rating within 0.5: known here only as the interface."
+      similar: [Media!]!
+    }
     type Critic { name: String! }
     type Query { topRated(first: Int! = 2): [Media!]! }
   `,
@@ -67,6 +73,10 @@ const ratings: SubgraphFixture = {
       __resolveReference: (ref: Row) => (RATINGS[ref.id] ? { id: ref.id } : null),
       rating: (m: Row) => RATINGS[m.id].rating,
       critics: (m: Row) => RATINGS[m.id].critics.map((name) => ({ name })),
+      similar: (m: Row) =>
+        Object.keys(RATINGS)
+          .filter((id) => id !== m.id && Math.abs(RATINGS[id].rating - RATINGS[m.id].rating) <= 0.5)
+          .map((id) => ({ id })),
     },
   },
 };
@@ -162,6 +172,51 @@ const scenarios: Scenario[] = [
         { __typename: 'Movie', id: 'm2', rating: 4.8, title: 'Alien', minutes: 117 },
         { __typename: 'Book', id: 'm1', rating: 4.5, title: 'Dune', author: 'Herbert' },
         { __typename: 'Book', id: 'm3', rating: 4.1, title: 'Solaris', author: 'Lem' },
+      ],
+    }),
+  },
+  {
+    name: 'resolves the concrete types of @interfaceObject lists nested in one another, with aliased __typename',
+    query: `{ media { id similar { __typename id title ... on Book { author } s: similar { t: __typename id } } } }`,
+    check: exactly({
+      media: [
+        {
+          id: 'm1',
+          similar: [
+            { __typename: 'Movie', id: 'm2', title: 'Alien', s: [{ t: 'Book', id: 'm1' }] },
+            { __typename: 'Book', id: 'm3', title: 'Solaris', author: 'Lem', s: [{ t: 'Book', id: 'm1' }] },
+          ],
+        },
+        {
+          id: 'm2',
+          similar: [
+            {
+              __typename: 'Book',
+              id: 'm1',
+              title: 'Dune',
+              author: 'Herbert',
+              s: [
+                { t: 'Movie', id: 'm2' },
+                { t: 'Book', id: 'm3' },
+              ],
+            },
+          ],
+        },
+        {
+          id: 'm3',
+          similar: [
+            {
+              __typename: 'Book',
+              id: 'm1',
+              title: 'Dune',
+              author: 'Herbert',
+              s: [
+                { t: 'Movie', id: 'm2' },
+                { t: 'Book', id: 'm3' },
+              ],
+            },
+          ],
+        },
       ],
     }),
   },

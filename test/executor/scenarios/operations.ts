@@ -135,6 +135,18 @@ const scenarios: Scenario[] = [
     }),
   },
   {
+    name: 'forwards an explicit null for a defaulted @include variable to the subgraph and answers its error',
+    query: `query Nullable($v: Boolean = true) { topProducts { upc name @include(if: $v) } }`,
+    variables: { v: null },
+    check: (body) => {
+      assert.equal(body.data, null);
+      assert.deepEqual(
+        body.errors?.map((e) => [e.message, e.path, e.extensions?.serviceName]),
+        [['Argument "if" of non-null type "Boolean!" must not be null.', ['topProducts', 0], 'catalog']],
+      );
+    },
+  },
+  {
     name: 'runs the operation named by operationName out of several, with a default for an omitted variable',
     query: `
       query Users($role: Role = SELLER) { users(role: $role) { name } }
