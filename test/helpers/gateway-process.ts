@@ -35,6 +35,8 @@ export async function startGatewayProcess(
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',
+      // Every answer is checked against @apollo/gateway's executor; stop() fails on a difference.
+      GATEWAY_EXECUTOR: 'verify',
       // Client tokens and the internal identity of test/helpers/tokens.ts (the test platform's subgraphs trust it).
       ...TEST_AUTH_ENV,
       ...env,
@@ -42,11 +44,18 @@ export async function startGatewayProcess(
       HOST: '127.0.0.1',
       SUBGRAPH_URLS: subgraphUrls,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const mismatches: string[] = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.includes('"executor mismatch"')) mismatches.push(line);
+  });
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => (children.delete(child), resolve(code))),
   );
@@ -72,7 +81,14 @@ export async function startGatewayProcess(
     serverPid: childPids(child.pid!)[0] ?? child.pid!,
     exited,
     stop() {
-      stopping ??= child.exitCode === null ? (child.kill('SIGTERM'), exited.then(() => undefined)) : Promise.resolve();
+      stopping ??= (
+        child.exitCode === null ? (child.kill('SIGTERM'), exited.then(() => undefined)) : Promise.resolve()
+      ).then(() => {
+        if (mismatches.length > 0)
+          throw new Error(
+            `the compiled executor and @apollo/gateway's differed (GATEWAY_EXECUTOR=verify): ${mismatches[0]}`,
+          );
+      });
       return stopping;
     },
   };

@@ -22,6 +22,15 @@ export interface TestPlatform extends Platform {
   metric(name: string, filter?: Record<string, string>, services?: SubgraphName[]): Promise<number>;
 }
 
+/** Fails when the gateway (GATEWAY_EXECUTOR=verify) saw its compiled executor answer differently from Apollo's. */
+export function assertNoExecutorMismatch(logs: ReadonlyArray<Record<string, unknown>>): void {
+  const mismatches = logs.filter((line) => line.msg === 'executor mismatch');
+  if (mismatches.length > 0)
+    throw new Error(
+      `the compiled executor and @apollo/gateway's differed on ${mismatches.length} answer(s); first:\n${JSON.stringify(mismatches[0], null, 2)}`,
+    );
+}
+
 /**
  * The whole platform on free ports over a fresh copy of the seeded template
  * cluster (2 shards × primary + replica), configured with the test keys
@@ -43,7 +52,8 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     platform = await startPlatform({
       embedded: { dataDir, templateDir: TEMPLATE_DIR, fast: true },
       // Client tokens (test/helpers/tokens.ts) and the internal identity keys for both ends.
-      env: { REPLICA_CHECK_INTERVAL_MS: '100', ...TEST_AUTH_ENV, ...env },
+      // Every answer of every suite is checked against @apollo/gateway's executor (see stop()).
+      env: { REPLICA_CHECK_INTERVAL_MS: '100', GATEWAY_EXECUTOR: 'verify', ...TEST_AUTH_ENV, ...env },
       logger: pino({ level: 'info' }, sink),
     });
   } catch (error) {
@@ -56,6 +66,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     async stop() {
       await stop();
       await rm(dataDir, { recursive: true, force: true });
+      assertNoExecutorMismatch(logs);
     },
     gql(
       query: string,
