@@ -9,6 +9,8 @@
  * replays it and a summary per graph; exits 1 on any difference. --minimize n
  * shrinks the first n differences of each graph to the smallest operation
  * that still differs (test/executor/fuzz/minimize.ts) and prints those.
+ * --ignore-key-order (diagnosis only) sets aside answers that differ only in
+ * the order of object keys, to find the differences of values behind them.
  */
 import { parseArgs } from 'node:util';
 import { GRAPH_NAMES, startFuzzGraph, type GraphName } from '../test/executor/fuzz/graphs';
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '8' },
     only: { type: 'string' },
     minimize: { type: 'string', default: '0' },
+    'ignore-key-order': { type: 'boolean', default: false },
   },
 });
 
@@ -56,12 +59,13 @@ async function main(): Promise<number> {
         count,
         only,
         inFlight,
+        ignoreKeyOrder: values['ignore-key-order'],
         onDifference: (d) => console.log(formatDifference(d)),
       });
       differences += report.differences.length;
       console.log(formatReport(report));
       for (const difference of report.differences.slice(0, minimize)) {
-        const smallest = await minimizeDifference(graph, difference);
+        const smallest = await minimizeDifference(graph, difference, { ignoreKeyOrder: values['ignore-key-order'] });
         console.log(
           formatDifference({ ...difference, ...smallest }).replace(
             /^difference/,

@@ -30,6 +30,8 @@ import {
   isObjectType,
   isUnionType,
   print,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
   visit,
   OperationTypeNode,
   validate,
@@ -89,6 +91,8 @@ export interface GeneratorOptions {
   readonly maxFields?: number;
   /** `@skip` / `@include` applications written in one operation. Default 8. */
   readonly maxDirectives?: number;
+  /** Chance that a field chosen at the root is `__schema` or `__type(name:)` instead. Default 0.03; 0 for none. */
+  readonly introspection?: number;
 }
 
 /** One generated operation: what to POST, and what it contains. */
@@ -127,10 +131,11 @@ export const OPERATION_FEATURES = [
   'skip',
   'include',
   'directive-variable',
+  'introspection',
 ] as const;
 export type OperationFeature = (typeof OPERATION_FEATURES)[number];
 
-const DEFAULTS = { maxDepth: 5, maxWidth: 4, maxFields: 40, maxDirectives: 8 } as const;
+const DEFAULTS = { maxDepth: 5, maxWidth: 4, maxFields: 40, maxDirectives: 8, introspection: 0.03 } as const;
 
 /** Decisions from one operation's random stream. */
 class Dice {
@@ -186,6 +191,8 @@ interface Fragment {
   readonly typeCondition: GraphQLCompositeType;
   /** Depth of the spread it was written for: deeper spreads would nest past `maxDepth`. */
   readonly depth: number;
+  /** Introspection lists around the spread it was written for (more around another spread could pass graphql-js's bound). */
+  readonly introspectionLists: number;
   readonly selectionSet: SelectionSetNode;
   readonly scope: Scope;
 }
@@ -211,6 +218,8 @@ class OperationBuilder {
   private keys = 0;
   private fields = 0;
   private directives = 0;
+  /** `fields`, `interfaces`, `possibleTypes`, `inputFields` nested on the current path (graphql-js allows fewer than 3). */
+  private introspectionLists = 0;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -310,7 +319,10 @@ class OperationBuilder {
     scope: Scope,
     nesting: number,
   ): SelectionNode[] {
-    const candidates = Object.values(type.getFields()).filter((f) => this.selectable(type, f, depth));
+    // Now and then at the root: `__schema` or `__type(name:)`, answered by the gateway itself next to the plan's data.
+    const introspect = type === this.schema.getQueryType() && this.dice.chance(this.options.introspection);
+    const fields = introspect ? [SchemaMetaFieldDef, TypeMetaFieldDef] : Object.values(type.getFields());
+    const candidates = fields.filter((f) => this.selectable(type, f, depth));
     if (candidates.length === 0) return [];
     // Mostly a field not selected here yet; at times one again (its key then merges or takes an alias).
     const fresh = candidates.filter((f) => !scope.has(f.name));
@@ -336,11 +348,17 @@ class OperationBuilder {
 
   private selectable(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, depth: number): boolean {
     if (this.hints[`${type.name}.${field.name}`]?.exclude) return false;
+    if (introspectionList(type, field) && this.introspectionLists >= 2) return false;
     if (!isLeafType(getNamedType(field.type)) && depth >= this.options.maxDepth) return false;
     return field.args.every((arg) => !isNonNullType(arg.type) || this.hintFor(type, field, arg) || canInvent(arg.type));
   }
 
-  private hintFor(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, arg: GraphQLArgument) {
+  private hintFor(
+    type: GraphQLNamedType,
+    field: GraphQLField<unknown, unknown>,
+    arg: GraphQLArgument,
+  ): ArgumentHint | undefined {
+    if (field === TypeMetaFieldDef) return { values: [...Object.keys(this.schema.getTypeMap()), 'NoSuchType'] };
     return this.hints[`${type.name}.${field.name}`]?.args?.[arg.name];
   }
 
@@ -361,13 +379,18 @@ class OperationBuilder {
     if (!entry) scope.set(key, (entry = { signature, below: new Map() }));
     this.fields += 1;
     const named = getNamedType(field.type);
+    const directives = this.maybeDirectives();
+    const counted = introspectionList(type, field) ? 1 : 0;
+    this.introspectionLists += counted;
+    const selectionSet = isCompositeType(named) ? this.selectionSet(named, depth + 1, entry.below, nesting) : undefined;
+    this.introspectionLists -= counted;
     return {
       kind: Kind.FIELD,
       alias: key === field.name ? undefined : name(key),
       name: name(field.name),
       arguments: args,
-      directives: this.maybeDirectives(),
-      selectionSet: isCompositeType(named) ? this.selectionSet(named, depth + 1, entry.below, nesting) : undefined,
+      directives,
+      selectionSet,
     };
   }
 
@@ -484,7 +507,11 @@ class OperationBuilder {
   /** A spread of an existing fragment that fits here, or of a new one. */
   private spread(type: GraphQLCompositeType, depth: number, scope: Scope, nesting: number): SelectionNode[] {
     const reusable = this.fragments.filter(
-      (f) => f.depth >= depth && overlaps(this.schema, f.typeCondition, type) && compatible(f.scope, scope),
+      (f) =>
+        f.depth >= depth &&
+        f.introspectionLists >= this.introspectionLists &&
+        overlaps(this.schema, f.typeCondition, type) &&
+        compatible(f.scope, scope),
     );
     let fragment: Fragment;
     if (reusable.length > 0 && this.dice.chance(0.5)) fragment = this.dice.pick(reusable);
@@ -492,7 +519,14 @@ class OperationBuilder {
       const on = this.dice.pick(this.fragmentTypes(type));
       const own: Scope = new Map();
       const selectionSet = this.selectionSet(on, depth, own, nesting + 1);
-      fragment = { name: `F${this.fragments.length + 1}`, typeCondition: on, depth, selectionSet, scope: own };
+      fragment = {
+        name: `F${this.fragments.length + 1}`,
+        typeCondition: on,
+        depth,
+        introspectionLists: this.introspectionLists,
+        selectionSet,
+        scope: own,
+      };
       this.fragments.push(fragment);
       if (!compatible(own, scope)) return [];
     }
@@ -528,6 +562,13 @@ class OperationBuilder {
     if (type === GraphQLID) return String(this.dice.int(1, 5));
     return undefined;
   }
+}
+
+/** The introspection fields graphql-js's MaxIntrospectionDepthRule counts. */
+const INTROSPECTION_LISTS = new Set(['fields', 'interfaces', 'possibleTypes', 'inputFields']);
+
+function introspectionList(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>): boolean {
+  return type.name === '__Type' && INTROSPECTION_LISTS.has(field.name);
 }
 
 /** True when a value of `type` can be made up without a hint (no custom scalar on the way). */
@@ -575,6 +616,7 @@ export function operationFeatures(
       }
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value === '__typename') found.add('typename');
+        if (selection.name.value === '__schema' || selection.name.value === '__type') found.add('introspection');
         if (selection.alias) found.add('alias');
         const key = selection.alias?.value ?? selection.name.value;
         const keys = names.get(selection.name.value) ?? new Set();
@@ -619,6 +661,7 @@ export function createOperationGenerator(options: GeneratorOptions): OperationGe
     maxWidth: options.maxWidth ?? DEFAULTS.maxWidth,
     maxFields: options.maxFields ?? DEFAULTS.maxFields,
     maxDirectives: options.maxDirectives ?? DEFAULTS.maxDirectives,
+    introspection: options.introspection ?? DEFAULTS.introspection,
   };
   const hints = options.fields ?? {};
   for (const key of Object.keys(hints)) {

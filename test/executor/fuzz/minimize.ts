@@ -15,6 +15,8 @@ import { send, type FuzzDifference } from './run';
 export interface MinimizeOptions {
   /** Most pairs of sends spent. Default 1500. */
   readonly maxTries?: number;
+  /** As in the run: differences of key order alone do not count. Default false. */
+  readonly ignoreKeyOrder?: boolean;
   /** Budget of one send. Default 15000 ms. */
   readonly timeoutMs?: number;
 }
@@ -106,8 +108,8 @@ export async function minimizeDifference(
       send(a.url, operation, caller, timeoutMs),
       send(b.url, operation, caller, timeoutMs),
     ]);
-    if (compareAnswers(left, right, () => planner.fetchesInParallel(operation.query, undefined)) !== 'different')
-      return false;
+    const parallel = () => planner.fetchesInParallel(operation.query, undefined);
+    if (compareAnswers(left, right, parallel, { ignoreKeyOrder: options.ignoreKeyOrder }) !== 'different') return false;
     answers = [
       { executor: a.executor, status: left.status, body: left.body.toString('utf8') },
       { executor: b.executor, status: right.status, body: right.body.toString('utf8') },

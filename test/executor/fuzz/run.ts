@@ -23,6 +23,8 @@ export interface FuzzRunOptions {
   readonly inFlight?: number;
   /** Budget of one send. Default 15000 ms. */
   readonly timeoutMs?: number;
+  /** Diagnosis only: answers that differ only in the order of object keys are counted, not reported. Default false. */
+  readonly ignoreKeyOrder?: boolean;
   /** Told of each difference as it is found. Default: nothing. */
   readonly onDifference?: (difference: FuzzDifference) => void;
 }
@@ -48,6 +50,8 @@ export interface FuzzReport {
   readonly differences: readonly FuzzDifference[];
   /** Answers whose errors came in another order from a plan that fetches in parallel (not differences). */
   readonly errorsReordered: number;
+  /** With `ignoreKeyOrder`: answers that differ only in the order of object keys. */
+  readonly keyOrderOnly: number;
   /** HTTP status → operations (the first gateway's; a status mismatch is a difference). */
   readonly statuses: Readonly<Record<string, number>>;
   /** Operations whose answer has `data` that is not null. */
@@ -117,6 +121,7 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
   let withData = 0;
   let withErrors = 0;
   let errorsReordered = 0;
+  let keyOrderOnly = 0;
   const started = performance.now();
   let next = 0;
 
@@ -128,8 +133,11 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
       send(a.url, operation, caller, timeoutMs),
       send(b.url, operation, caller, timeoutMs),
     ]);
-    const comparison = compareAnswers(left, right, () =>
-      planner.fetchesInParallel(operation.query, operation.operationName),
+    const comparison = compareAnswers(
+      left,
+      right,
+      () => planner.fetchesInParallel(operation.query, operation.operationName),
+      { ignoreKeyOrder: options.ignoreKeyOrder },
     );
     statuses[left.status] = (statuses[left.status] ?? 0) + 1;
     callers[caller.name] = (callers[caller.name] ?? 0) + 1;
@@ -138,6 +146,7 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
     if (seen.data) withData += 1;
     if (seen.errors) withErrors += 1;
     if (comparison === 'errors-reordered') errorsReordered += 1;
+    if (comparison === 'key-order') keyOrderOnly += 1;
     if (comparison === 'different') {
       const difference: FuzzDifference = {
         graph: graph.name,
@@ -167,6 +176,7 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
     operations: indexes.length,
     differences: differences.sort((x, y) => x.index - y.index),
     errorsReordered,
+    keyOrderOnly,
     statuses,
     withData,
     withErrors,
@@ -198,7 +208,8 @@ export function formatReport(report: FuzzReport): string {
     .join(', ');
   return [
     `${report.graph}: ${report.operations} operations (seed ${report.seed}), ${report.differences.length} differences, ` +
-      `${report.errorsReordered} with errors reordered by a parallel plan`,
+      `${report.errorsReordered} with errors reordered by a parallel plan` +
+      (report.keyOrderOnly > 0 ? `, ${report.keyOrderOnly} differing only in key order (not counted)` : ''),
     `  statuses ${statuses}; with data ${share(report.withData)}, with errors ${share(report.withErrors)}; ` +
       `callers ${JSON.stringify(report.callers)}`,
     `  ${report.seconds.toFixed(1)} s, ${(report.operations / report.seconds).toFixed(0)} operations/s (each sent to both gateways)`,
