@@ -7,7 +7,8 @@
  * interfaces inside unions) and `__typename` at every level.
  */
 import assert from 'node:assert/strict';
-import { exactly, type Scenario, type SubgraphFixture, type Theme } from './harness';
+import { GraphQLError } from 'graphql';
+import { errorPaths, exactly, type Scenario, type SubgraphFixture, type Theme } from './harness';
 
 type Row = Record<string, any>;
 
@@ -20,6 +21,8 @@ const RATINGS: Readonly<Record<string, { rating: number; critics: string[] }>> =
   m1: { rating: 4.5, critics: ['Kael', 'Ebert'] },
   m2: { rating: 4.8, critics: ['Ebert'] },
   m3: { rating: 4.1, critics: [] },
+  // Rated, but the media subgraph fails to resolve it (its concrete type stays unknown).
+  m4: { rating: 1, critics: [] },
 };
 const PEOPLE: readonly Row[] = [
   { id: 'h1', name: 'Frank', born: 1920 },
@@ -40,7 +43,10 @@ const media: SubgraphFixture = {
   resolvers: {
     Query: { media: () => MEDIA, mediaItem: (_: unknown, { id }: { id: string }) => mediaById(id) ?? null },
     Media: {
-      __resolveReference: (ref: Row) => mediaById(ref.id) ?? null,
+      __resolveReference: async (ref: Row) => {
+        if (ref.id === 'm4') throw new GraphQLError('m4 is withdrawn');
+        return mediaById(ref.id) ?? null;
+      },
       __resolveType: (m: Row) => m.__typename,
     },
     Book: { __resolveReference: (ref: Row) => mediaById(ref.id) ?? null },
@@ -174,6 +180,27 @@ const scenarios: Scenario[] = [
         { __typename: 'Book', id: 'm3', rating: 4.1, title: 'Solaris', author: 'Lem' },
       ],
     }),
+  },
+  {
+    name: 'nulls an @interfaceObject entity whose concrete type its owner failed to give, up to data through [Media!]!',
+    query: `{ topRated(first: 4) { __typename id rating } }`,
+    check: (body) => {
+      assert.equal(body.data, null);
+      assert.deepEqual(
+        body.errors?.map((e) => [e.message, e.path, e.extensions?.serviceName]),
+        [['m4 is withdrawn', ['topRated', 3], 'media']],
+      );
+    },
+  },
+  {
+    name: 'keeps an @interfaceObject entity of unknown concrete type when no concrete field or __typename is asked',
+    query: `{ topRated(first: 4) { id ... on Book { title } } }`,
+    check: (body) => {
+      assert.deepEqual(body.data, {
+        topRated: [{ id: 'm2' }, { id: 'm1', title: 'Dune' }, { id: 'm3', title: 'Solaris' }, { id: 'm4' }],
+      });
+      assert.deepEqual(errorPaths(body), [JSON.stringify(['topRated', 3])]);
+    },
   },
   {
     name: 'resolves the concrete types of @interfaceObject lists nested in one another, with aliased __typename',
