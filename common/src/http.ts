@@ -351,8 +351,10 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
         return sendValidated(req, res, response.body.string);
       }
       res.statusCode = status;
-      res.setHeader('content-length', Buffer.byteLength(response.body.string));
-      res.end(response.body.string);
+      // Encoded once: measuring the string and then writing it would flatten and encode it twice.
+      const encoded = Buffer.from(response.body.string);
+      res.setHeader('content-length', encoded.length);
+      res.end(encoded);
     } else {
       res.writeHead(status);
       for await (const chunk of response.body.asyncIterator) res.write(chunk);

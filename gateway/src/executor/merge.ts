@@ -92,7 +92,7 @@ export function compileRequires(
   );
   const collect = (source: Value | null): Value | null => {
     if (source === null) return null;
-    const result = Object.create(null) as Value;
+    const result: Value = {};
     for (const step of steps) {
       if (step.field) {
         const value = hasOwn(source, step.name) ? source[step.name] : undefined;

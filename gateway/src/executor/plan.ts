@@ -14,7 +14,7 @@ import {
   type Rewriter,
   type TypeTester,
 } from './merge';
-import { getOwn, hasOwn } from './own';
+import { getOwn, hasOwn, setOwn } from './own';
 
 /**
  * A query plan compiled into closures, once per cached plan: every node
@@ -111,23 +111,46 @@ export function compilePlan(plan: QueryPlan, types: TypeTester): CompiledPlan {
   };
 }
 
-/** The values at `path` (one level of lists flattened per `@`), as @apollo/gateway's `flattenResultsAtPath`. */
+/**
+ * The values at `path`, as @apollo/gateway's `flattenResultsAtPath`: up to
+ * the first `@` the value itself; from there one list of everything found,
+ * each `@` (and the value at the end) flattening one level of lists.
+ */
 function flattenAt(value: unknown, path: ResponsePath, index: number): unknown {
   if (index === path.length || value === undefined || value === null) return value;
   const element = path[index];
   if (element === '@') {
-    if (!Array.isArray(value)) throw new TypeError('value.flatMap is not a function');
     const out: unknown[] = [];
-    for (const item of value) {
-      const inner = flattenAt(item, path, index + 1);
-      if (Array.isArray(inner)) for (const x of inner) out.push(x);
-      else out.push(inner);
-    }
+    flattenInto(value, path, index, out);
     return out;
   }
+  return flattenAt(step(value, element), path, index + 1);
+}
+
+/** Appends to `out` what Apollo's `flatMap` would spread: the path walked from `index` (an `@` or later) from `value`. */
+function flattenInto(value: unknown, path: ResponsePath, index: number, out: unknown[]): void {
+  if (value === undefined || value === null) {
+    out.push(value);
+    return;
+  }
+  if (index === path.length) {
+    if (Array.isArray(value)) for (const item of value) out.push(item);
+    else out.push(value);
+    return;
+  }
+  const element = path[index];
+  if (element === '@') {
+    if (!Array.isArray(value)) throw new TypeError('value.flatMap is not a function');
+    for (const item of value) flattenInto(item, path, index + 1, out);
+    return;
+  }
+  flattenInto(step(value, element), path, index + 1, out);
+}
+
+function step(value: unknown, element: string | number | undefined): unknown {
   if (typeof element !== 'string') throw new Error(`Unexpected ${typeof element} found in path`);
   if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${element}`);
-  return flattenAt(getOwn(value as object, element), path, index + 1);
+  return getOwn(value as object, element);
 }
 
 function compileFetch(fetch: FetchNode, types: TypeTester): Step {
@@ -177,10 +200,10 @@ function compileFetch(fetch: FetchNode, types: TypeTester): Step {
       entities = [cursor.data as Value];
     }
     if (entities.length < 1) return;
-    const variables = Object.create(null) as Value;
+    const variables: Value = {};
     const provided = run.variables;
     for (const name of usages) {
-      if (hasOwn(provided, name) && provided[name] !== undefined) variables[name] = provided[name];
+      if (hasOwn(provided, name) && provided[name] !== undefined) setOwn(variables, name, provided[name]);
     }
     if (!collect) {
       const received = await send(run, cursor, variables);
@@ -199,7 +222,7 @@ function compileFetch(fetch: FetchNode, types: TypeTester): Step {
       }
     }
     if (representations.length < 1) return;
-    if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
+    if (hasOwn(variables, 'representations')) throw new Error('Variables cannot contain key "representations"');
     variables.representations = representations;
     const received = await send(run, cursor, variables);
     if (!received) return;

@@ -19,7 +19,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { ERRORS } from '@apollo/federation-internals';
-import { hasOwn } from './own';
+import { getOwn, hasOwn, setOwn } from './own';
 
 /**
  * The response shaper of one operation, compiled once per cached plan: from
@@ -47,6 +47,8 @@ const FRAGMENT = 3;
 interface FieldStep {
   readonly kind: typeof FIELD;
   readonly responseName: string;
+  /** The response name is `__proto__`: read and written as an own property (answers are plain objects). */
+  readonly guarded: boolean;
   readonly condition: Condition | undefined;
   readonly type: TypeShape;
   /** The selection under a composite field (compiled on first use). */
@@ -56,12 +58,14 @@ interface FieldStep {
 interface TypenameStep {
   readonly kind: typeof TYPENAME;
   readonly responseName: string;
+  readonly guarded: boolean;
   readonly condition: Condition | undefined;
 }
 
 interface IntrospectionStep {
   readonly kind: typeof INTROSPECTION;
   readonly responseName: string;
+  readonly guarded: boolean;
   readonly condition: Condition | undefined;
   readonly field: FieldNode;
 }
@@ -144,17 +148,19 @@ export class ShapeCompiler {
       const condition = conditionOf(selection.directives);
       if (selection.kind === Kind.FIELD) {
         const responseName = (selection.alias ?? selection.name).value;
+        const guarded = responseName === '__proto__';
         const name = selection.name.value;
         if (name === '__typename') {
-          steps.push({ kind: TYPENAME, responseName, condition });
+          steps.push({ kind: TYPENAME, responseName, guarded, condition });
         } else if (name === '__schema' || name === '__type') {
-          steps.push({ kind: INTROSPECTION, responseName, condition, field: selection });
+          steps.push({ kind: INTROSPECTION, responseName, guarded, condition, field: selection });
         } else {
           const definition = fieldOf(parent, name);
           const named = namedType(definition.type);
           steps.push({
             kind: FIELD,
             responseName,
+            guarded,
             condition,
             type: this.#shape(definition.type),
             selections:
@@ -270,7 +276,7 @@ export class ResponseShaper {
     introspect: (field: FieldNode) => unknown,
   ): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
     const run: Run = { variables, errors: [], introspect, invalid: false, hasErrors: false };
-    const data = Object.create(null) as Record<string, unknown>;
+    const data: Record<string, unknown> = {};
     const result = this.#apply(input, this.#root, data, run, [], this.#rootName);
     return { data: result === NULL_BUBBLE_UP ? null : data, errors: run.errors };
   }
@@ -292,23 +298,27 @@ export class ResponseShaper {
           const name = step.responseName;
           const inputValue = hasOwn(input, name) ? (input[name] ?? null) : null;
           path.push(name);
-          output[name] = this.#update(output[name], step.type, inputValue, step.selections, path, run, parentType);
+          const current = step.guarded ? getOwn(output, name) : output[name];
+          const updated = this.#update(current, step.type, inputValue, step.selections, path, run, parentType);
+          if (step.guarded) setOwn(output, name, updated);
+          else output[name] = updated;
           path.pop();
           if (run.invalid) return NULL_BUBBLE_UP;
           break;
         }
         case TYPENAME: {
           const name = step.responseName;
-          if (output[name] !== undefined) break;
+          if ((step.guarded ? getOwn(output, name) : output[name]) !== undefined) break;
           let value = hasOwn(input, name) ? (input[name] ?? null) : null;
           if (value === null && name !== '__typename') value = input.__typename ?? null;
           const type = (typeof value === 'string' && this.#compiler.type(value)) || this.#compiler.type(parentType);
           if (!isObjectType(type)) return NULL_BUBBLE_UP;
-          output[name] = type.name;
+          setOwn(output, name, type.name);
           break;
         }
         case INTROSPECTION:
-          if (output[step.responseName] === undefined) output[step.responseName] = run.introspect(step.field);
+          if ((step.guarded ? getOwn(output, step.responseName) : output[step.responseName]) === undefined)
+            setOwn(output, step.responseName, run.introspect(step.field));
           break;
         case FRAGMENT: {
           const typename = input.__typename;
@@ -434,7 +444,7 @@ export class ResponseShaper {
           }
           objectType = typename;
         }
-        const output = outputValue === undefined ? (Object.create(null) as Record<string, unknown>) : outputValue;
+        const output = outputValue === undefined ? {} : outputValue;
         const result = this.#apply(object, selections, output as Record<string, unknown>, run, path, objectType);
         run.invalid = false;
         run.hasErrors = result === NULL_BUBBLE_UP;
