@@ -47,6 +47,8 @@ export interface Subject {
   fetchesPerOperation: number | null;
   statementsPerOperation: number | null;
   readonly rounds: LoadResult[];
+  /** Per round: CPU ms the target's processes used per response in the measured run (null without /proc). */
+  readonly cpuMsPerResponse: Array<number | null>;
 }
 
 /** What a workload gives the shared measuring code. */
@@ -179,6 +181,12 @@ export async function loadSubject(subject: Subject, context: WorkloadContext, sp
   return result;
 }
 
+/** CPU ms the instance's processes used per response during the measured part of a run (null without /proc or responses). */
+export function cpuMsPerResponse(instance: Instance, result: LoadResult): number | null {
+  const seconds = instance.cpuSecondsBetween(result.measuredUs.from, result.measuredUs.to);
+  return seconds === undefined || result.requests === 0 ? null : (seconds * 1000) / result.requests;
+}
+
 /** Runs the rounds: every subject once per round, in order; warm-up before each one's first run. */
 async function runRounds(
   subjects: Subject[],
@@ -202,8 +210,11 @@ async function runRounds(
         await stopSampling();
       }
       subject.rounds.push(result);
+      const cpu = cpuMsPerResponse(instance, result);
+      subject.cpuMsPerResponse.push(cpu);
       log(
         `  round ${round + 1}/${options.rounds} ${instance.key}: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+          `CPU ${cpu === null ? '–' : cpu.toFixed(2)} ms/response, ` +
           `${result.non2xx} non-2xx, ${result.errors} errors, ${result.badBodies} bad bodies, RSS ${instance.memory.totalMiB.toFixed(0)} MiB`,
       );
     }
@@ -221,6 +232,10 @@ function versusOf(row: RowBase, rows: readonly RowBase[]): Row['versus'] {
     target: twin.target,
     ratio: divide(row.requestsPerSecond, twin.requestsPerSecond),
     p99Ratio: divide(row.p99Ms, twin.p99Ms),
+    cpuRatio:
+      row.cpuMsPerResponse === null || twin.cpuMsPerResponse === null
+        ? null
+        : divide(row.cpuMsPerResponse, twin.cpuMsPerResponse),
     // Round i of both ran back to back: the per-round ratio shows how much of the mean's ratio is noise.
     perRound: row.rounds.map((r, i) =>
       twin.rounds[i] ? divide(r.requestsPerSecond, twin.rounds[i].requestsPerSecond) : null,
@@ -249,6 +264,10 @@ function toRows(subjects: Subject[], baseline: string, pinning: Pinning): Row[] 
       requestsPerSecond: mean(rounds.map((r) => r.requestsPerSecond)),
       p50Ms: mean(rounds.map((r) => r.latencyMs.p50)),
       p99Ms: mean(rounds.map((r) => r.latencyMs.p99)),
+      cpuMsPerResponse: subject.cpuMsPerResponse.every((c) => c !== null)
+        ? mean(subject.cpuMsPerResponse as number[])
+        : null,
+      cpuMsPerResponseRounds: subject.cpuMsPerResponse,
       errors: {
         non2xx: total((r) => r.non2xx),
         socket: total((r) => r.errors),
@@ -292,6 +311,7 @@ function newSubject(instance: Instance, headers: () => Record<string, string>, r
     fetchesPerOperation: null,
     statementsPerOperation: null,
     rounds: [],
+    cpuMsPerResponse: [],
   };
 }
 
@@ -564,6 +584,7 @@ function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): str
     `Every gateway runs with \`NODE_ENV=production\`; ours (\`node ${GATEWAY_NODE_OPTIONS.join(' ')} gateway/src/index.ts\`, as \`npm run gateway\` runs it) with \`LOG_LEVEL=warn\`, \`GATEWAY_WORKERS=N\`, and \`RESPONSE_CACHE=false\` (uncached) or \`true\` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.`,
     'Standard workload subgraphs: a Node implementation of the published subgraphs (bench/workload/standard: the Federation v1 SDL verbatim, the same data, deterministic lorem-ipsum review bodies of the published lengths), one node:http server on loopback, `POST /<name>`, composed with @apollo/composition. They send `Cache-Control: public, max-age=300` (the published ones send none; without it no gateway may cache the response); no byte of data changes.',
     "req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon's latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.",
+    "CPU ms/resp: CPU time (user + system, /proc) of the target's processes (a cluster's primary and workers) during the measured run ÷ the responses it gave, mean over rounds; sampled every 250 ms and interpolated to the run's start and end. It moves much less than req/s when the load generator and the subgraphs (on the other CPU) or neighbours hold the target back: the target then idles, and idle time is not counted.",
     "Peak RSS: total = largest sampled sum of RSS over the target's Node processes (every 250 ms while loaded, warm-up included); max proc = largest peak RSS (VmHWM) of one process. workers (procs) = Node processes seen: a cluster primary + its workers, or 1.",
   ];
   if (workloads.some((w) => w.rows.some((r) => TARGETS.find((t) => t.id === r.target)?.traced))) {

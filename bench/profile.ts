@@ -20,6 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   checkSubject,
+  cpuMsPerResponse,
   describeMachine,
   loadSpec,
   loadSubject,
@@ -139,6 +140,8 @@ interface Profiled {
   readonly primaryPid: number;
   /** Largest sampled sum of the gateway processes' RSS while loaded. */
   readonly peakRssMiB: number;
+  /** CPU ms the gateway's processes used per response in the profiled run (/proc), null without. */
+  readonly cpuMsPerResponse: number | null;
 }
 
 /** Starts the target with --cpu-prof, warms it up, loads it, stops it; returns the load's result and the main threads' profiles. */
@@ -191,13 +194,19 @@ async function profileTarget(
   const profiles = await Promise.all(
     files.map(async (f) => ({ ...f, profile: JSON.parse(await readFile(f.file, 'utf8')) as CpuProfile })),
   );
-  return { result, profiles, primaryPid: child.pid, peakRssMiB: subject.instance.memory.totalMiB };
+  return {
+    result,
+    profiles,
+    primaryPid: child.pid,
+    peakRssMiB: subject.instance.memory.totalMiB,
+    cpuMsPerResponse: cpuMsPerResponse(subject.instance, result),
+  };
 }
 
 function renderReport(
   options: ProfileOptions,
   run: { command: string; startedAt: string; pinning: Pinning },
-  { result, profiles, primaryPid, peakRssMiB }: Profiled,
+  { result, profiles, primaryPid, peakRssMiB, cpuMsPerResponse: cpu }: Profiled,
 ): string {
   const { command, startedAt, pinning } = run;
   const gatewayCpus = pinning.kind === 'pinned' ? pinning.gateway.get(options.workers) : undefined;
@@ -227,7 +236,7 @@ function renderReport(
     `- Target: **${t.id}** ${t.label} (\`${env}\`${process.env.GATEWAY_EXECUTOR && !t.env.GATEWAY_EXECUTOR ? `, GATEWAY_EXECUTOR=${process.env.GATEWAY_EXECUTOR} inherited` : ''}), ${options.workers} worker${options.workers === 1 ? '' : 's'}, started as \`npm run bench\` starts it plus \`node --cpu-prof\`${options.intervalUs ? ` (every ${options.intervalUs} µs)` : ' (every 1000 µs)'}`,
     `- CPU pinning: ${pinning.description}`,
     `- Load: the benchmark's load generator (autocannon, its own process), ${options.connections} connections, ${options.warmupSeconds} s warm-up then ${options.durationSeconds} s profiled: ${result.requestsPerSecond.toFixed(1)} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.valid} valid of ${result.requests} responses (${result.non2xx} non-2xx, ${result.errors} socket errors, ${result.badBodies} bad bodies); peak RSS ${peakRssMiB.toFixed(0)} MiB (profiling included)`,
-    `- Counted: only samples taken while the profiled run lasted (the load generator's clock, the profiles' own). Busy time is the sampled time the thread was not idle in its event loop: its CPU time when it has a core to itself, more when it waited for one (workers sharing a CPU, neighbours). Busy time per response: **${result.requests > 0 ? ((summary.busyMs * 1000) / result.requests).toFixed(0) : '–'} µs**${sharing ? ` (${options.workers} workers on ${sharing} CPU${sharing === 1 ? '' : 's'}: not CPU time)` : ''}`,
+    `- Counted: only samples taken while the profiled run lasted (the load generator's clock, the profiles' own). Busy time is the sampled time the thread was not idle in its event loop: its CPU time when it has a core to itself, more when it waited for one (workers sharing a CPU, neighbours). Busy time per response: **${result.requests > 0 ? ((summary.busyMs * 1000) / result.requests).toFixed(0) : '–'} µs**${sharing ? ` (${options.workers} workers on ${sharing} CPU${sharing === 1 ? '' : 's'}: not CPU time)` : ''}; CPU time per response (/proc, the gateway's processes, profiler included): **${cpu === null ? '–' : (cpu * 1000).toFixed(0)} µs**`,
     ...(uncovered.length
       ? [`- ⚠ ${uncovered.length} profile(s) do not cover the whole run (process started late or ended early).`]
       : []),

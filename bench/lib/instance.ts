@@ -1,7 +1,15 @@
 import type { TargetDefinition } from '../targets';
 import { spawnChild, type Child } from './children';
 import { post } from './check';
-import { addSample, emptyPeak, processTree, type MemoryPeak } from './proc';
+import {
+  addSample,
+  cpuSecondsBetween,
+  emptyPeak,
+  processTree,
+  treeCpuTicks,
+  type CpuSample,
+  type MemoryPeak,
+} from './proc';
 import { freePort } from '../../test/helpers/ports';
 
 /** A running target: one definition at one worker count. */
@@ -18,6 +26,8 @@ export interface Instance {
   readonly cpus: readonly number[] | undefined;
   /** Memory over every sample taken while it was loaded. */
   readonly memory: MemoryPeak;
+  /** CPU seconds its process tree used between two instants (µs, `process.hrtime`) while it was sampled; undefined if not sampled then. */
+  cpuSecondsBetween(fromUs: number, toUs: number): number | undefined;
   /** Samples the process tree until the returned function is called (every `intervalMs`, bounded by that call). */
   sample(intervalMs?: number): () => Promise<void>;
   /** Stops it and every process of its tree. Idempotent. */
@@ -57,6 +67,7 @@ export async function startInstance(spec: InstanceSpec): Promise<Instance> {
   });
   const url = `http://127.0.0.1:${port}${spec.path}`;
   const memory = emptyPeak();
+  const cpu: CpuSample[] = [];
   const deadline = Date.now() + (spec.readyTimeoutMs ?? 90_000);
   try {
     for (;;) {
@@ -77,10 +88,16 @@ export async function startInstance(spec: InstanceSpec): Promise<Instance> {
     throw error;
   }
 
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
   async function takeSample(): Promise<void> {
+    const before = nowUs();
     const tree = await processTree(child.pid);
+    // The tree is read over a few ms: its CPU times are dated halfway.
+    const atUs = (before + nowUs()) / 2;
     child.adopt(tree);
     addSample(memory, tree);
+    const ticks = treeCpuTicks(tree);
+    if (ticks !== undefined) cpu.push({ atUs, ticks });
   }
 
   return {
@@ -91,6 +108,7 @@ export async function startInstance(spec: InstanceSpec): Promise<Instance> {
     child,
     cpus: spec.cpus,
     memory,
+    cpuSecondsBetween: (fromUs, toUs) => cpuSecondsBetween(cpu, fromUs, toUs),
     sample(intervalMs = 250) {
       let stopped = false;
       let wake: (() => void) | undefined;

@@ -15,6 +15,8 @@ export interface ProcessSample {
   readonly peakRssKiB: number | undefined;
   /** True when the process runs this Node binary (not a helper such as esbuild's service). */
   readonly isNode: boolean;
+  /** CPU time used so far (user + system), clock ticks (Linux); undefined elsewhere. */
+  readonly cpuTicks: number | undefined;
 }
 
 const LINUX = process.platform === 'linux';
@@ -25,6 +27,8 @@ interface StatLine {
   pid: number;
   ppid: number;
   startTime: string;
+  /** utime + stime, clock ticks. */
+  cpuTicks: number;
 }
 
 /** `/proc/<pid>/stat`: the command name is in parentheses and may contain spaces, so fields are counted after the last ')'. */
@@ -32,8 +36,8 @@ async function readStat(pid: number): Promise<StatLine | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): ppid is field 4, starttime field 22.
-    return { pid, ppid: Number(fields[1]), startTime: fields[19]! };
+    // fields[0] is field 3 (state): ppid is field 4, utime and stime fields 14 and 15, starttime field 22.
+    return { pid, ppid: Number(fields[1]), startTime: fields[19]!, cpuTicks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return undefined; // exited meanwhile
   }
@@ -66,6 +70,7 @@ async function linuxTree(rootPid: number): Promise<ProcessSample[]> {
           rssKiB: kib('VmRSS'),
           peakRssKiB: kib('VmHWM'),
           isNode: exe === NODE_EXE,
+          cpuTicks: stat.cpuTicks,
         };
       } catch {
         return undefined;
@@ -96,6 +101,7 @@ async function psTree(rootPid: number): Promise<ProcessSample[]> {
     rssKiB: r.rssKiB,
     peakRssKiB: undefined,
     isNode: /node/.test(r.comm),
+    cpuTicks: undefined,
   }));
 }
 
@@ -159,4 +165,40 @@ export function cpuTicks(pid: number): number {
     ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks;
+}
+
+/** A process tree's CPU time used so far, taken at `atUs` (µs of the monotonic clock, `process.hrtime`). */
+export interface CpuSample {
+  readonly atUs: number;
+  /** Summed over the tree's processes, clock ticks. */
+  readonly ticks: number;
+}
+
+/** The tree's CPU time so far, or undefined without /proc. */
+export function treeCpuTicks(tree: readonly ProcessSample[]): number | undefined {
+  let ticks = 0;
+  for (const p of tree) {
+    if (p.cpuTicks === undefined) return undefined;
+    ticks += p.cpuTicks;
+  }
+  return tree.length ? ticks : undefined;
+}
+
+/**
+ * CPU seconds the sampled tree used between `fromUs` and `toUs`, interpolating linearly between the samples around
+ * each end; undefined unless samples bracket both ends (samples in time order).
+ */
+export function cpuSecondsBetween(samples: readonly CpuSample[], fromUs: number, toUs: number): number | undefined {
+  const at = (t: number): number | undefined => {
+    const after = samples.findIndex((s) => s.atUs >= t);
+    if (after < 0) return undefined;
+    const b = samples[after]!;
+    if (b.atUs === t) return b.ticks;
+    if (after === 0) return undefined;
+    const a = samples[after - 1]!;
+    return a.ticks + ((b.ticks - a.ticks) * (t - a.atUs)) / (b.atUs - a.atUs);
+  };
+  const from = at(fromUs);
+  const to = at(toUs);
+  return from === undefined || to === undefined || Number.isNaN(CLOCK_TICKS) ? undefined : (to - from) / CLOCK_TICKS;
 }

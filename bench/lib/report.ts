@@ -60,6 +60,10 @@ export interface Row {
   /** Mean over rounds, ms. */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Mean over rounds of the CPU ms its processes used per response in the measured run; null without /proc. */
+  readonly cpuMsPerResponse: number | null;
+  /** The same per round. */
+  readonly cpuMsPerResponseRounds: ReadonlyArray<number | null>;
   /** Summed over rounds: non-2xx responses, socket errors (timeouts included), 2xx responses with another body. */
   readonly errors: { non2xx: number; socket: number; timeouts: number; badBodies: number; firstBadBody?: string };
   /** Responses received in the measured runs. */
@@ -79,6 +83,8 @@ export interface Row {
     target: string;
     ratio: number | null;
     p99Ratio: number | null;
+    /** CPU ms per response ÷ the other's. */
+    cpuRatio: number | null;
     perRound: ReadonlyArray<number | null>;
   } | null;
   /** The check before load: against the reference answer. */
@@ -124,7 +130,7 @@ function checkCell(row: Row): string {
 function versusCell(row: Row): string {
   const v = row.versus;
   if (!v) return '–';
-  return `**${ratio(v.ratio)}** ${v.target} req/s, p99 ${ratio(v.p99Ratio)}; per round ${v.perRound.map(ratio).join(' / ')}`;
+  return `**${ratio(v.ratio)}** ${v.target} req/s, p99 ${ratio(v.p99Ratio)}, CPU/resp ${ratio(v.cpuRatio)}; per round ${v.perRound.map(ratio).join(' / ')}`;
 }
 
 function table(workload: WorkloadReport): string[] {
@@ -137,6 +143,7 @@ function table(workload: WorkloadReport): string[] {
     'req/s',
     'p50 ms',
     'p99 ms',
+    'CPU ms/resp',
     'errors',
     'peak RSS MiB (total / max proc)',
     `× ${workload.baseline} req/s`,
@@ -147,7 +154,15 @@ function table(workload: WorkloadReport): string[] {
     'check',
     'req/s per round',
   ];
-  const numeric = new Set(['req/s', 'p50 ms', 'p99 ms', 'SQL statements/op', 'subgraph fetches/op', '% of ceiling']);
+  const numeric = new Set([
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU ms/resp',
+    'SQL statements/op',
+    'subgraph fetches/op',
+    '% of ceiling',
+  ]);
   const lines = [
     `| ${head.join(' | ')} |`,
     `|${head.map((h) => (numeric.has(h) || h.startsWith('×') || h.startsWith('p99 vs') ? '---:' : '---')).join('|')}|`,
@@ -159,6 +174,7 @@ function table(workload: WorkloadReport): string[] {
       rps(row.requestsPerSecond),
       fixed(row.p50Ms, 0),
       fixed(row.p99Ms, 0),
+      row.cpuMsPerResponse === null ? '–' : fixed(row.cpuMsPerResponse, 2),
       errorsCell(row),
       `${fixed(row.peakRssMiB.total, 0)} / ${fixed(row.peakRssMiB.perProcess, 0)}`,
       ratio(row.ratio),

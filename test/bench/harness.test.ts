@@ -96,6 +96,8 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
       assert.equal(typeof row.requestsPerSecond, 'number', row.key);
       assert.equal(typeof row.p99Ms, 'number', row.key);
       assert.ok(row.peakRssMiB.total > 0 && row.processes >= 1, `${row.key}: its memory was sampled`);
+      assert.ok(row.cpuMsPerResponse! > 0, `${row.key}: its CPU time per response was measured`);
+      assert.deepEqual(row.cpuMsPerResponseRounds, [row.cpuMsPerResponse]);
     }
   });
 
@@ -115,7 +117,7 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
     assert.equal(report.machine.node, process.version);
     assert.match(markdown, /CPU pinning: (taskset|none)/);
     assert.match(markdown, new RegExp(`Node ${process.version.replace(/\./g, '\\.')}`));
-    assert.match(markdown, /\| target \| workers \| req\/s \| p50 ms \| p99 ms \| errors \| peak RSS/);
+    assert.match(markdown, /\| target \| workers \| req\/s \| p50 ms \| p99 ms \| CPU ms\/resp \| errors \| peak RSS/);
     assert.match(markdown, /^\| \*\*ours\*\* our gateway, uncached .*\| 1 \(\d+ procs?\).*✓/m);
     assert.match(markdown, /^\| \*\*stock\*\* stock Apollo Gateway .*✓/m);
     assert.match(markdown, /APOLLO_TELEMETRY_DISABLED=true/);
@@ -127,6 +129,7 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
     assert.equal(ours!.versus?.target, 'ours-apollo-executor');
     assert.equal(ours!.versus?.ratio, ours!.requestsPerSecond / apollo!.requestsPerSecond);
     assert.equal(ours!.versus?.p99Ratio, ours!.p99Ms / apollo!.p99Ms);
+    assert.equal(ours!.versus?.cpuRatio, ours!.cpuMsPerResponse! / apollo!.cpuMsPerResponse!);
     assert.deepEqual(ours!.versus?.perRound, [
       ours!.rounds[0]!.requestsPerSecond / apollo!.rounds[0]!.requestsPerSecond,
     ]);
@@ -134,7 +137,7 @@ describe('benchmark harness (smoke: structure, never numbers)', () => {
     assert.match(markdown, /\| vs \|/);
     assert.match(
       markdown,
-      /^\| \*\*ours\*\* .*\| \*\*[\d.]+×\*\* ours-apollo-executor req\/s, p99 [\d.]+×; per round [\d.]+× \|/m,
+      /^\| \*\*ours\*\* .*\| \*\*[\d.]+×\*\* ours-apollo-executor req\/s, p99 [\d.]+×, CPU\/resp [\d.]+×; per round [\d.]+× \|/m,
     );
     assert.match(markdown, /GATEWAY_EXECUTOR=apollo/);
   });
