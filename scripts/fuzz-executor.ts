@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { GRAPH_NAMES, startFuzzGraph, type GraphName } from '../test/executor/fuzz/graphs';
-import { minimizeDifference } from '../test/executor/fuzz/minimize';
+import { minimizeOperation, stillDifferent, stillServerError } from '../test/executor/fuzz/minimize';
 import { formatDifference, formatReport, runFuzz } from '../test/executor/fuzz/run';
 
 const { values } = parseArgs({
@@ -64,13 +64,21 @@ async function main(): Promise<number> {
       });
       differences += report.differences.length;
       console.log(formatReport(report));
-      for (const difference of report.differences.slice(0, minimize)) {
-        const smallest = await minimizeDifference(graph, difference, { ignoreKeyOrder: values['ignore-key-order'] });
+      if (report.serverErrors.length > 0)
         console.log(
-          formatDifference({ ...difference, ...smallest }).replace(
-            /^difference/,
-            `smallest difference (${smallest.tries} tries)`,
-          ),
+          `  ${report.serverErrors.length}${report.serverErrors.length >= 20 ? '+' : ''} operations answered 5xx, first: ${report.serverErrors[0]!.index}`,
+        );
+      for (const difference of report.differences.slice(0, minimize)) {
+        const keep = stillDifferent({ ignoreKeyOrder: values['ignore-key-order'] });
+        const smallest = await minimizeOperation(graph, difference, keep);
+        const title = `smallest difference (${smallest.tries} tries)`;
+        console.log(formatDifference({ ...difference, ...smallest }).replace(/^difference/, title));
+      }
+      for (const failed of report.serverErrors.slice(0, minimize)) {
+        const smallest = await minimizeOperation(graph, failed, stillServerError);
+        const shown = { ...failed, graph: name, seed, operationName: undefined, ...smallest };
+        console.log(
+          formatDifference(shown).replace(/^difference/, `smallest ${failed.status} (${smallest.tries} tries)`),
         );
       }
     } finally {

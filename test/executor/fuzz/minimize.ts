@@ -7,11 +7,11 @@
  * smallest reproduction is what /work/brief/executor-bugs.md wants.
  */
 import { Kind, parse, print, validate, visit, type ASTNode, type DocumentNode, type FieldNode } from 'graphql';
-import { compareAnswers, createPlanInspector } from './compare';
+import { compareAnswers, createPlanInspector, type Answer } from './compare';
 import type { FuzzGraph } from './graphs';
 import { send, type FuzzDifference } from './run';
 
-/** Options of {@link minimizeDifference}. */
+/** Options of {@link minimizeOperation}. */
 export interface MinimizeOptions {
   /** Most pairs of sends spent. Default 1500. */
   readonly maxTries?: number;
@@ -86,30 +86,42 @@ function isDefinition(parent: unknown): boolean {
   return !!parent && typeof parent === 'object' && (parent as ASTNode).kind === Kind.VARIABLE_DEFINITION;
 }
 
-/** Shrinks `difference` (found on `graph`) while its two gateways keep answering differently. */
-export async function minimizeDifference(
+/** What must still hold of the two answers (first gateway's, second's) for a smaller operation to be kept. */
+export type Keep = (left: Answer, right: Answer, fetchesInParallel: () => boolean) => boolean;
+
+/** Keeps operations the two gateways answer differently (as the run compares them). */
+export function stillDifferent(options: Pick<MinimizeOptions, 'ignoreKeyOrder'> = {}): Keep {
+  return (left, right, parallel) =>
+    compareAnswers(left, right, parallel, { ignoreKeyOrder: options.ignoreKeyOrder }) === 'different';
+}
+
+/** Keeps operations either gateway answers with a 5xx (a valid query must never get one). */
+export const stillServerError: Keep = (left, right) => left.status >= 500 || right.status >= 500;
+
+/** Shrinks `operation` (sent as `callerName` on `graph`) while `keep` holds of its two answers. */
+export async function minimizeOperation(
   graph: FuzzGraph,
-  difference: FuzzDifference,
+  operation: { readonly query: string; readonly variables: Readonly<Record<string, unknown>>; readonly caller: string },
+  keep: Keep,
   options: MinimizeOptions = {},
 ): Promise<Minimized> {
-  const caller = graph.callers.find((c) => c.name === difference.caller) ?? graph.callers[0]!;
+  const caller = graph.callers.find((c) => c.name === operation.caller) ?? graph.callers[0]!;
   const planner = createPlanInspector(graph.supergraphSdl);
   const [a, b] = graph.gateways as [FuzzGraph['gateways'][0], FuzzGraph['gateways'][0]];
   const maxTries = options.maxTries ?? 1500;
   const timeoutMs = options.timeoutMs ?? 15_000;
   let tries = 0;
-  let best = { document: parse(difference.query), variables: { ...difference.variables } };
-  let answers = difference.answers;
+  let best = { document: parse(operation.query), variables: { ...operation.variables } };
+  let answers: Minimized['answers'] = [];
 
-  async function stillDiffers(document: DocumentNode, variables: Record<string, unknown>): Promise<boolean> {
+  async function holds(document: DocumentNode, variables: Record<string, unknown>): Promise<boolean> {
     tries += 1;
-    const operation = { query: print(document), operationName: undefined, variables };
+    const sent = { query: print(document), operationName: undefined, variables };
     const [left, right] = await Promise.all([
-      send(a.url, operation, caller, timeoutMs),
-      send(b.url, operation, caller, timeoutMs),
+      send(a.url, sent, caller, timeoutMs),
+      send(b.url, sent, caller, timeoutMs),
     ]);
-    const parallel = () => planner.fetchesInParallel(operation.query, undefined);
-    if (compareAnswers(left, right, parallel, { ignoreKeyOrder: options.ignoreKeyOrder }) !== 'different') return false;
+    if (!keep(left, right, () => planner.fetchesInParallel(sent.query, undefined))) return false;
     answers = [
       { executor: a.executor, status: left.status, body: left.body.toString('utf8') },
       { executor: b.executor, status: right.status, body: right.body.toString('utf8') },
@@ -117,6 +129,8 @@ export async function minimizeDifference(
     return true;
   }
 
+  if (!(await holds(best.document, best.variables)))
+    throw new Error(`operation does not reproduce (seed, caller and data as in the run?):\n${operation.query}`);
   let shrunk = true;
   while (shrunk && tries < maxTries) {
     shrunk = false;
@@ -124,7 +138,7 @@ export async function minimizeDifference(
       if (tries >= maxTries) break;
       const candidate = tidy(apply(best.document, change), best.variables);
       if (validate(graph.schema, candidate.document).length > 0) continue;
-      if (!(await stillDiffers(candidate.document, candidate.variables))) continue;
+      if (!(await holds(candidate.document, candidate.variables))) continue;
       best = candidate;
       shrunk = true;
       break;

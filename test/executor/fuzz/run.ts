@@ -42,6 +42,18 @@ export interface FuzzDifference {
   readonly answers: ReadonlyArray<{ readonly executor: string; readonly status: number; readonly body: string }>;
 }
 
+/** An operation sent in a run, as it was sent. */
+export interface FuzzOperation {
+  readonly index: number;
+  readonly caller: string;
+  readonly query: string;
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly status: number;
+}
+
+/** The operations answered with a 5xx that a report keeps (the first ones). */
+const SERVER_ERRORS_KEPT = 20;
+
 /** What a run did. */
 export interface FuzzReport {
   readonly graph: string;
@@ -54,6 +66,8 @@ export interface FuzzReport {
   readonly keyOrderOnly: number;
   /** HTTP status → operations (the first gateway's; a status mismatch is a difference). */
   readonly statuses: Readonly<Record<string, number>>;
+  /** The first operations either gateway answered with a 5xx (a valid query should never get one). */
+  readonly serverErrors: readonly FuzzOperation[];
   /** Operations whose answer has `data` that is not null. */
   readonly withData: number;
   /** Operations whose answer has `errors`. */
@@ -115,6 +129,7 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
   const timeoutMs = options.timeoutMs ?? 15_000;
   const indexes = options.only !== undefined ? [options.only] : Array.from({ length: options.count }, (_, i) => i);
   const differences: FuzzDifference[] = [];
+  const serverErrors: FuzzOperation[] = [];
   const statuses: Record<string, number> = {};
   const callers: Record<string, number> = {};
   const features = Object.fromEntries(OPERATION_FEATURES.map((f) => [f, 0])) as Record<OperationFeature, number>;
@@ -145,6 +160,10 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
     const seen = summary(left.body);
     if (seen.data) withData += 1;
     if (seen.errors) withErrors += 1;
+    if ((left.status >= 500 || right.status >= 500) && serverErrors.length < SERVER_ERRORS_KEPT) {
+      const { query, variables } = operation;
+      serverErrors.push({ index, caller: caller.name, query, variables, status: Math.max(left.status, right.status) });
+    }
     if (comparison === 'errors-reordered') errorsReordered += 1;
     if (comparison === 'key-order') keyOrderOnly += 1;
     if (comparison === 'different') {
@@ -177,6 +196,7 @@ export async function runFuzz(graph: FuzzGraph, options: FuzzRunOptions): Promis
     differences: differences.sort((x, y) => x.index - y.index),
     errorsReordered,
     keyOrderOnly,
+    serverErrors: serverErrors.sort((x, y) => x.index - y.index),
     statuses,
     withData,
     withErrors,
