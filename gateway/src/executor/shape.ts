@@ -16,7 +16,10 @@ import {
   type GraphQLNamedType,
   type GraphQLOutputType,
   type GraphQLSchema,
+  type InlineFragmentNode,
+  type SelectionNode,
   type SelectionSetNode,
+  print,
 } from 'graphql';
 import { ERRORS } from '@apollo/federation-internals';
 import { getOwn, hasOwn, setOwn } from './own';
@@ -139,21 +142,29 @@ export class ShapeCompiler {
     return new ResponseShaper(this, { node: selectionSet, parent: root, steps: undefined }, fragments, root.name);
   }
 
-  /** The steps of a selection set (memoized on it). */
-  steps(selections: Selections, fragments: Readonly<Record<string, FragmentDefinitionNode>>): readonly Step[] {
+  /**
+   * The steps of a selection set (memoized on it). Selections with the same
+   * key (response name or fragment, and directives) are merged at the place
+   * of the first, their sub-selections concatenated, as federation-internals
+   * normalizes the operation Apollo shapes from: this decides the key order.
+   */
+  steps(selections: Selections, operation: OperationFragments): readonly Step[] {
     if (selections.steps) return selections.steps;
     const steps: Step[] = [];
     const parent = selections.parent;
-    for (const selection of selections.node.selections) {
+    for (const group of groupSelections(selections.node.selections)) {
+      const selection = group[0]!;
       const condition = conditionOf(selection.directives);
       if (selection.kind === Kind.FIELD) {
         const responseName = (selection.alias ?? selection.name).value;
-        const guarded = responseName === '__proto__';
+        const guarded = responseName in Object.prototype;
         const name = selection.name.value;
+        const merged = mergedSelectionSet(group as FieldNode[]);
         if (name === '__typename') {
           steps.push({ kind: TYPENAME, responseName, guarded, condition });
         } else if (name === '__schema' || name === '__type') {
-          steps.push({ kind: INTROSPECTION, responseName, guarded, condition, field: selection });
+          const field = merged ? { ...selection, selectionSet: normalized(merged) } : selection;
+          steps.push({ kind: INTROSPECTION, responseName, guarded, condition, field });
         } else {
           const definition = fieldOf(parent, name);
           const named = namedType(definition.type);
@@ -164,36 +175,42 @@ export class ShapeCompiler {
             condition,
             type: this.#shape(definition.type),
             selections:
-              selection.selectionSet && isCompositeType(named)
-                ? { node: selection.selectionSet, parent: named, steps: undefined }
-                : undefined,
+              merged && isCompositeType(named) ? { node: merged, parent: named, steps: undefined } : undefined,
           });
         }
-      } else {
-        let node: SelectionSetNode;
-        let typeCondition: string | undefined;
-        if (selection.kind === Kind.INLINE_FRAGMENT) {
-          node = selection.selectionSet;
-          typeCondition = selection.typeCondition?.name.value;
-        } else {
-          const fragment = fragments[selection.name.value];
-          if (!fragment) throw new Error(`Unknown fragment "${selection.name.value}"`);
-          node = fragment.selectionSet;
-          typeCondition = fragment.typeCondition.name.value;
-        }
-        const scope = typeCondition === undefined ? parent : this.#schema.getType(typeCondition);
-        if (!scope || !isCompositeType(scope)) throw new Error(`Unknown type "${String(typeCondition)}"`);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const typeCondition = selection.typeCondition?.name.value;
         steps.push({
           kind: FRAGMENT,
           condition,
           typeCondition,
           applies: new Map(),
-          selections: { node, parent: scope, steps: undefined },
+          selections: {
+            node: mergedSelectionSet(group as InlineFragmentNode[])!,
+            parent: typeCondition === undefined ? parent : this.#composite(typeCondition),
+            steps: undefined,
+          },
         });
+      } else {
+        const fragment = operation.fragments[selection.name.value];
+        if (!fragment) throw new Error(`Unknown fragment "${selection.name.value}"`);
+        const typeCondition = fragment.typeCondition.name.value;
+        let shared = operation.spreads.get(fragment.name.value);
+        if (!shared) {
+          shared = { node: fragment.selectionSet, parent: this.#composite(typeCondition), steps: undefined };
+          operation.spreads.set(fragment.name.value, shared);
+        }
+        steps.push({ kind: FRAGMENT, condition, typeCondition, applies: new Map(), selections: shared });
       }
     }
     selections.steps = steps;
     return steps;
+  }
+
+  #composite(name: string): GraphQLCompositeType {
+    const type = this.#schema.getType(name);
+    if (!type || !isCompositeType(type)) throw new Error(`Unknown type "${name}"`);
+    return type;
   }
 
   /** `isSubtype(condition, type)` of federation-internals, on type names. */
@@ -250,7 +267,7 @@ export class ShapeCompiler {
 export class ResponseShaper {
   readonly #compiler: ShapeCompiler;
   readonly #root: Selections;
-  readonly #fragments: Readonly<Record<string, FragmentDefinitionNode>>;
+  readonly #operation: OperationFragments;
   readonly #rootName: string;
 
   constructor(
@@ -261,7 +278,7 @@ export class ResponseShaper {
   ) {
     this.#compiler = compiler;
     this.#root = root;
-    this.#fragments = fragments;
+    this.#operation = { fragments, spreads: new Map() };
     this.#rootName = rootName;
   }
 
@@ -289,7 +306,7 @@ export class ResponseShaper {
     path: (string | number)[],
     parentType: string,
   ): number {
-    const steps = selections.steps ?? this.#compiler.steps(selections, this.#fragments);
+    const steps = selections.steps ?? this.#compiler.steps(selections, this.#operation);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (step.condition !== undefined && skipped(step.condition, run.variables)) continue;
@@ -465,6 +482,65 @@ export class ResponseShaper {
       }
     }
   }
+}
+
+/** The fragments of one operation, and the compiled selection of each (shared by every spread of it). */
+interface OperationFragments {
+  readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>;
+  readonly spreads: Map<string, Selections>;
+}
+
+/** federation-internals' selection key: what makes two selections one. */
+function selectionKey(selection: SelectionNode): string {
+  const directives = (selection.directives ?? []).map(directiveKey).join(' ');
+  switch (selection.kind) {
+    case Kind.FIELD:
+      return `f:${(selection.alias ?? selection.name).value}${directives}`;
+    case Kind.INLINE_FRAGMENT:
+      return `i:${selection.typeCondition?.name.value ?? ''}${directives}`;
+    case Kind.FRAGMENT_SPREAD:
+      return `s:${selection.name.value}${directives}`;
+  }
+}
+
+function directiveKey(directive: DirectiveNode): string {
+  const args = [...(directive.arguments ?? [])]
+    .sort((a, b) => a.name.value.localeCompare(b.name.value))
+    .map((a) => `${a.name.value}: ${print(a.value)}`);
+  return `@${directive.name.value}${args.length > 0 ? `(${args.join(', ')})` : ''}`;
+}
+
+/** The selections grouped by key, each group where its first member stands. */
+function groupSelections(selections: readonly SelectionNode[]): SelectionNode[][] {
+  if (selections.length === 1) return [[selections[0]!]];
+  const groups = new Map<string, SelectionNode[]>();
+  for (const selection of selections) {
+    const key = selectionKey(selection);
+    const group = groups.get(key);
+    if (group) group.push(selection);
+    else groups.set(key, [selection]);
+  }
+  return [...groups.values()];
+}
+
+/** One selection set holding the sub-selections of every member of a group (undefined for leaves). */
+function mergedSelectionSet(group: readonly (FieldNode | InlineFragmentNode)[]): SelectionSetNode | undefined {
+  const sets = group.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  if (sets.length <= 1) return sets[0];
+  return { kind: Kind.SELECTION_SET, selections: sets.flatMap((set) => set.selections) };
+}
+
+/** A selection set with its same-key selections merged, all the way down (for introspection, run by graphql-js). */
+function normalized(set: SelectionSetNode): SelectionSetNode {
+  return {
+    kind: Kind.SELECTION_SET,
+    selections: groupSelections(set.selections).map((group) => {
+      const first = group[0]!;
+      if (first.kind === Kind.FRAGMENT_SPREAD) return first;
+      const merged = mergedSelectionSet(group as (FieldNode | InlineFragmentNode)[]);
+      return merged ? ({ ...first, selectionSet: normalized(merged) } as SelectionNode) : first;
+    }),
+  };
 }
 
 function describeLast(path: readonly (string | number)[], currentType: string, parentType: string): string {
