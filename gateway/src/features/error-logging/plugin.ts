@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from '@commerce/common';
 import type { GatewayContext } from '../../context';
 import { isKnownCode } from '../../format-error';
@@ -18,7 +19,8 @@ export function createErrorLoggingPlugin({ logger }: ErrorLoggingPluginOptions):
       return {
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
-            if (isKnownCode(error.extensions.code)) continue;
+            // A plan's fetch can fail with a plain Error (a malformed subgraph answer): no extensions then.
+            if (isKnownCode((error.extensions as GraphQLError['extensions'] | undefined)?.code)) continue;
             logger.error(
               { requestId: contextValue.principal.requestId, operationName, err: error.originalError ?? error },
               'operation failed',
