@@ -22,6 +22,7 @@ import {
   print,
 } from 'graphql';
 import { ERRORS } from '@apollo/federation-internals';
+import { introspectionSelection } from './introspection-selection';
 import { getOwn, hasOwn, setOwn } from './own';
 
 /**
@@ -163,7 +164,7 @@ export class ShapeCompiler {
         if (name === '__typename') {
           steps.push({ kind: TYPENAME, responseName, guarded, condition });
         } else if (name === '__schema' || name === '__type') {
-          const field = merged ? { ...selection, selectionSet: normalized(merged) } : selection;
+          const field = introspectionSelection(this.#schema, selection, group as FieldNode[], operation.fragments);
           steps.push({ kind: INTROSPECTION, responseName, guarded, condition, field });
         } else {
           const definition = fieldOf(parent, name);
@@ -528,19 +529,6 @@ function mergedSelectionSet(group: readonly (FieldNode | InlineFragmentNode)[]):
   const sets = group.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
   if (sets.length <= 1) return sets[0];
   return { kind: Kind.SELECTION_SET, selections: sets.flatMap((set) => set.selections) };
-}
-
-/** A selection set with its same-key selections merged, all the way down (for introspection, run by graphql-js). */
-function normalized(set: SelectionSetNode): SelectionSetNode {
-  return {
-    kind: Kind.SELECTION_SET,
-    selections: groupSelections(set.selections).map((group) => {
-      const first = group[0]!;
-      if (first.kind === Kind.FRAGMENT_SPREAD) return first;
-      const merged = mergedSelectionSet(group as (FieldNode | InlineFragmentNode)[]);
-      return merged ? ({ ...first, selectionSet: normalized(merged) } as SelectionNode) : first;
-    }),
-  };
 }
 
 function describeLast(path: readonly (string | number)[], currentType: string, parentType: string): string {
