@@ -1,4 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -12,7 +14,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -148,6 +149,10 @@ export function startTelemetry(config: TelemetryConfig, service: string): Teleme
   if (!config.tracesUrl) return { enabled: false, shutdown: async () => undefined };
   if (!installed) {
     // An export (and the flush at shutdown) gives up after 5 s: a stopping service must not wait on a gone collector.
+    // Loaded only when tracing is on: the exporter and its transport are ~120 modules and ~16 MB a service without tracing does not need.
+    const { OTLPTraceExporter } = createRequire(import.meta.url)(
+      '@opentelemetry/exporter-trace-otlp-http',
+    ) as typeof OtlpHttp;
     const exporter = new OTLPTraceExporter({
       url: config.tracesUrl,
       headers: { ...config.headers },
