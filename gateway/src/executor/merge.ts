@@ -15,15 +15,17 @@ function isObject(value: unknown): value is Value {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+const INHERITED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /** Merges `source` into `target` in place: objects field by field, lists of equal length element by element. */
 export function mergeInto(target: Value, source: unknown): void {
   if (source === undefined || source === null) return;
   const from = source as Value;
-  for (const key in from) {
-    if (!hasOwn(from, key)) continue;
+  for (const key of Object.keys(from)) {
     const value = from[key];
     if (value === undefined) continue;
-    defineOwn(target, key);
+    // Only a name Object.prototype has can be found on the target without being its own.
+    if (INHERITED.has(key)) defineOwn(target, key);
     const existing = target[key];
     if (existing && isObject(value)) {
       mergeInto(existing as Value, value);

@@ -314,7 +314,11 @@ export class ResponseShaper {
       switch (step.kind) {
         case FIELD: {
           const name = step.responseName;
-          const inputValue = hasOwn(input, name) ? (input[name] ?? null) : null;
+          const inputValue = step.guarded
+            ? hasOwn(input, name)
+              ? (input[name] ?? null)
+              : null
+            : (input[name] ?? null);
           path.push(name);
           const current = step.guarded ? getOwn(output, name) : output[name];
           const updated = this.#update(current, step.type, inputValue, step.selections, path, run, parentType);
