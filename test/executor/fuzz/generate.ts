@@ -285,12 +285,14 @@ class OperationBuilder {
     const { maxWidth, maxFields } = this.options;
     const width = this.fields >= maxFields ? 1 : this.dice.int(1, maxWidth);
     const selections: SelectionNode[] = [];
+    // On an abstract type, fragments on its possible types are how a query picks their fields: more of them there.
+    const [fields, typename, inline] = isAbstractType(type) ? [40, 50, 82] : [62, 72, 86];
     for (let i = 0; i < width; i += 1) {
       const roll = this.dice.int(0, 99);
       let added: SelectionNode[] = [];
-      if (roll < 62 && !isUnionType(type)) added = this.fieldSelections(type, depth, scope, nesting);
-      else if (roll < 72) added = [this.typename(scope)];
-      else if (roll < 86 && nesting < 2) added = this.inlineFragment(type, depth, scope, nesting);
+      if (roll < fields && !isUnionType(type)) added = this.fieldSelections(type, depth, scope, nesting);
+      else if (roll < typename) added = [this.typename(scope)];
+      else if (roll < inline && nesting < 2) added = this.inlineFragment(type, depth, scope, nesting);
       else if (nesting < 2) added = this.spread(type, depth, scope, nesting);
       selections.push(...added);
     }

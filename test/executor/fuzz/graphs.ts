@@ -1,8 +1,9 @@
 /**
- * The two graphs the executor fuzzing runs over, each with two gateways on
+ * The graphs the executor fuzzing runs over, each with two gateways on
  * the same subgraphs that differ only in `GATEWAY_EXECUTOR`: the standard
- * workload (bench/workload/standard) and the commerce platform
- * (test/helpers/platform.ts). Response cache and cost analysis are off on
+ * workload (bench/workload/standard), the commerce platform
+ * (test/helpers/platform.ts) and the federation scenarios' fixtures
+ * (test/executor/scenarios). Response cache and cost analysis are off on
  * both gateways (an answer from the cache would not exercise the executor; a
  * cost refusal would hide the operation), everything else is the default.
  */
@@ -17,6 +18,11 @@ import { apiSchemaOf } from '../../../scripts/lib/persisted-manifest';
 import { withEnforcedSecurity } from '../../../gateway/src/features/authorization/rules';
 import { silentLogger, startTestGateway, tempDir } from '../../gateway/helpers';
 import { startTestPlatform } from '../../helpers/platform';
+import { abstractTypes } from '../scenarios/abstract-types';
+import { edgeCases } from '../scenarios/edge-cases';
+import { entities } from '../scenarios/entities';
+import { failures } from '../scenarios/failures';
+import { composeFixtures, startFederation, type ExecutorMode } from '../scenarios/harness';
 import { ADMIN_USER_ID, TEST_AUTH_ENV, adminHeaders, asUser } from '../../helpers/tokens';
 import type { FieldHint } from './generate';
 
@@ -43,7 +49,7 @@ export interface FuzzGraph {
   stop(): Promise<void>;
 }
 
-export const GRAPH_NAMES = ['standard', 'commerce'] as const;
+export const GRAPH_NAMES = ['standard', 'commerce', 'scenarios'] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
 
 /** Options of {@link startFuzzGraph}. */
@@ -234,8 +240,56 @@ async function startCommerce(executors: readonly [string, string]): Promise<Fuzz
   }
 }
 
+/** The differential federation scenarios' subgraphs (test/executor/scenarios), all themes but the mutations'. */
+const SCENARIO_THEMES = [entities, abstractTypes, failures, edgeCases];
+
+/**
+ * The federation scenarios' in-memory subgraphs (test/executor/scenarios):
+ * interfaces and a union across subgraphs, `@interfaceObject`, nested and
+ * composite keys, `@requires`, `@provides`, `@shareable`, lists of lists,
+ * custom scalars, subgraphs that fail (HTTP 500, down, errors for some
+ * entities) and JSON edge cases. The only graph here with abstract types.
+ * Its harness starts one gateway per executor, so the two must differ.
+ */
+async function startScenarios(executors: readonly [string, string]): Promise<FuzzGraph> {
+  const [first, second] = executors as [ExecutorMode, ExecutorMode];
+  if (first === second) throw new Error('the scenarios graph runs one gateway per executor: name two different ones');
+  const federation = await startFederation({ themes: SCENARIO_THEMES, executors: [first, second] });
+  try {
+    // Planning does not look at routing URLs: the fixtures composed at any URL give the gateways' plans.
+    const fixtures = [...new Set(SCENARIO_THEMES.flatMap((theme) => theme.subgraphs))];
+    const supergraphSdl = composeFixtures(fixtures.map((fixture) => ({ fixture, url: 'http://127.0.0.1:9/' })));
+    return {
+      name: 'scenarios',
+      schema: apiSchemaOf(supergraphSdl),
+      supergraphSdl,
+      fields: {
+        ...INTROSPECTION_HINTS,
+        // m4 is rated but its media subgraph fails it; m9, u9, p9, s9, g9 do not exist.
+        'Query.mediaItem': { args: { id: { values: ['m1', 'm2', 'm3', 'm4', 'm9'] } } },
+        'Query.topRated': { args: { first: { values: [0, 1, 2, 4] } } },
+        'Query.search': { args: { term: { values: ['everything', 'everything', 'nothing'] } } },
+        'Query.nodes': { args: { ids: { values: [['m1', 'h1', 'c1'], ['m3', 'x9'], []] } } },
+        'Query.user': { args: { id: { values: ['u1', 'u2', 'u3', 'u9'] } } },
+        'Query.product': { args: { upc: { values: ['p1', 'p2', 'p3', 'p9'] } } },
+        'Query.topProducts': { args: { first: { values: [0, 1, 2, 3] } } },
+        'Query.store': { args: { id: { values: ['s1', 's2', 's3', 's4', 's9'] } } },
+        'Query.gadget': { args: { id: { values: ['g1', 'g2', 'g3', 'g9'] } } },
+        'Query.echo': { args: { value: { values: ['x', 3, true, null] } } },
+      },
+      callers: [{ name: 'anonymous', weight: 1, headers: {} }],
+      gateways: [first, second].map((executor) => ({ executor, url: federation.gateways[executor]!.url })),
+      stop: () => federation.stop(),
+    };
+  } catch (error) {
+    await federation.stop();
+    throw error;
+  }
+}
+
 /** Starts `name` with two gateways (executors `options.executors`). Stop it in a finally/after hook. */
 export function startFuzzGraph(name: GraphName, options: FuzzGraphOptions = {}): Promise<FuzzGraph> {
   const executors = options.executors ?? ['apollo', 'compiled'];
-  return name === 'standard' ? startStandard(executors) : startCommerce(executors);
+  if (name === 'standard') return startStandard(executors);
+  return name === 'commerce' ? startCommerce(executors) : startScenarios(executors);
 }
