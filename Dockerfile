@@ -2,11 +2,11 @@
 # One image recipe for the gateway and the three subgraphs; pick one with
 # `--target gateway|users|products|orders` (docker-compose.yml and k8s/ do).
 #
-# The services run their TypeScript sources with tsx, exactly as
-# `npm run gateway` does (the workspaces export `src/index.ts` and import
-# without extensions, so there is no separate JavaScript build): tsx is the
-# runtime, and `npm ci --omit=dev` keeps it only while it is listed in
-# package.json "dependencies".
+# The subgraphs run their TypeScript sources with tsx (the workspaces export
+# `src/index.ts` and import without extensions): tsx is their runtime, and
+# `npm ci --omit=dev` keeps it only while it is listed in package.json
+# "dependencies". The gateway runs as `npm run gateway` does: the bundle
+# `npm run build:gateway` makes (esbuild, also a dependency) on plain node.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -36,6 +36,9 @@ COPY --chown=0:0 gateway/ gateway/
 COPY --chown=0:0 subgraphs/ subgraphs/
 COPY --chown=0:0 schema/ schema/
 COPY --chown=0:0 deploy/db-bootstrap.ts deploy/
+COPY --chown=0:0 scripts/build-gateway.ts scripts/
+# dist/gateway.mjs: the gateway and @commerce/common in one module (packages stay in node_modules).
+RUN node --import tsx scripts/build-gateway.ts
 # The files belong to root and are read-only for the service user (uid 1000,
 # "node" in the official image); tsx caches its transforms in /tmp.
 USER 1000:1000
@@ -47,8 +50,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 FROM runtime AS gateway
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
 EXPOSE 4000
-# The runtime flags of `npm run gateway`: a bounded old generation, 32 MiB semi-spaces.
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "--import", "tsx", "gateway/src/index.ts"]
+# Exactly `npm run gateway`: a bounded old generation, 32 MiB semi-spaces, the bundle.
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "dist/gateway.mjs"]
 
 FROM runtime AS users
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4001

@@ -17,6 +17,7 @@ import { startStandardSubgraphs } from './workload/standard/server';
 import { STANDARD_QUERY } from './workload/standard/subgraphs';
 import { composeStandardSupergraph } from './workload/standard/supergraph';
 import { DEV_AUDIENCE, DEV_ISSUER, generateDevAuthKeys, mintDevToken } from '../scripts/lib/dev-auth';
+import { GATEWAY_BUNDLE, buildGateway } from '../scripts/build-gateway';
 
 /** How our gateway is meant to run (`npm run gateway`): a bounded old generation keeps peak RSS low at no throughput cost; larger young-generation semi-spaces cut scavenges for this allocation-heavy work. */
 export const GATEWAY_NODE_OPTIONS = ['--max-old-space-size=256', '--max-semi-space-size=32'] as const;
@@ -340,12 +341,21 @@ export interface PrepareStandardOptions {
 }
 
 /** The standard workload: its four subgraphs, stock Apollo Gateway's answer as the reference. */
+let built: Promise<void> | undefined;
+
+/** Our gateway runs as `npm run gateway` runs it: the bundle (`npm run build:gateway`), built once per run from the sources. */
+function buildOurs(log: Log): Promise<void> {
+  built ??= (log(`building ${GATEWAY_BUNDLE} (npm run build:gateway)`), buildGateway());
+  return built;
+}
+
 export async function prepareStandard(
   pinning: Pinning,
   tmp: string,
   log: Log,
   prepare: PrepareStandardOptions,
 ): Promise<PreparedWorkload> {
+  await buildOurs(log);
   log('standard workload: starting the four subgraphs');
   const subgraphs = await startStandardSubgraphs();
   cleanups.push(() => subgraphs.stop());
@@ -394,7 +404,7 @@ export async function prepareStandard(
           ? { ...common, APOLLO_TELEMETRY_DISABLED: 'true', BENCH_WORKERS: String(workers) }
           : { RESPONSE_PATH: responsePath };
     const script = {
-      ours: 'gateway/src/index.ts',
+      ours: GATEWAY_BUNDLE,
       stock: 'bench/targets/stock-gateway.ts',
       ceiling: 'bench/targets/ceiling.ts',
     }[definition.kind];
@@ -476,6 +486,7 @@ export async function prepareStandard(
 
 /** The commerce workload: the platform (subgraphs over embedded Postgres) in this process, its in-process gateway's answer as the reference. */
 export async function prepareCommerce(pinning: Pinning, log: Log, redis: boolean): Promise<PreparedWorkload> {
+  await buildOurs(log);
   log(`commerce workload: starting the platform (embedded Postgres${redis ? ', Redis' : ''})`);
   const workload = await startCommerceWorkload({ redis });
   cleanups.push(() => workload.stop());
@@ -508,7 +519,7 @@ export async function prepareCommerce(pinning: Pinning, log: Log, redis: boolean
       const instance = await startInstance({
         definition,
         workers,
-        script: 'gateway/src/index.ts',
+        script: GATEWAY_BUNDLE,
         nodeOptions: [...GATEWAY_NODE_OPTIONS, ...extraNodeOptions],
         env: {
           NODE_ENV: 'production',
@@ -581,7 +592,7 @@ async function runCommerce(options: BenchOptions, pinning: Pinning, log: Log): P
 function notes(options: BenchOptions, workloads: readonly WorkloadReport[]): string[] {
   const list = [
     'Stock Apollo Gateway: `new ApolloGateway({ supergraphSdl })` + `new ApolloServer({ gateway })` + `startStandaloneServer` exactly as documented (bench/targets/stock-gateway.ts), listening on 127.0.0.1, with `APOLLO_TELEMETRY_DISABLED=true` so it does not phone home; at N > 1 workers, N such processes behind a node:cluster primary (it has no cluster mode).',
-    `Every gateway runs with \`NODE_ENV=production\`; ours (\`node ${GATEWAY_NODE_OPTIONS.join(' ')} gateway/src/index.ts\`, as \`npm run gateway\` runs it) with \`LOG_LEVEL=warn\`, \`GATEWAY_WORKERS=N\`, and \`RESPONSE_CACHE=false\` (uncached) or \`true\` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.`,
+    `Every gateway runs with \`NODE_ENV=production\`; ours (\`node ${GATEWAY_NODE_OPTIONS.join(' ')} ${GATEWAY_BUNDLE}\`, the bundle \`npm run build:gateway\` makes of gateway/src, as \`npm run gateway\` runs it) with \`LOG_LEVEL=warn\`, \`GATEWAY_WORKERS=N\`, and \`RESPONSE_CACHE=false\` (uncached) or \`true\` (cached). Uncached = response cache off, no cross-request deduplication: every request pays for its own subgraph calls.`,
     'Standard workload subgraphs: a Node implementation of the published subgraphs (bench/workload/standard: the Federation v1 SDL verbatim, the same data, deterministic lorem-ipsum review bodies of the published lengths), one node:http server on loopback, `POST /<name>`, composed with @apollo/composition. They send `Cache-Control: public, max-age=300` (the published ones send none; without it no gateway may cache the response); no byte of data changes.',
     "req/s counts valid responses only: 2xx with the reference answer (the same bytes, or deep-equal JSON without `errors`; the load generator checks every body). req/s, p50 and p99 are means over rounds; p50/p99 are autocannon's latencies of all responses. errors = non-2xx + socket errors (timeouts included) + 2xx with another body, of all responses in the measured runs.",
     "CPU ms/resp: CPU time (user + system, /proc) of the target's processes (a cluster's primary and workers) during the measured run ÷ the responses it gave, mean over rounds; sampled every 250 ms and interpolated to the run's start and end. It moves much less than req/s when the load generator and the subgraphs (on the other CPU) or neighbours hold the target back: the target then idles, and idle time is not counted.",

@@ -6,7 +6,7 @@ import { isSameProcess, type ProcessSample } from './proc';
 export interface ChildSpec {
   /** Shown in errors and the report. */
   name: string;
-  /** Node script (run as `node [nodeOptions] --import tsx <script>` from the repository root). */
+  /** Node script, run from the repository root as `node [nodeOptions] --import tsx <script>` (`.ts`) or `node [nodeOptions] <script>`. */
   script: string;
   /** Flags for node itself (e.g. heap limits), before the script. */
   nodeOptions?: readonly string[];
@@ -81,7 +81,9 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Starts a child process, pinned with taskset when `cpus` is given (taskset execs, so the PID is the child's). */
 export function spawnChild(spec: ChildSpec): Child {
-  const nodeArgs = [...(spec.nodeOptions ?? []), '--import', 'tsx', spec.script, ...(spec.args ?? [])];
+  // TypeScript runs through tsx; a built bundle (our gateway's dist/gateway.mjs) runs on node alone.
+  const loader = spec.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const nodeArgs = [...(spec.nodeOptions ?? []), ...loader, spec.script, ...(spec.args ?? [])];
   const [command, args] = spec.cpus?.length
     ? ['taskset', ['-c', spec.cpus.join(','), process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];

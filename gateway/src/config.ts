@@ -44,7 +44,7 @@ export interface GatewayConfig {
   readonly subgraphTimeoutMs: number;
   /** Timeouts, request deadline, retries, circuit breakers and concurrency limits per subgraph (traffic/config.ts). */
   readonly subgraphTraffic: SubgraphTrafficConfig;
-  /** `SUBGRAPH_MAX_CONNECTIONS`: keep-alive connections per subgraph origin. Default 64. */
+  /** `SUBGRAPH_MAX_CONNECTIONS`: keep-alive connections per subgraph origin. Default 256. */
   readonly subgraphMaxConnections: number;
   /** `SUBGRAPH_DEDUPLICATION`: identical subgraph queries in flight at once share one call, across client requests. Default false. */
   readonly subgraphDeduplication: boolean;
@@ -150,7 +150,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   supergraphPath: 'schema/supergraph.graphql',
   supergraphPollIntervalMs: 10_000,
   subgraphTimeoutMs: 10_000,
-  subgraphMaxConnections: 64,
+  subgraphMaxConnections: 256,
   bodyLimitBytes: 1024 * 1024,
   redisKeyPrefix: 'commerce:',
   responseCacheMaxTtlSeconds: 300,

@@ -4,6 +4,7 @@ import { shardMapToJson, type ShardMap } from '@commerce/kit';
 import { freePort, type EmbeddedCluster } from '@commerce/kit/embedded';
 import { startDatabases, subgraphEnv, type PlatformOptions, type SubgraphName } from './platform';
 import { SupervisedProcess } from './supervised-process';
+import { buildGateway } from '../build-gateway';
 import { REPO_ROOT, discoverSubgraphs } from './subgraphs';
 
 /** Options of {@link startSupervisedPlatform}: those of the in-process platform, plus restart timing. */
@@ -37,7 +38,7 @@ export interface SupervisedPlatform {
 const GATEWAY_STAGE = 0;
 const SUBGRAPH_STAGE = 1;
 
-/** `npm run gateway` without `node`: its runtime flags, `--import tsx` and the entry file. */
+/** `npm run gateway` without `node`: its runtime flags and the bundle (built by {@link buildGateway} before it starts). */
 function gatewayArgs(): string[] {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const [command, ...args] = pkg.scripts.gateway!.trim().split(/\s+/);
@@ -118,6 +119,8 @@ export async function startSupervisedPlatform(options: SupervisorOptions): Promi
     const subgraphUrls = Object.entries(subgraphs)
       .map(([name, s]) => `${name}=http://${probeHost}:${s.port}/graphql`)
       .join(',');
+    // The gateway runs as `npm run gateway` runs it: the bundle, rebuilt from the sources on every start.
+    await buildGateway();
     const gateway = supervise('gateway', GATEWAY_STAGE, gatewayArgs(), options.gatewayPort || (await freePort()), {
       SUBGRAPH_URLS: subgraphUrls,
     });

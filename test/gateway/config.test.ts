@@ -44,7 +44,7 @@ test('applies the documented defaults and freezes the result', () => {
       supergraph: { kind: 'file', path: resolve('schema/supergraph.graphql') },
       subgraphUrls: {},
       subgraphTimeoutMs: 10_000,
-      subgraphMaxConnections: 64,
+      subgraphMaxConnections: 256,
       production: false,
       introspection: true,
       bodyLimitBytes: 1024 * 1024,
