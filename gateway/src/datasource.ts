@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { parseCacheControlHeader } from '@apollo/gateway/dist/datasources/parseCacheControlHeader';
+import { parseCacheControlHeader } from '@apollo/gateway/dist/datasources/parseCacheControlHeader.js';
 import { HeaderMap } from '@apollo/server';
 import type { FetcherHeaders } from '@apollo/utils.fetcher';
 import type { Counter } from 'prom-client';

@@ -1,5 +1,5 @@
 import type { QueryPlan } from '@apollo/query-planner';
-import type { OperationContext } from '@apollo/gateway/dist/operationContext';
+import type { OperationContext } from '@apollo/gateway/dist/operationContext.js';
 import {
   Kind,
   OperationTypeNode,

@@ -6,7 +6,7 @@ import {
   type Experimental_DidResolveQueryPlanCallback,
   type GraphQLDataSource,
 } from '@apollo/gateway';
-import type { OperationContext } from '@apollo/gateway/dist/operationContext';
+import type { OperationContext } from '@apollo/gateway/dist/operationContext.js';
 import {
   OpenTelemetryAttributeNames,
   OpenTelemetrySpanNames,
@@ -14,7 +14,7 @@ import {
   recordExceptions,
   requestContextSpanAttributes,
   tracer,
-} from '@apollo/gateway/dist/utilities/opentelemetry';
+} from '@apollo/gateway/dist/utilities/opentelemetry.js';
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';

@@ -1,9 +1,9 @@
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
 import type { FetchNode, PlanNode, QueryPlan, ResponsePath } from '@apollo/query-planner';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { OpenTelemetrySpanNames, recordExceptions, tracer } from '@apollo/gateway/dist/utilities/opentelemetry';
+import { OpenTelemetrySpanNames, recordExceptions, tracer } from '@apollo/gateway/dist/utilities/opentelemetry.js';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { downstreamServiceError, hydratedErrorPath } from './errors';
 import {
