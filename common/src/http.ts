@@ -52,6 +52,12 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
     raw: RawGraphQLRequest,
     context: TContext,
   ) => boolean | Promise<boolean>;
+  /**
+   * Admits each operation Apollo Server is about to run (after `shortcut`):
+   * resolves with the function to call when it is done; a rejection is
+   * answered 503 SERVICE_UNAVAILABLE with its message and `Retry-After: 1`.
+   */
+  admit?: () => Promise<() => void>;
   /** Sees every complete GraphQL response, with the context Apollo Server ran it with. */
   onResponse?: (
     req: IncomingMessage,
@@ -336,13 +342,28 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-      context: async () => {
-        if (context === undefined) throw contextError;
-        return context;
-      },
-    });
+    let release: (() => void) | undefined;
+    if (options.admit) {
+      try {
+        release = await options.admit();
+      } catch (error) {
+        res.setHeader('retry-after', '1');
+        send(res, 503, errorBody('SERVICE_UNAVAILABLE', (error as Error).message));
+        return 503;
+      }
+    }
+    let response: Awaited<ReturnType<ApolloServer<TContext>['executeHTTPGraphQLRequest']>>;
+    try {
+      response = await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+        context: async () => {
+          if (context === undefined) throw contextError;
+          return context;
+        },
+      });
+    } finally {
+      release?.();
+    }
     const status = response.status ?? 200;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     if (response.body.kind === 'complete') {

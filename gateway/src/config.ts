@@ -99,6 +99,23 @@ export interface GatewayConfig {
    * Apollo's runs again on the same subgraph responses, every difference logged and counted.
    */
   readonly executor: ExecutorMode;
+  /** `GATEWAY_ADMISSION*`: admission control of operations (README "Admission control"); undefined when off. */
+  readonly admission: AdmissionConfig | undefined;
+}
+
+export interface AdmissionConfig {
+  /** `GATEWAY_ADMISSION_MIN_CONCURRENCY`: the limit never shrinks below this. Default 8. */
+  readonly minConcurrency: number;
+  /** `GATEWAY_ADMISSION_MAX_QUEUE`: operations that may wait; one more is answered 503. Default 1024. */
+  readonly maxQueue: number;
+}
+
+function admissionConfig(env: Env): AdmissionConfig | undefined {
+  if (!boolVar(env, 'GATEWAY_ADMISSION', true)) return undefined;
+  return Object.freeze({
+    minConcurrency: intVar(env, 'GATEWAY_ADMISSION_MIN_CONCURRENCY', 8, { min: 1, max: 100_000 }),
+    maxQueue: intVar(env, 'GATEWAY_ADMISSION_MAX_QUEUE', 1024, { min: 0, max: 1_000_000 }),
+  });
 }
 
 export const EXECUTOR_MODES = ['compiled', 'apollo', 'verify'] as const;
@@ -315,5 +332,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     cors: loadCorsConfig(env),
     requestTelemetry: boolVar(env, 'GATEWAY_REQUEST_TELEMETRY', true),
     executor: executorMode(env),
+    admission: admissionConfig(env),
   });
 }

@@ -18,6 +18,11 @@ export interface GatewayMetrics extends ServiceMetrics {
   operations: Counter<'type' | 'result'>;
   /** Query plan cache lookups by result (hit, miss): a miss means the request paid for planning. */
   planCache: Counter<'result'>;
+  /** Admission control (README "Admission control"): the concurrency limit, operations running and waiting, refusals. */
+  admissionLimit: Gauge;
+  admissionInFlight: Gauge;
+  admissionQueued: Gauge;
+  admissionRejected: Counter<'reason'>;
   /** `GATEWAY_EXECUTOR=verify`: answers on which the compiled and Apollo's executors differed. */
   executorMismatches: Counter;
   /** Requests checked against the trusted-document manifest: known, unknown (allowed), rejected. */
@@ -70,6 +75,19 @@ export function createGatewayMetrics(): GatewayMetrics {
       name: 'gateway_supergraph_info',
       help: 'The supergraph being served (sha256 of its SDL in the hash label); always 1',
       labelNames: ['hash'] as const,
+      registers,
+    }),
+    admissionLimit: new Gauge({
+      name: 'gateway_admission_limit',
+      help: 'Operations the gateway lets run at once (shrinks while its event loop is saturated)',
+      registers,
+    }),
+    admissionInFlight: new Gauge({ name: 'gateway_admission_in_flight', help: 'Operations running', registers }),
+    admissionQueued: new Gauge({ name: 'gateway_admission_queued', help: 'Operations waiting to run', registers }),
+    admissionRejected: new Counter({
+      name: 'gateway_admission_rejected_total',
+      help: 'Operations refused with 503 by admission control, by reason (queue_full, queue_timeout)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     executorMismatches: new Counter({

@@ -8,6 +8,7 @@ import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { SubgraphDataSource } from './datasource';
+import { AdmissionControl } from './admission';
 import { installExecutor } from './executor';
 import { createSubgraphAgent, createSubgraphFetcher } from './fetcher';
 import { createFormatError } from './format-error';
@@ -225,10 +226,25 @@ export function createGateway(
     }
   }
 
+  // Waits longer than a request's deadline are refused: such an operation could not finish in time anyway.
+  const admission = config.admission
+    ? new AdmissionControl({
+        ...config.admission,
+        maxWaitMs: config.subgraphTraffic.requestTimeoutMs,
+        metrics: {
+          limit: metrics.admissionLimit,
+          inFlight: metrics.admissionInFlight,
+          queued: metrics.admissionQueued,
+          rejected: metrics.admissionRejected,
+        },
+      })
+    : undefined;
+
   async function doStop(wasStarted: boolean): Promise<void> {
     try {
       if (wasStarted) await apollo.stop();
     } finally {
+      admission?.close();
       await pipeline.close();
       await agent.close();
       redis?.disconnect();
@@ -286,6 +302,7 @@ export function createGateway(
         prepare: pipeline.prepare,
         metricsText: clusterMetricsText(metrics.registry),
         shortcut: pipeline.shortcut,
+        ...(admission ? { admit: () => admission.admit() } : {}),
         onResponse: pipeline.onResponse,
       }),
     ),
