@@ -50,8 +50,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 FROM runtime AS gateway
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
 EXPOSE 4000
-# Exactly `npm run gateway`: a bounded old generation, 32 MiB semi-spaces, the bundle.
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "dist/gateway.mjs"]
+# Exactly `npm run gateway`: a bounded old generation, 16 MiB semi-spaces, the bundle.
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=16", "dist/gateway.mjs"]
 
 FROM runtime AS users
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4001
