@@ -33,7 +33,8 @@ import {
 } from './harness';
 import { runBenchCommand } from './lib/cli';
 import type { Pinning } from './lib/cpus';
-import { renderProfileSummary, summarizeProfiles, type CpuProfile } from './lib/cpu-profile';
+import { bundleSources, renderProfileSummary, summarizeProfiles, type CpuProfile } from './lib/cpu-profile';
+import { GATEWAY_BUNDLE } from '../scripts/build-gateway';
 import type { LoadResult } from './lib/load';
 import { machineLine } from './lib/report';
 import {
@@ -212,7 +213,12 @@ function renderReport(
   const gatewayCpus = pinning.kind === 'pinned' ? pinning.gateway.get(options.workers) : undefined;
   const window = { fromUs: result.measuredUs.from, toUs: result.measuredUs.to };
   const summarize = (of: readonly CpuProfile[]) =>
-    summarizeProfiles(of, { window, root: ROOT, topFunctions: options.topFunctions });
+    summarizeProfiles(of, {
+      window,
+      root: ROOT,
+      topFunctions: options.topFunctions,
+      remap: bundleSources(join(ROOT, GATEWAY_BUNDLE)),
+    });
   // A cluster's primary only hands connections to the workers: its profile is listed, not summed.
   const serving = profiles.filter((p) => profiles.length === 1 || p.pid !== primaryPid);
   const summary = summarize(serving.map((p) => p.profile));

@@ -5,7 +5,10 @@
  * the most self time. Samples outside a time window (module loading, the
  * warm-up, the shutdown) can be left out.
  */
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** A V8 CPU profile as `node --cpu-prof` writes it (the fields read here). */
 export interface CpuProfile {
@@ -16,6 +19,8 @@ export interface CpuProfile {
       readonly url: string;
       /** 0-based. */
       readonly lineNumber: number;
+      /** 0-based. */
+      readonly columnNumber?: number;
     };
   }>;
   /** Microseconds of the profiled process's monotonic clock (Linux: CLOCK_MONOTONIC, as `process.hrtime`). */
@@ -38,6 +43,34 @@ export interface SummaryOptions {
   readonly root?: string;
   /** How many functions to list, most self time first. Default 30. */
   readonly topFunctions?: number;
+  /** Maps a frame of built code to its source (see {@link bundleSources}). Default: frames as recorded. */
+  readonly remap?: (frame: CallFrame) => CallFrame;
+}
+
+type CallFrame = CpuProfile['nodes'][number]['callFrame'];
+
+/**
+ * Maps frames of a bundle (our gateway's `dist/gateway.mjs`) to the sources it was built from, through
+ * its source map (node's own `SourceMap`), so that the summary names `gateway/src/<dir>` again.
+ * Frames elsewhere, and every frame when the map is missing, are left as they are.
+ */
+export function bundleSources(bundlePath: string): (frame: CallFrame) => CallFrame {
+  let map: SourceMap;
+  try {
+    map = new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')) as SourceMapPayload);
+  } catch {
+    return (frame) => frame;
+  }
+  const bundleUrl = pathToFileURL(bundlePath).href;
+  return (frame) => {
+    if (frame.url !== bundleUrl && frame.url !== bundlePath) return frame;
+    const entry = map.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as Partial<SourceMapping>;
+    if (!entry.originalSource) return frame;
+    const source = entry.originalSource.startsWith('file:')
+      ? entry.originalSource
+      : pathToFileURL(resolve(dirname(bundlePath), entry.originalSource)).href;
+    return { ...frame, url: source, lineNumber: entry.originalLine ?? frame.lineNumber };
+  };
 }
 
 /** An area's or a function's share of the busy time. */
@@ -144,7 +177,8 @@ export function summarizeProfiles(profiles: readonly CpuProfile[], options: Summ
       const id = profile.samples[i]!;
       let frame = frames.get(id);
       if (!frame) {
-        const callFrame = nodes.get(id)?.callFrame ?? { functionName: '(unknown)', url: '', lineNumber: -1 };
+        const recorded = nodes.get(id)?.callFrame ?? { functionName: '(unknown)', url: '', lineNumber: -1 };
+        const callFrame = options.remap ? options.remap(recorded) : recorded;
         const area = areaOf(callFrame, root);
         const name = callFrame.functionName || '(anonymous)';
         const location = locationOf(callFrame, root);

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { areaOf, renderProfileSummary, summarizeProfiles, type CpuProfile } from '../../bench/lib/cpu-profile';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import {
+  areaOf,
+  bundleSources,
+  renderProfileSummary,
+  summarizeProfiles,
+  type CpuProfile,
+} from '../../bench/lib/cpu-profile';
 
 const ROOT = '/repo';
 const frame = (functionName: string, url = '', lineNumber = -1) => ({ functionName, url, lineNumber });
@@ -125,5 +136,43 @@ describe('CPU profile summary', () => {
       lines.includes('| `mergeInto` | gateway/src/executor/merge.ts:42 | gateway/src/executor | 10.0% | 0.1 |'),
       lines.join('\n'),
     );
+  });
+});
+
+describe('bundleSources: frames of a built bundle named by their sources', () => {
+  it('maps a function of the bundle back to its source file and line through the source map', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bundle-sources-'));
+    try {
+      await writeFile(
+        join(dir, 'source.ts'),
+        'export function first() {\n  return 1;\n}\n\nexport function second(): number {\n  return Math.random();\n}\n',
+      );
+      const bundle = join(dir, 'out.mjs');
+      await build({
+        entryPoints: [join(dir, 'source.ts')],
+        bundle: true,
+        format: 'esm',
+        outfile: bundle,
+        sourcemap: 'linked',
+        logLevel: 'silent',
+      });
+      const lines = (await readFile(bundle, 'utf8')).split('\n');
+      const line = lines.findIndex((l) => l.includes('function second'));
+      const column = lines[line]!.indexOf('function second');
+      const remap = bundleSources(bundle);
+      const mapped = remap({
+        functionName: 'second',
+        url: pathToFileURL(bundle).href,
+        lineNumber: line,
+        columnNumber: column,
+      });
+      assert.equal(mapped.url, pathToFileURL(join(dir, 'source.ts')).href);
+      assert.equal(mapped.lineNumber, 4, 'line 5 of the source, 0-based');
+      const elsewhere = { functionName: 'x', url: 'node:events', lineNumber: 3 };
+      assert.deepEqual(remap(elsewhere), elsewhere);
+      assert.deepEqual(bundleSources(join(dir, 'missing.mjs'))(elsewhere), elsewhere);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
