@@ -304,6 +304,18 @@ describe('authorization: the README rules × every kind of caller', () => {
     });
   }
 
+  it('keeps the fragments an introspection field spreads when it removes a field the caller may not see', async () => {
+    const query =
+      'query($id: ID!) { order(id: $id) { id } __schema { queryType { ...TypeName } } } fragment TypeName on __Type { name }';
+    const res = await platform.gql(query, { id: fixture.orderA }, headers.anonymous);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.data, { order: null, __schema: { queryType: { name: 'Query' } } });
+    assert.deepEqual(
+      res.body.errors?.map((e) => e.extensions?.code),
+      ['UNAUTHENTICATED'],
+    );
+  });
+
   it('a cached answer holding a protected field is never served to a caller who may not see it (POST, GET, repeats)', async () => {
     const query = '{ users(first: 2) { edges { node { id name } } } }';
     const ask = async (method: 'GET' | 'POST', caller: Caller) => {

@@ -210,7 +210,9 @@ export function authorizeOperation(options: {
   };
   const keptFragments = reachableFragments(filteredOperation.selectionSet, (name) => {
     const filtered = filteredFragments.get(name);
-    return filtered?.selectionSet && { ...fragments.get(name)!, selectionSet: filtered.selectionSet };
+    // A fragment never filtered sits where no rule reaches (under __schema or __type): kept as written.
+    if (!filtered) return fragments.get(name);
+    return filtered.selectionSet && { ...fragments.get(name)!, selectionSet: filtered.selectionSet };
   });
   return {
     document: { kind: Kind.DOCUMENT, definitions: [filteredOperation, ...keptFragments] },
