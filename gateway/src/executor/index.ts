@@ -19,7 +19,7 @@ import { operationFromDocument, type Schema } from '@apollo/federation-internals
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, type Span, type SpanOptions } from '@opentelemetry/api';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Counter } from 'prom-client';
 import type { Logger } from '@commerce/common';
@@ -119,6 +119,26 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
 
+  /** Runs `work` in Apollo's span `name`, which records the result's errors, or what it throws, as Apollo's executor does. */
+  function traced(
+    name: string,
+    options: SpanOptions,
+    work: (span: Span) => Promise<GatewayExecutionResult>,
+  ): Promise<GatewayExecutionResult> {
+    return tracer.startActiveSpan(name, options, async (span) => {
+      try {
+        const result = await work(span);
+        if (result.errors) failed(span, result.errors);
+        return result;
+      } catch (error) {
+        failed(span, [error as Error]);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
   async function runCompiled(
     queryPlan: QueryPlan,
     services: Record<string, GraphQLDataSource>,
@@ -139,41 +159,28 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
       data: Object.create(null) as Record<string, unknown>,
       telemetry: g.config.telemetry,
     };
-    const result = await tracer.startActiveSpan(OpenTelemetrySpanNames.EXECUTE, async (span) => {
-      try {
-        await compiled.plan.execute(run);
-        const shaped = tracer.startActiveSpan(
-          OpenTelemetrySpanNames.POST_PROCESSING,
-          (post): GatewayExecutionResult => {
-            try {
-              const { data, errors } = compiled.shaper.shape(run.data, variables, (field) =>
-                compiled.introspect(field, requestContext.request.variables),
-              );
-              if (run.errors.length === 0 && errors.length > 0) {
-                failed(post, errors);
-                return { extensions: { valueCompletion: errors }, data };
-              }
-              return run.errors.length === 0 ? { data } : { errors: run.errors, data };
-            } catch (error) {
-              failed(post, [error as Error]);
-              if (error instanceof GraphQLError) return { errors: [error] };
-              if (error instanceof Error)
-                return { errors: [new GraphQLError(error.message, { originalError: error })] };
-              logger.error({ err: error }, 'unexpected error during query plan execution');
-              return { errors: [new GraphQLError('Unexpected error during query plan execution')] };
-            } finally {
-              post.end();
-            }
-          },
-        );
-        if (shaped.errors) failed(span, shaped.errors);
-        return shaped;
-      } catch (error) {
-        failed(span, [error as Error]);
-        throw error;
-      } finally {
-        span.end();
-      }
+    const result = await traced(OpenTelemetrySpanNames.EXECUTE, {}, async () => {
+      await compiled.plan.execute(run);
+      return tracer.startActiveSpan(OpenTelemetrySpanNames.POST_PROCESSING, (post): GatewayExecutionResult => {
+        try {
+          const { data, errors } = compiled.shaper.shape(run.data, variables, (field) =>
+            compiled.introspect(field, requestContext.request.variables),
+          );
+          if (run.errors.length === 0 && errors.length > 0) {
+            failed(post, errors);
+            return { extensions: { valueCompletion: errors }, data };
+          }
+          return run.errors.length === 0 ? { data } : { errors: run.errors, data };
+        } catch (error) {
+          failed(post, [error as Error]);
+          if (error instanceof GraphQLError) return { errors: [error] };
+          if (error instanceof Error) return { errors: [new GraphQLError(error.message, { originalError: error })] };
+          logger.error({ err: error }, 'unexpected error during query plan execution');
+          return { errors: [new GraphQLError('Unexpected error during query plan execution')] };
+        } finally {
+          post.end();
+        }
+      });
     });
     return { result, parallel: compiled.plan.parallel };
   }
@@ -227,39 +234,26 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
   }
 
   g.executor = (requestContext) =>
-    tracer.startActiveSpan(
+    traced(
       OpenTelemetrySpanNames.REQUEST,
       { attributes: requestContextSpanAttributes(requestContext, g.config.telemetry) },
       async (span) => {
-        try {
-          const { request, document } = requestContext;
-          const operationContext = buildOperationContext({
-            schema: g.schema!,
-            operationDocument: document,
-            operationName: request.operationName,
-          });
-          span.setAttributes(operationContextSpanAttributes(operationContext));
-          const invalid = g.validateIncomingRequest(requestContext, operationContext);
-          if (invalid.length > 0) {
-            failed(span, invalid);
-            return { errors: [...invalid] };
-          }
-          const queryPlan = await plan(requestContext);
-          const services = Object.create(null) as Record<string, GraphQLDataSource>;
-          for (const [name, { dataSource }] of Object.entries(g.serviceMap)) services[name] = dataSource;
-          g.experimental_didResolveQueryPlan?.({ queryPlan, serviceMap: services, requestContext, operationContext });
-          const result =
-            mode === 'verify'
-              ? await verify(queryPlan, services, requestContext, operationContext)
-              : (await runCompiled(queryPlan, services, requestContext, operationContext)).result;
-          if (result.errors) failed(span, result.errors);
-          return result;
-        } catch (error) {
-          failed(span, [error as Error]);
-          throw error;
-        } finally {
-          span.end();
-        }
+        const { request, document } = requestContext;
+        const operationContext = buildOperationContext({
+          schema: g.schema!,
+          operationDocument: document,
+          operationName: request.operationName,
+        });
+        span.setAttributes(operationContextSpanAttributes(operationContext));
+        const invalid = g.validateIncomingRequest(requestContext, operationContext);
+        if (invalid.length > 0) return { errors: [...invalid] };
+        const queryPlan = await plan(requestContext);
+        const services = Object.create(null) as Record<string, GraphQLDataSource>;
+        for (const [name, { dataSource }] of Object.entries(g.serviceMap)) services[name] = dataSource;
+        g.experimental_didResolveQueryPlan?.({ queryPlan, serviceMap: services, requestContext, operationContext });
+        return mode === 'verify'
+          ? await verify(queryPlan, services, requestContext, operationContext)
+          : (await runCompiled(queryPlan, services, requestContext, operationContext)).result;
       },
     );
 }

@@ -11,6 +11,22 @@ import assert from 'node:assert/strict';
 import { entitySubgraphs } from './entities';
 import { exactly, type Scenario, type Theme } from './harness';
 
+/** One conditional operation, run with two sets of variables. */
+const CONDITIONAL = `
+      query Conditional($withReviews: Boolean!, $skipSeller: Boolean = true, $first: Int = 2, $unit: WeightUnit = LB, $express: Boolean) {
+        topProducts(first: $first) {
+          upc
+          weight(unit: $unit)
+          shippingEstimate(express: $express)
+          reviews @include(if: $withReviews) { stars }
+          seller @skip(if: $skipSeller) { name }
+          ...Availability @include(if: $withReviews)
+          ... @skip(if: $withReviews) { courier { name } }
+        }
+      }
+      fragment Availability on Product { inStock }
+    `;
+
 const scenarios: Scenario[] = [
   {
     name: 'answers the same field twice with different arguments under aliases, at the root and inside entities',
@@ -84,20 +100,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'applies @skip/@include with variables (given and defaulted) on fields, fragments and entity fetches',
-    query: `
-      query Conditional($withReviews: Boolean!, $skipSeller: Boolean = true, $first: Int = 2, $unit: WeightUnit = LB, $express: Boolean) {
-        topProducts(first: $first) {
-          upc
-          weight(unit: $unit)
-          shippingEstimate(express: $express)
-          reviews @include(if: $withReviews) { stars }
-          seller @skip(if: $skipSeller) { name }
-          ...Availability @include(if: $withReviews)
-          ... @skip(if: $withReviews) { courier { name } }
-        }
-      }
-      fragment Availability on Product { inStock }
-    `,
+    query: CONDITIONAL,
     variables: { withReviews: true },
     check: exactly({
       topProducts: [
@@ -111,20 +114,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'turns the same conditional operation around with other variable values (defaults overridden)',
-    query: `
-      query Conditional($withReviews: Boolean!, $skipSeller: Boolean = true, $first: Int = 2, $unit: WeightUnit = LB, $express: Boolean) {
-        topProducts(first: $first) {
-          upc
-          weight(unit: $unit)
-          shippingEstimate(express: $express)
-          reviews @include(if: $withReviews) { stars }
-          seller @skip(if: $skipSeller) { name }
-          ...Availability @include(if: $withReviews)
-          ... @skip(if: $withReviews) { courier { name } }
-        }
-      }
-      fragment Availability on Product { inStock }
-    `,
+    query: CONDITIONAL,
     variables: { withReviews: false, skipSeller: false, first: 3, unit: 'KG', express: true },
     check: exactly({
       topProducts: [
