@@ -6,10 +6,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerce/common';
-import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
+import type { RunningGateway } from '@commerce/gateway';
 import { silentLogger, tempDir } from '../gateway/helpers';
+import { startVerifiedGateway } from '../helpers/verified-gateway';
 import { postGraphQL, type GraphQLResponse } from '../helpers/graphql';
-import { TEST_AUTH_ENV } from '../helpers/tokens';
 
 /** Federation 2.9 with the cost directives, for the SDLs of these tests. */
 export const COST_LINK =
@@ -87,9 +87,7 @@ export async function startCostSubgraphs(
 
 /** A gateway on a free port with a silent logger, stopped after the test. */
 export async function startCostGateway(t: After, env: Record<string, string>): Promise<RunningGateway> {
-  const gateway = await startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...TEST_AUTH_ENV, ...env }), {
-    logger: silentLogger,
-  });
+  const gateway = await startVerifiedGateway(env);
   t.after(() => gateway.stop());
   return gateway;
 }

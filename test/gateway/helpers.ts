@@ -11,12 +11,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import { pino } from 'pino';
 import { createGraphQLHttpHandler, createServiceMetrics, listen } from '@commerce/common';
-import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
+import type { RunningGateway } from '@commerce/gateway';
 import { scrape, sum } from '../helpers/metrics';
 import { freePort } from '../helpers/ports';
-import { TEST_AUTH_ENV } from '../helpers/tokens';
 
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process';
+import { startVerifiedGateway } from '../helpers/verified-gateway';
 import { CATALOG_SDL, FEDERATION_LINK, INVENTORY_SDL } from './fault-schema';
 
 export { FEDERATION_LINK };
@@ -101,11 +101,9 @@ export async function replaceFile(path: string, content: string): Promise<void> 
   await rename(temp, path);
 }
 
-/** Starts a gateway on a free port with a silent logger; `env` is added to the test defaults. */
+/** Starts a gateway on a free port, silent, its answers checked against Apollo's executor; `env` is added to the test defaults. */
 export function startTestGateway(env: Record<string, string>): Promise<RunningGateway> {
-  return startGateway(loadGatewayConfig({ PORT: '0', NODE_ENV: 'test', ...TEST_AUTH_ENV, ...env }), {
-    logger: silentLogger,
-  });
+  return startVerifiedGateway(env);
 }
 
 import { postGraphQL } from '../helpers/graphql';

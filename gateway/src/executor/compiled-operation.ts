@@ -43,11 +43,6 @@ export class OperationCompiler {
     this.#types = new TypeTester(supergraphSchema);
   }
 
-  /** True if this compiler was built for these schemas. */
-  serves(apiSchema: GraphQLSchema): boolean {
-    return this.#shapes.schema === apiSchema;
-  }
-
   compiled(plan: QueryPlan, operation: OperationContext): CompiledOperation {
     let compiled = this.#compiled.get(plan);
     if (!compiled) {

@@ -72,14 +72,26 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
   const g = gateway as unknown as GatewayInternals;
   if (typeof g.executor !== 'function' || typeof g.validateIncomingRequest !== 'function' || !g.queryPlanStore)
     throw new Error('This @apollo/gateway version does not have the internals the compiled executor needs');
-  let compiler: OperationCompiler | undefined;
+  // One per API schema: requests still running on a replaced supergraph keep theirs.
+  const compilers = new WeakMap<GraphQLSchema, OperationCompiler>();
 
-  function compilerFor(schema: GraphQLSchema): OperationCompiler {
-    if (!compiler?.serves(schema)) compiler = new OperationCompiler(schema, g.supergraphSchema!);
+  /** The schemas a request runs on, taken when it starts: a supergraph reload does not change them under it. */
+  interface Schemas {
+    readonly api: GraphQLSchema;
+    readonly apiInternal: Schema;
+    readonly supergraph: GraphQLSchema;
+  }
+
+  function compilerFor(schemas: Schemas): OperationCompiler {
+    let compiler = compilers.get(schemas.api);
+    if (!compiler) {
+      compiler = new OperationCompiler(schemas.api, schemas.supergraph);
+      compilers.set(schemas.api, compiler);
+    }
     return compiler;
   }
 
-  async function plan(requestContext: GatewayGraphQLRequestContext): Promise<QueryPlan> {
+  async function plan(requestContext: GatewayGraphQLRequestContext, schemas: Schemas): Promise<QueryPlan> {
     const { request, document, queryHash } = requestContext;
     const key = request.operationName
       ? createHash('sha256').update(queryHash).update(request.operationName).digest('hex')
@@ -93,7 +105,9 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
         : {},
       (span) => {
         try {
-          const operation = operationFromDocument(g.apiSchema!, document, { operationName: request.operationName });
+          const operation = operationFromDocument(schemas.apiInternal, document, {
+            operationName: request.operationName,
+          });
           return g.queryPlanner!.buildQueryPlan(operation, {
             recursiveSelectionsLimitDisabled: g.recursiveSelectionsLimitDisabled,
             nonLocalSelectionsLimitDisabled: g.nonLocalSelectionsLimitDisabled,
@@ -144,8 +158,9 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
     services: Record<string, GraphQLDataSource>,
     requestContext: GatewayGraphQLRequestContext,
     operationContext: OperationContext,
+    schemas: Schemas,
   ): Promise<{ result: GatewayExecutionResult; parallel: boolean }> {
-    const compiled = compilerFor(operationContext.schema).compiled(queryPlan, operationContext);
+    const compiled = compilerFor(schemas).compiled(queryPlan, operationContext);
     const given = requestContext.request.variables ?? NO_VARIABLES;
     const variables = compiled.defaults
       ? (Object.assign(Object.create(null), compiled.defaults, given) as Record<string, unknown>)
@@ -190,6 +205,7 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
     services: Record<string, GraphQLDataSource>,
     requestContext: GatewayGraphQLRequestContext,
     operationContext: OperationContext,
+    schemas: Schemas,
   ): Promise<GatewayExecutionResult> {
     const recording = new Recording();
     const { result, parallel } = await runCompiled(
@@ -197,6 +213,7 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
       recording.recording(services),
       requestContext,
       operationContext,
+      schemas,
     );
     let reference: GatewayExecutionResult;
     try {
@@ -205,8 +222,8 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
         recording.replaying(services),
         requestContext,
         operationContext,
-        g.supergraphSchema!,
-        g.apiSchema!,
+        schemas.supergraph,
+        schemas.apiInternal,
         g.config.telemetry,
       );
     } catch (error) {
@@ -239,21 +256,22 @@ export function installExecutor(gateway: ApolloGateway, { mode, logger, mismatch
       { attributes: requestContextSpanAttributes(requestContext, g.config.telemetry) },
       async (span) => {
         const { request, document } = requestContext;
+        const schemas: Schemas = { api: g.schema!, apiInternal: g.apiSchema!, supergraph: g.supergraphSchema! };
         const operationContext = buildOperationContext({
-          schema: g.schema!,
+          schema: schemas.api,
           operationDocument: document,
           operationName: request.operationName,
         });
         span.setAttributes(operationContextSpanAttributes(operationContext));
         const invalid = g.validateIncomingRequest(requestContext, operationContext);
         if (invalid.length > 0) return { errors: [...invalid] };
-        const queryPlan = await plan(requestContext);
+        const queryPlan = await plan(requestContext, schemas);
         const services = Object.create(null) as Record<string, GraphQLDataSource>;
         for (const [name, { dataSource }] of Object.entries(g.serviceMap)) services[name] = dataSource;
         g.experimental_didResolveQueryPlan?.({ queryPlan, serviceMap: services, requestContext, operationContext });
         return mode === 'verify'
-          ? await verify(queryPlan, services, requestContext, operationContext)
-          : (await runCompiled(queryPlan, services, requestContext, operationContext)).result;
+          ? await verify(queryPlan, services, requestContext, operationContext, schemas)
+          : (await runCompiled(queryPlan, services, requestContext, operationContext, schemas)).result;
       },
     );
 }

@@ -130,10 +130,6 @@ export class ShapeCompiler {
     this.#schema = schema;
   }
 
-  get schema(): GraphQLSchema {
-    return this.#schema;
-  }
-
   /** The shaper of an operation's root selection set. */
   compile(
     root: GraphQLCompositeType,
