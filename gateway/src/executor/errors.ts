@@ -1,7 +1,6 @@
 import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import type { ResponsePath } from '@apollo/query-planner';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { hasOwn } from './own';
 
 /**
  * A subgraph's GraphQL error as the client sees it, as @apollo/gateway
@@ -74,7 +73,7 @@ function collectPaths(
         collectPaths(parent, path, index, value, out);
         parent.pop();
       });
-    } else if (hasOwn(data as object, head)) {
+    } else if (Object.hasOwn(data as object, head)) {
       parent.push(head);
       collectPaths(parent, path, index + 1, (data as Record<string, unknown>)[head], out);
       parent.pop();

@@ -4,8 +4,6 @@ import {
   isCompositeType,
   isInterfaceType,
   isObjectType,
-  print,
-  type DirectiveNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
@@ -14,6 +12,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { inlineFragmentKey, selectionKey } from './selection-keys';
 
 /**
  * The selection of a root introspection field (`__schema`, `__type`) as
@@ -44,10 +43,6 @@ interface Item {
   readonly plainTypename: boolean;
 }
 
-function directiveKey(directives: readonly DirectiveNode[] | undefined): string {
-  return (directives ?? []).map((d) => print(d)).join(' ');
-}
-
 function add(items: Items, key: string, item: Item): void {
   const existing = items.get(key);
   if (!existing) {
@@ -73,15 +68,14 @@ function expand(
         selection.selectionSet && type && isCompositeType(type)
           ? expand(schema, type, selection.selectionSet.selections, fragments)
           : undefined;
-      const directives = directiveKey(selection.directives);
-      add(items, `f:${(selection.alias ?? selection.name).value}${directives}`, {
+      add(items, selectionKey(selection), {
         node: selection,
         children,
-        plainTypename: name === '__typename' && !selection.alias && directives === '',
+        plainTypename: name === '__typename' && !selection.alias && !selection.directives?.length,
       });
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-      add(items, `i:${selection.typeCondition?.name.value ?? ''}${directiveKey(selection.directives)}`, {
+      add(items, selectionKey(selection), {
         node: selection,
         children: expand(schema, condition ?? parent, selection.selectionSet.selections, fragments),
         plainTypename: false,
@@ -100,7 +94,7 @@ function expand(
           directives,
           selectionSet: fragment.selectionSet,
         };
-        add(items, `i:${condition.name}${directiveKey(directives)}`, {
+        add(items, inlineFragmentKey(condition.name, directives), {
           node,
           children: expand(schema, condition, fragment.selectionSet.selections, fragments),
           plainTypename: false,

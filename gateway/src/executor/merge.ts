@@ -1,6 +1,7 @@
 import type { FetchDataRewrite, QueryPlanSelectionNode } from '@apollo/query-planner';
-import { isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
-import { defineOwn, getOwn, hasOwn } from './own';
+import type { GraphQLSchema } from 'graphql';
+import { matchesCondition } from './type-condition';
+import { defineOwn, getOwn } from './own';
 
 /**
  * What a fetch does with the merged result: collect the representations it
@@ -58,14 +59,7 @@ export class TypeTester {
     const key = `${String(typename)}\0${condition}`;
     let result = this.#memo.get(key);
     if (result === undefined) {
-      const type = this.#schema.getType(String(typename));
-      const target = this.#schema.getType(condition);
-      result =
-        !!type &&
-        !!target &&
-        isAbstractType(target) &&
-        (isObjectType(type) || isInterfaceType(type)) &&
-        this.#schema.isSubType(target, type);
+      result = matchesCondition(this.#schema, condition, String(typename));
       this.#memo.set(key, result);
     }
     return result;
@@ -97,7 +91,7 @@ export function compileRequires(
     const result: Value = {};
     for (const step of steps) {
       if (step.field) {
-        const value = hasOwn(source, step.name) ? source[step.name] : undefined;
+        const value = Object.hasOwn(source, step.name) ? source[step.name] : undefined;
         if (value === undefined) return null;
         const sub = step.sub;
         if (Array.isArray(value)) result[step.name] = sub ? value.map((v) => sub(v as Value)) : value;

@@ -1,8 +1,3 @@
-/** `Object.hasOwn` for values parsed from subgraph JSON (a response name such as `constructor` is data, never a prototype's). */
-export function hasOwn(object: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(object, key);
-}
-
 /** The own property `key` of `object`, or undefined. */
 export function getOwn(object: object, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(object, key) ? (object as Record<string, unknown>)[key] : undefined;

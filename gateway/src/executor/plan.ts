@@ -14,7 +14,7 @@ import {
   type Rewriter,
   type TypeTester,
 } from './merge';
-import { getOwn, hasOwn, setOwn } from './own';
+import { getOwn, setOwn } from './own';
 
 /**
  * A query plan compiled into closures, once per cached plan: every node
@@ -203,7 +203,7 @@ function compileFetch(fetch: FetchNode, types: TypeTester): Step {
     const variables: Value = {};
     const provided = run.variables;
     for (const name of usages) {
-      if (hasOwn(provided, name) && provided[name] !== undefined) setOwn(variables, name, provided[name]);
+      if (Object.hasOwn(provided, name) && provided[name] !== undefined) setOwn(variables, name, provided[name]);
     }
     if (!collect) {
       const received = await send(run, cursor, variables);
@@ -222,7 +222,7 @@ function compileFetch(fetch: FetchNode, types: TypeTester): Step {
       }
     }
     if (representations.length < 1) return;
-    if (hasOwn(variables, 'representations')) throw new Error('Variables cannot contain key "representations"');
+    if (Object.hasOwn(variables, 'representations')) throw new Error('Variables cannot contain key "representations"');
     variables.representations = representations;
     const received = await send(run, cursor, variables);
     if (!received) return;

@@ -3,7 +3,6 @@ import {
   type GraphQLError,
   GraphQLNonNull,
   Kind,
-  isAbstractType,
   isCompositeType,
   isEnumType,
   isInterfaceType,
@@ -17,13 +16,13 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
   type InlineFragmentNode,
-  type SelectionNode,
   type SelectionSetNode,
-  print,
 } from 'graphql';
 import { ERRORS } from '@apollo/federation-internals';
 import { introspectionSelection } from './introspection-selection';
-import { getOwn, hasOwn, setOwn } from './own';
+import { groupSelections, mergedSelectionSet } from './selection-keys';
+import { matchesCondition } from './type-condition';
+import { getOwn, setOwn } from './own';
 
 /**
  * The response shaper of one operation, compiled once per cached plan: from
@@ -210,13 +209,9 @@ export class ShapeCompiler {
     return type;
   }
 
-  /** `isSubtype(condition, type)` of federation-internals, on type names. */
+  /** Whether a value of `typeName` matches the fragment condition `condition`. */
   isSubtype(condition: string, typeName: string): boolean {
-    if (condition === typeName) return true;
-    const conditionType = this.#schema.getType(condition);
-    const type = this.#schema.getType(typeName);
-    if (!conditionType || !type || !isAbstractType(conditionType)) return false;
-    return (isObjectType(type) || isInterfaceType(type)) && this.#schema.isSubType(conditionType, type);
+    return matchesCondition(this.#schema, condition, typeName);
   }
 
   type(name: string): GraphQLNamedType | undefined {
@@ -311,7 +306,7 @@ export class ResponseShaper {
         case FIELD: {
           const name = step.responseName;
           const inputValue = step.guarded
-            ? hasOwn(input, name)
+            ? Object.hasOwn(input, name)
               ? (input[name] ?? null)
               : null
             : (input[name] ?? null);
@@ -327,7 +322,7 @@ export class ResponseShaper {
         case TYPENAME: {
           const name = step.responseName;
           if ((step.guarded ? getOwn(output, name) : output[name]) !== undefined) break;
-          let value = hasOwn(input, name) ? (input[name] ?? null) : null;
+          let value = Object.hasOwn(input, name) ? (input[name] ?? null) : null;
           if (value === null && name !== '__typename') value = input.__typename ?? null;
           const type = (typeof value === 'string' && this.#compiler.type(value)) || this.#compiler.type(parentType);
           if (!isObjectType(type)) return NULL_BUBBLE_UP;
@@ -489,46 +484,6 @@ export class ResponseShaper {
 interface OperationFragments {
   readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>;
   readonly spreads: Map<string, Selections>;
-}
-
-/** federation-internals' selection key: what makes two selections one. */
-function selectionKey(selection: SelectionNode): string {
-  const directives = (selection.directives ?? []).map(directiveKey).join(' ');
-  switch (selection.kind) {
-    case Kind.FIELD:
-      return `f:${(selection.alias ?? selection.name).value}${directives}`;
-    case Kind.INLINE_FRAGMENT:
-      return `i:${selection.typeCondition?.name.value ?? ''}${directives}`;
-    case Kind.FRAGMENT_SPREAD:
-      return `s:${selection.name.value}${directives}`;
-  }
-}
-
-function directiveKey(directive: DirectiveNode): string {
-  const args = [...(directive.arguments ?? [])]
-    .sort((a, b) => a.name.value.localeCompare(b.name.value))
-    .map((a) => `${a.name.value}: ${print(a.value)}`);
-  return `@${directive.name.value}${args.length > 0 ? `(${args.join(', ')})` : ''}`;
-}
-
-/** The selections grouped by key, each group where its first member stands. */
-function groupSelections(selections: readonly SelectionNode[]): SelectionNode[][] {
-  if (selections.length === 1) return [[selections[0]!]];
-  const groups = new Map<string, SelectionNode[]>();
-  for (const selection of selections) {
-    const key = selectionKey(selection);
-    const group = groups.get(key);
-    if (group) group.push(selection);
-    else groups.set(key, [selection]);
-  }
-  return [...groups.values()];
-}
-
-/** One selection set holding the sub-selections of every member of a group (undefined for leaves). */
-function mergedSelectionSet(group: readonly (FieldNode | InlineFragmentNode)[]): SelectionSetNode | undefined {
-  const sets = group.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-  if (sets.length <= 1) return sets[0];
-  return { kind: Kind.SELECTION_SET, selections: sets.flatMap((set) => set.selections) };
 }
 
 function describeLast(path: readonly (string | number)[], currentType: string, parentType: string): string {
