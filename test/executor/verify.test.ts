@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { Recording, canonicalResult } from '../../gateway/src/executor/verify';
+import { assertNoExecutorMismatch, jsonLines, mismatchesOf } from '../helpers/executor-mismatch';
 
 /** GATEWAY_EXECUTOR=verify's own machinery: the replay gives Apollo exactly what the compiled executor received. */
 
@@ -76,5 +77,17 @@ describe('verify mode: comparing results', () => {
   it('accepts errors in another order only when the plan fetched in parallel', () => {
     assert.notEqual(canonicalResult({ errors: [a, b] }, false), canonicalResult({ errors: [b, a] }, false));
     assert.equal(canonicalResult({ errors: [a, b] }, true), canonicalResult({ errors: [b, a] }, true));
+  });
+});
+
+describe('verify mode in the tests: the helpers that start gateways', () => {
+  it('read log lines split across chunks, skip other output, and fail on a mismatch line', () => {
+    const mismatches = mismatchesOf();
+    const read = jsonLines(mismatches.see);
+    read('{"level":30,"msg":"request"}\n{"level":50,"msg":"executor mis');
+    read('match","compiled":"{}"}\nnode warning: not json\n');
+    assert.equal(mismatches.found.length, 1);
+    assert.throws(() => assertNoExecutorMismatch(mismatches.found), /differed on 1 answer/);
+    assert.doesNotThrow(() => assertNoExecutorMismatch([{ msg: 'request' }]));
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports';
 import { TEST_AUTH_ENV } from './tokens';
+import { assertNoExecutorMismatch, jsonLines, mismatchesOf } from './executor-mismatch';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -49,13 +50,8 @@ export async function startGatewayProcess(
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const mismatches: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (line.includes('"executor mismatch"')) mismatches.push(line);
-  });
+  const mismatches = mismatchesOf();
+  child.stdout!.on('data', jsonLines(mismatches.see));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => (children.delete(child), resolve(code))),
   );
@@ -83,12 +79,7 @@ export async function startGatewayProcess(
     stop() {
       stopping ??= (
         child.exitCode === null ? (child.kill('SIGTERM'), exited.then(() => undefined)) : Promise.resolve()
-      ).then(() => {
-        if (mismatches.length > 0)
-          throw new Error(
-            `the compiled executor and @apollo/gateway's differed (GATEWAY_EXECUTOR=verify): ${mismatches[0]}`,
-          );
-      });
+      ).then(() => assertNoExecutorMismatch(mismatches.found));
       return stopping;
     },
   };

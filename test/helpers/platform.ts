@@ -7,6 +7,7 @@ import { startPlatform, type Platform, type SubgraphName } from '../../scripts/l
 import { postGraphQL, type GraphQLResponse } from './graphql';
 import { total } from './metrics';
 import { TEST_AUTH_ENV } from './tokens';
+import { assertNoExecutorMismatch, jsonLines } from './executor-mismatch';
 
 /** Where the migrated + seeded template cluster is kept between test files and runs. */
 export const TEMPLATE_DIR = process.env.TEST_PG_TEMPLATE_DIR ?? join(tmpdir(), 'commerce-test-template');
@@ -22,15 +23,6 @@ export interface TestPlatform extends Platform {
   metric(name: string, filter?: Record<string, string>, services?: SubgraphName[]): Promise<number>;
 }
 
-/** Fails when the gateway (GATEWAY_EXECUTOR=verify) saw its compiled executor answer differently from Apollo's. */
-export function assertNoExecutorMismatch(logs: ReadonlyArray<Record<string, unknown>>): void {
-  const mismatches = logs.filter((line) => line.msg === 'executor mismatch');
-  if (mismatches.length > 0)
-    throw new Error(
-      `the compiled executor and @apollo/gateway's differed on ${mismatches.length} answer(s); first:\n${JSON.stringify(mismatches[0], null, 2)}`,
-    );
-}
-
 /**
  * The whole platform on free ports over a fresh copy of the seeded template
  * cluster (2 shards × primary + replica), configured with the test keys
@@ -41,9 +33,10 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   // Postgres runs as its own OS user and must be able to reach its data directory.
   await chmod(dataDir, 0o755);
   const logs: Array<Record<string, unknown>> = [];
+  const read = jsonLines((line) => logs.push(line));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      read(chunk);
       done();
     },
   });

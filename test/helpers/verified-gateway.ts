@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
-import { assertNoExecutorMismatch } from './platform';
+import { assertNoExecutorMismatch, jsonLines, mismatchesOf } from './executor-mismatch';
 import { TEST_AUTH_ENV } from './tokens';
 
 /**
@@ -11,11 +11,11 @@ import { TEST_AUTH_ENV } from './tokens';
  * an answer differed. `env` is added to the test defaults.
  */
 export async function startVerifiedGateway(env: Record<string, string>): Promise<RunningGateway> {
-  const mismatches: Array<Record<string, unknown>> = [];
+  const mismatches = mismatchesOf();
+  const read = jsonLines(mismatches.see);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n'))
-        if (line.includes('"executor mismatch"')) mismatches.push(JSON.parse(line) as Record<string, unknown>);
+      read(chunk);
       done();
     },
   });
@@ -28,7 +28,7 @@ export async function startVerifiedGateway(env: Record<string, string>): Promise
     port: gateway.port,
     async stop() {
       await gateway.stop();
-      assertNoExecutorMismatch(mismatches);
+      assertNoExecutorMismatch(mismatches.found);
     },
   };
 }
