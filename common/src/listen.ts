@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, intVar, optionalVar, type Env } from './config';
 import { errorBody } from './errors';
+import type { ShutdownConfig } from './lifecycle';
 
 /** How every service's HTTP listener treats slow clients and where it serves `/metrics`; parsed once at start. */
 export interface HttpServerConfig {
@@ -79,6 +80,19 @@ export interface ListenOptions {
   delayMs?: number;
   /** Slow-client timeouts and where `/metrics` is served (`HTTP_*`, `METRICS_*`). Default {@link HTTP_SERVER_DEFAULTS}. */
   http?: HttpServerConfig;
+}
+
+/** What a service's configuration says about listening: its address, its shutdown and its HTTP limits. */
+export interface ServiceListenConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly shutdown: ShutdownConfig;
+  readonly http: HttpServerConfig;
+}
+
+/** The {@link ListenOptions} of a service (gateway or subgraph) serving GraphQL at `/graphql`. */
+export function serviceListenOptions({ port, host, shutdown, http }: ServiceListenConfig): ListenOptions {
+  return { port, host, path: '/graphql', drainMs: shutdown.timeoutMs, delayMs: shutdown.delayMs, http };
 }
 
 /** A listening HTTP server with an idempotent, draining `close()`. */

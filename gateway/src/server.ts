@@ -2,7 +2,14 @@ import type { RequestListener } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpHandler, createLogger, createRedis, listen, type Logger } from '@commerce/common';
+import {
+  createGraphQLHttpHandler,
+  createLogger,
+  createRedis,
+  listen,
+  serviceListenOptions,
+  type Logger,
+} from '@commerce/common';
 import { clusterMetricsText } from './cluster';
 import { createPlanCache } from './persisted/plan-cache';
 import type { GatewayConfig } from './config';
@@ -320,14 +327,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     // With tracing on, the telemetry feature's server span continues the client's traceparent (features/telemetry).
-    listening = await listen(gateway.handler, {
-      port: config.port,
-      host: config.host,
-      path: '/graphql',
-      drainMs: config.shutdown.timeoutMs,
-      delayMs: config.shutdown.delayMs,
-      http: config.http,
-    });
+    listening = await listen(gateway.handler, serviceListenOptions(config));
   } catch (error) {
     await gateway.stop();
     throw error;

@@ -19,6 +19,7 @@ import {
   createRedis,
   createServiceMetrics,
   listen,
+  serviceListenOptions,
   startTelemetry,
   type Logger,
   type ServiceMetrics,
@@ -182,14 +183,10 @@ export async function startSubgraph<L>(
   // Spans are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed by stop(). Started
   // before the listener is wrapped (tracing off, the wrapper is the handler itself).
   const telemetry = startTelemetry(config.telemetry, definition.name);
-  const server = await listen(requests.wrap(requireInternalIdentity(handler, verify, verified)), {
-    port: config.port,
-    host: config.host,
-    path: '/graphql',
-    drainMs: config.shutdown.timeoutMs,
-    delayMs: config.shutdown.delayMs,
-    http: config.http,
-  }).catch(async (error: unknown) => {
+  const server = await listen(
+    requests.wrap(requireInternalIdentity(handler, verify, verified)),
+    serviceListenOptions(config),
+  ).catch(async (error: unknown) => {
     await telemetry.shutdown();
     throw error;
   });
