@@ -44,6 +44,30 @@ interface DrainReport {
   exitCode: number | null;
 }
 
+/** The report of one drain: `answered(outcome, i)` tells a complete answer to the i-th in-flight request. */
+async function drainReport(
+  outcomes: readonly Outcome[],
+  answered: (body: string, index: number) => boolean,
+  timing: {
+    late: Promise<DrainReport['late']>;
+    readyTurned503AfterMs: number;
+    sigterm: number;
+    exitCode: number | null;
+  },
+): Promise<DrainReport> {
+  return {
+    inFlight: IN_FLIGHT,
+    completed: outcomes.filter((o, i) => o.kind === 'answered' && o.status === 200 && answered(o.body, i)).length,
+    dropped: outcomes
+      .filter((o) => o.kind !== 'answered' || o.status !== 200)
+      .map((o) => JSON.stringify(o).slice(0, 200)),
+    late: await timing.late,
+    readyTurned503AfterMs: timing.readyTurned503AfterMs,
+    exitedAfterMs: Date.now() - timing.sigterm,
+    exitCode: timing.exitCode,
+  };
+}
+
 /**
  * Sends fresh-connection requests from SIGTERM until the process exits
  * (bounded: at most 200, one every 25 ms); each is served, refused, or dropped.
@@ -168,19 +192,12 @@ describe('SIGTERM to the gateway process under load', () => {
       held.open();
       const outcomes: Outcome[] = await Promise.all(slow);
       const exitCode = await gw.exited;
-      const report: DrainReport = {
-        inFlight: IN_FLIGHT,
-        completed: outcomes.filter(
-          (o, i) => o.kind === 'answered' && o.status === 200 && JSON.parse(o.body).data?.slow === `slow ${i}`,
-        ).length,
-        dropped: outcomes
-          .filter((o) => o.kind !== 'answered' || o.status !== 200)
-          .map((o) => JSON.stringify(o).slice(0, 200)),
-        late: await late,
+      const report = await drainReport(outcomes, (body, i) => JSON.parse(body).data?.slow === `slow ${i}`, {
+        late,
         readyTurned503AfterMs,
-        exitedAfterMs: Date.now() - sigterm,
+        sigterm,
         exitCode,
-      };
+      });
       console.log(`[shutdown] gateway: ${JSON.stringify(report)}`);
       assert.deepEqual(report.dropped, []);
       assert.equal(report.completed, IN_FLIGHT);
@@ -331,19 +348,12 @@ describe('SIGTERM and SIGINT to a standalone subgraph process', () => {
     }
     const outcomes = await Promise.all(held);
     const exitCode = await exited;
-    const report: DrainReport = {
-      inFlight: IN_FLIGHT,
-      completed: outcomes.filter(
-        (o) => o.kind === 'answered' && o.status === 200 && JSON.parse(o.body).data?.products.edges.length === 3,
-      ).length,
-      dropped: outcomes
-        .filter((o) => o.kind !== 'answered' || o.status !== 200)
-        .map((o) => JSON.stringify(o).slice(0, 200)),
-      late: await late,
+    const report = await drainReport(outcomes, (body) => JSON.parse(body).data?.products.edges.length === 3, {
+      late,
       readyTurned503AfterMs,
-      exitedAfterMs: Date.now() - sigterm,
+      sigterm,
       exitCode,
-    };
+    });
     agent.destroy();
     console.log(`[shutdown] products: ${JSON.stringify(report)}`);
     assert.deepEqual(report.dropped, []);
