@@ -6,52 +6,25 @@ import { loadGatewayConfig } from '@commerce/gateway';
 
 test('applies the documented defaults and freezes the result', () => {
   const config = loadGatewayConfig({});
-  const {
-    port,
-    host,
-    workers,
-    supergraph,
-    subgraphUrls,
-    subgraphTimeoutMs,
-    subgraphMaxConnections,
-    production,
-    introspection,
-    bodyLimitBytes,
-    redisUrl,
-    redisKeyPrefix,
-    responseCache,
-    persisted,
-  } = config;
-  assert.deepEqual(
-    {
-      port,
-      host,
-      workers,
-      supergraph,
-      subgraphUrls,
-      subgraphTimeoutMs,
-      subgraphMaxConnections,
-      production,
-      introspection,
-      bodyLimitBytes,
-      redisUrl,
-      redisKeyPrefix,
-    },
-    {
-      port: 4000,
-      host: '127.0.0.1',
-      workers: 1,
-      supergraph: { kind: 'file', path: resolve('schema/supergraph.graphql') },
-      subgraphUrls: {},
-      subgraphTimeoutMs: 10_000,
-      subgraphMaxConnections: 256,
-      production: false,
-      introspection: true,
-      bodyLimitBytes: 1024 * 1024,
-      redisUrl: undefined,
-      redisKeyPrefix: 'commerce:',
-    },
-  );
+  const expected = {
+    port: 4000,
+    host: '127.0.0.1',
+    workers: 1,
+    supergraph: { kind: 'file', path: resolve('schema/supergraph.graphql') },
+    subgraphUrls: {},
+    subgraphTimeoutMs: 10_000,
+    subgraphMaxConnections: 256,
+    production: false,
+    introspection: true,
+    bodyLimitBytes: 1024 * 1024,
+    redisUrl: undefined,
+    redisKeyPrefix: 'commerce:',
+    executor: 'compiled',
+    admission: { minConcurrency: 8, maxQueue: 1024 },
+  };
+  const picked = Object.fromEntries(Object.keys(expected).map((key) => [key, config[key as keyof typeof config]]));
+  assert.deepEqual(picked, expected);
+  const { responseCache, persisted } = config;
   assert.deepEqual(responseCache, {
     enabled: true,
     maxTtlSeconds: 300,
@@ -119,6 +92,9 @@ const invalid: [Record<string, string>, RegExp][] = [
   [{ PORT: '70000' }, /PORT.*70000/],
   [{ SUBGRAPH_TIMEOUT_MS: '0' }, /SUBGRAPH_TIMEOUT_MS.*0/],
   [{ SUBGRAPH_MAX_CONNECTIONS: '1.5' }, /SUBGRAPH_MAX_CONNECTIONS.*"1\.5"/],
+  [{ GATEWAY_EXECUTOR: 'fast' }, /GATEWAY_EXECUTOR must be one of compiled, apollo, verify, got "fast"/],
+  [{ GATEWAY_ADMISSION_MIN_CONCURRENCY: '0' }, /GATEWAY_ADMISSION_MIN_CONCURRENCY/],
+  [{ GATEWAY_ADMISSION_MAX_QUEUE: '-1' }, /GATEWAY_ADMISSION_MAX_QUEUE/],
   [{ BODY_LIMIT_BYTES: '-1' }, /BODY_LIMIT_BYTES.*-1/],
   [{ GATEWAY_INTROSPECTION: 'maybe' }, /GATEWAY_INTROSPECTION.*"maybe"/],
   [{ HOST: 'local host' }, /HOST.*"local host"/],
