@@ -31,13 +31,16 @@ interface StatLine {
   cpuTicks: number;
 }
 
+function parseStat(pid: number, text: string): StatLine {
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): ppid is field 4, utime and stime fields 14 and 15, starttime field 22.
+  return { pid, ppid: Number(fields[1]), startTime: fields[19]!, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
 /** `/proc/<pid>/stat`: the command name is in parentheses and may contain spaces, so fields are counted after the last ')'. */
 async function readStat(pid: number): Promise<StatLine | undefined> {
   try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): ppid is field 4, utime and stime fields 14 and 15, starttime field 22.
-    return { pid, ppid: Number(fields[1]), startTime: fields[19]!, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+    return parseStat(pid, await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined; // exited meanwhile
   }
@@ -160,10 +163,7 @@ export function cpuTicks(pid: number): number {
   if (Number.isNaN(CLOCK_TICKS)) return NaN;
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
   let ticks = 0;
-  for (const id of [pid, ...children]) {
-    const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
+  for (const id of [pid, ...children]) ticks += parseStat(id, readFileSync(`/proc/${id}/stat`, 'utf8')).cpuTicks;
   return ticks;
 }
 
