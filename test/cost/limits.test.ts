@@ -12,7 +12,14 @@ const TREE: SubgraphSpec = {
   resolvers: { Query: { node: () => node() } },
 };
 
-const LIMITED = { MAX_QUERY_DEPTH: '3', MAX_ALIASES: '2', MAX_ROOT_FIELDS: '2', MAX_DIRECTIVES: '2', MAX_TOKENS: '40' };
+const LIMITED = {
+  MAX_QUERY_DEPTH: '3',
+  MAX_ALIASES: '2',
+  MAX_ROOT_FIELDS: '2',
+  MAX_DIRECTIVES: '2',
+  MAX_SELECTIONS: '6',
+  MAX_TOKENS: '40',
+};
 
 describe('operation limits', () => {
   const cases = [
@@ -28,6 +35,13 @@ describe('operation limits', () => {
       code: 'MAX_DIRECTIVES_EXCEEDED',
       query: '{ node @include(if: true) { id @skip(if: false) child @include(if: true) { id } } }',
       found: 3,
+    },
+    {
+      // Each spread counts its fragment again: node + 2 × (child + 2 × id) = 7 fields.
+      code: 'MAX_SELECTIONS_EXCEEDED',
+      query:
+        '{ node { ...F ...G } } fragment F on Node { child { ...H } } fragment G on Node { ...F } fragment H on Node { id x: id }',
+      found: 7,
     },
   ];
 
@@ -77,6 +91,7 @@ describe('operation limits', () => {
       SUPERGRAPH_PATH: supergraphPath,
       MAX_QUERY_DEPTH: '0',
       MAX_ALIASES: '0',
+      MAX_SELECTIONS: '0',
       COST_MODE: 'enforce',
       COST_MAX: '1000000000',
       COST_BUDGET_CAPACITY: '1000000000',

@@ -115,6 +115,29 @@ describe(`hostile requests against the gateway process (FUZZ_SEED=${SEED} FUZZ_C
     assert.ok(alive(gateway.pid));
   });
 
+  it('refuses a diamond of fragments (30 levels, one root field, 2^30 fields expanded) with MAX_SELECTIONS_EXCEEDED in under 100 ms', async () => {
+    const levels = 30;
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i + 1 < levels
+        ? `fragment F${i} on User { ...G${i} ...H${i} } fragment G${i} on User { ...F${i + 1} } fragment H${i} on User { ...F${i + 1} }`
+        : `fragment F${i} on User { id }`,
+    ).join(' ');
+    const body = JSON.stringify({ query: `{ me { ...F0 } } ${fragments}` });
+    const post = async () => {
+      const started = performance.now();
+      const response = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = (await response.json()) as { errors?: { extensions?: { code?: unknown; limit?: unknown } }[] };
+      return { status: response.status, error: answer.errors?.[0]?.extensions, ms: performance.now() - started };
+    };
+    await post();
+    const refused = await post();
+    assert.equal(refused.status, 400);
+    assert.equal(refused.error?.code, 'MAX_SELECTIONS_EXCEEDED');
+    assert.equal(refused.error?.limit, 5000);
+    assert.ok(refused.ms < 100, `refused in ${refused.ms.toFixed(1)} ms`);
+    assert.ok(alive(gateway.pid));
+  });
+
   it(`answers ${COUNT} generated hostile requests with no 5xx, no crash, each within ${MAX_LATENCY_MS} ms, and memory back under its bound`, async (t) => {
     const prng = createPrng(SEED);
     const corpus = loadCorpus();

@@ -30,11 +30,19 @@ export function introspectionSelection(
   const type = field.name.value === '__schema' ? schema.getType('__Schema') : schema.getType('__Type');
   const selections = fields.flatMap((f) => f.selectionSet?.selections ?? []);
   if (!type || selections.length === 0) return field;
-  return { ...field, selectionSet: toNode(expand(schema, type, selections, fragments)) };
+  return { ...field, selectionSet: toNode(expand(schema, type, selections, fragments, newItems())) };
 }
 
-/** A selection set under construction: groups by key, in first-occurrence order. */
-type Items = Map<string, Item>;
+/**
+ * A selection set under construction: its groups by key, in first-occurrence order, and the named fragments
+ * already merged into it. Merging is idempotent, so a fragment merged twice into the same set (`...F ...F`,
+ * or reached through two other fragments) is walked once: the work follows the merged selection, not the
+ * expanded one, which is exponential in a fragment bomb.
+ */
+interface Items {
+  readonly groups: Map<string, Item>;
+  readonly merged: Set<string>;
+}
 
 interface Item {
   readonly node: FieldNode | InlineFragmentNode;
@@ -43,13 +51,24 @@ interface Item {
   readonly plainTypename: boolean;
 }
 
-function add(items: Items, key: string, item: Item): void {
-  const existing = items.get(key);
-  if (!existing) {
-    items.set(key, item);
-    return;
+function newItems(): Items {
+  return { groups: new Map(), merged: new Set() };
+}
+
+/** The group of `key` in `items` (created with `node` on first sight); its sub-selections, if it has any. */
+function groupOf(
+  items: Items,
+  key: string,
+  node: FieldNode | InlineFragmentNode,
+  composite: boolean,
+  plainTypename = false,
+): Items | undefined {
+  let item = items.groups.get(key);
+  if (!item) {
+    item = { node, children: composite ? newItems() : undefined, plainTypename };
+    items.groups.set(key, item);
   }
-  if (existing.children && item.children) for (const [k, child] of item.children) add(existing.children, k, child);
+  return item.children;
 }
 
 function expand(
@@ -57,56 +76,52 @@ function expand(
   parent: GraphQLNamedType,
   selections: readonly SelectionNode[],
   fragments: Readonly<Record<string, FragmentDefinitionNode>>,
-  items: Items = new Map(),
+  items: Items,
 ): Items {
   for (const selection of selections) {
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;
       const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
       const type = definition ? getNamedType(definition.type) : undefined;
-      const children =
-        selection.selectionSet && type && isCompositeType(type)
-          ? expand(schema, type, selection.selectionSet.selections, fragments)
-          : undefined;
-      add(items, selectionKey(selection), {
-        node: selection,
-        children,
-        plainTypename: name === '__typename' && !selection.alias && !selection.directives?.length,
-      });
+      const composite = !!selection.selectionSet && !!type && isCompositeType(type);
+      const plainTypename = name === '__typename' && !selection.alias && !selection.directives?.length;
+      const children = groupOf(items, selectionKey(selection), selection, composite, plainTypename);
+      if (children) expand(schema, type!, selection.selectionSet!.selections, fragments, children);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-      add(items, selectionKey(selection), {
-        node: selection,
-        children: expand(schema, condition ?? parent, selection.selectionSet.selections, fragments),
-        plainTypename: false,
-      });
+      const children = groupOf(items, selectionKey(selection), selection, true)!;
+      expand(schema, condition ?? parent, selection.selectionSet.selections, fragments, children);
     } else {
-      const fragment = fragments[selection.name.value];
+      const name = selection.name.value;
+      const fragment = fragments[name];
       if (!fragment) continue;
       const condition = schema.getType(fragment.typeCondition.name.value) ?? parent;
       const directives = [...(fragment.directives ?? []), ...(selection.directives ?? [])];
-      if (condition.name === parent.name && directives.length === 0) {
-        expand(schema, parent, fragment.selectionSet.selections, fragments, items);
-      } else {
-        const node: InlineFragmentNode = {
-          kind: Kind.INLINE_FRAGMENT,
-          typeCondition: fragment.typeCondition,
-          directives,
-          selectionSet: fragment.selectionSet,
-        };
-        add(items, inlineFragmentKey(condition.name, directives), {
-          node,
-          children: expand(schema, condition, fragment.selectionSet.selections, fragments),
-          plainTypename: false,
-        });
-      }
+      // On the same type without directives its selections join this set; else it becomes an inline fragment.
+      const target =
+        condition.name === parent.name && directives.length === 0
+          ? items
+          : groupOf(
+              items,
+              inlineFragmentKey(condition.name, directives),
+              {
+                kind: Kind.INLINE_FRAGMENT,
+                typeCondition: fragment.typeCondition,
+                directives,
+                selectionSet: fragment.selectionSet,
+              },
+              true,
+            )!;
+      if (target.merged.has(name)) continue;
+      target.merged.add(name);
+      expand(schema, condition, fragment.selectionSet.selections, fragments, target);
     }
   }
   return items;
 }
 
 function toNode(items: Items): SelectionSetNode {
-  const all = [...items.values()];
+  const all = [...items.groups.values()];
   const typename = all.find((item) => item.plainTypename);
   const ordered = typename ? [typename, ...all.filter((item) => item !== typename)] : all;
   return {

@@ -8,6 +8,8 @@ export interface OperationLimits {
   readonly maxAliases: number;
   /** `MAX_ROOT_FIELDS`: fields selected at the root of the operation. Default 20. */
   readonly maxRootFields: number;
+  /** `MAX_SELECTIONS`: field selections in the operation, fragments expanded (each spread counts its fragment again). Default 5000. */
+  readonly maxSelections: number;
   /** `MAX_DIRECTIVES`: directive applications in the operation, fragments expanded. Default 50. */
   readonly maxDirectives: number;
   /** `MAX_TOKENS`: lexical tokens in the document. Default 2000. */
@@ -19,6 +21,7 @@ export const OPERATION_LIMIT_DEFAULTS: OperationLimits = Object.freeze({
   maxAliases: 30,
   maxRootFields: 20,
   maxDirectives: 50,
+  maxSelections: 5000,
   maxTokens: 2000,
 });
 
@@ -30,6 +33,7 @@ export function loadOperationLimits(env: Env): OperationLimits {
     maxAliases: intVar(env, 'MAX_ALIASES', d.maxAliases, { min: 0, max: 100_000 }),
     maxRootFields: intVar(env, 'MAX_ROOT_FIELDS', d.maxRootFields, { min: 0, max: 100_000 }),
     maxDirectives: intVar(env, 'MAX_DIRECTIVES', d.maxDirectives, { min: 0, max: 100_000 }),
+    maxSelections: intVar(env, 'MAX_SELECTIONS', d.maxSelections, { min: 0, max: 10_000_000 }),
     maxTokens: intVar(env, 'MAX_TOKENS', d.maxTokens, { min: 0, max: 10_000_000 }),
   });
 }

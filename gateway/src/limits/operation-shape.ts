@@ -22,6 +22,8 @@ export interface OperationShape {
   readonly directives: number;
   /** Fields selected at the root, through fragments too. */
   readonly rootFields: number;
+  /** Fields selected at any depth, each fragment counted at every spread: the size of the expanded operation. */
+  readonly selections: number;
 }
 
 interface Counts {
@@ -29,9 +31,10 @@ interface Counts {
   aliases: number;
   directives: number;
   fields: number;
+  selections: number;
 }
 
-const NONE: Counts = Object.freeze({ depth: 0, aliases: 0, directives: 0, fields: 0 });
+const NONE: Counts = Object.freeze({ depth: 0, aliases: 0, directives: 0, fields: 0, selections: 0 });
 
 /**
  * Measures every operation of a document, validated or not (it runs before
@@ -65,7 +68,7 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
 
   function selectionSet(set: SelectionSetNode): Counts {
     if (++nesting > MAX_NESTING) throw new NestingTooDeep(`Selections nest deeper than ${MAX_NESTING} levels`);
-    const counts: Counts = { depth: 0, aliases: 0, directives: 0, fields: 0 };
+    const counts: Counts = { depth: 0, aliases: 0, directives: 0, fields: 0, selections: 0 };
     for (const selection of set.selections) {
       counts.directives += selection.directives?.length ?? 0;
       let inner: Counts;
@@ -76,6 +79,7 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
           aliases: child.aliases + (selection.alias ? 1 : 0),
           directives: child.directives,
           fields: 1,
+          selections: child.selections + 1,
         };
       } else {
         inner =
@@ -87,6 +91,7 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
       counts.aliases += inner.aliases;
       counts.directives += inner.directives;
       counts.fields += inner.fields;
+      counts.selections += inner.selections;
     }
     nesting -= 1;
     return counts;
@@ -105,6 +110,7 @@ export function measureOperations(document: DocumentNode): Map<OperationDefiniti
       aliases: root.aliases,
       directives: root.directives + (operation.directives?.length ?? 0) + variableDirectives,
       rootFields: root.fields,
+      selections: root.selections,
     });
   }
   return shapes;

@@ -41,6 +41,14 @@ function checkShape(limits: OperationLimits, shape: OperationShape): Verdict | u
     );
   if (limits.maxDirectives > 0 && shape.directives > limits.maxDirectives)
     return exceeded('MAX_DIRECTIVES_EXCEEDED', 'directives', shape.directives, limits.maxDirectives, 'MAX_DIRECTIVES');
+  if (limits.maxSelections > 0 && shape.selections > limits.maxSelections)
+    return exceeded(
+      'MAX_SELECTIONS_EXCEEDED',
+      'field selections (fragments expanded)',
+      shape.selections,
+      limits.maxSelections,
+      'MAX_SELECTIONS',
+    );
   return undefined;
 }
 
