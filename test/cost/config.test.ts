@@ -19,6 +19,7 @@ describe('cost and limit configuration', () => {
       maxAliases: 30,
       maxRootFields: 20,
       maxDirectives: 50,
+      maxSelections: 5000,
       maxTokens: 2000,
     });
     assert.deepEqual(
